@@ -1,0 +1,1 @@
+"""Connectors to the platforms\x27 HTTP APIs (no Qt)."""

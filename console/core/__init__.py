@@ -1,0 +1,1 @@
+"""Core: domain and storage, no Qt."""

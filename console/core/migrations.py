@@ -1,0 +1,235 @@
+"""The workspace schema: forward-only, append-only migrations (never edit an applied one)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "console"
+migrations = Migrations(MIGRATION_SET)
+
+
+def _execute_script(db: Database, script: str) -> None:
+    """Run statements one by one.
+
+    ``executescript`` would COMMIT the migration's open transaction first, so a
+    failing step could leave a half-migrated file behind.
+    """
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            buffer = ""
+            if statement and statement != ";":
+                db.execute(statement)
+    if buffer.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {buffer[:80]!r}")
+
+
+@migrations(name="m001_create_schema")
+def m001_create_schema(db: Database) -> None:
+    _execute_script(
+        db,
+        """
+        CREATE TABLE accounts (
+            id INTEGER PRIMARY KEY,
+            platform TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            display_name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL DEFAULT '',
+            server TEXT,
+            voice_profile TEXT,
+            timezone TEXT NOT NULL DEFAULT 'UTC',
+            business_hours TEXT,
+            cursor TEXT,
+            last_sync_at INTEGER,
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            UNIQUE (platform, handle)
+        );
+
+        CREATE TABLE contacts (
+            id INTEGER PRIMARY KEY,
+            display_name TEXT NOT NULL DEFAULT '',
+            merged_into INTEGER REFERENCES contacts(id),
+            created_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE contact_handles (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contacts(id),
+            platform TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            remote_id TEXT,
+            UNIQUE (platform, handle)
+        );
+        CREATE INDEX idx_contact_handles_contact ON contact_handles(contact_id);
+
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            platform TEXT NOT NULL,
+            remote_id TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            kind TEXT NOT NULL,
+            contact_id INTEGER REFERENCES contacts(id),
+            author_handle TEXT NOT NULL,
+            author_name TEXT NOT NULL DEFAULT '',
+            text TEXT NOT NULL,
+            raw_markup TEXT,
+            url TEXT,
+            in_reply_to TEXT,
+            thread_root TEXT,
+            urls TEXT,
+            media TEXT,
+            extra TEXT,
+            sentiment REAL,
+            created_at INTEGER NOT NULL,
+            UNIQUE (account_id, remote_id)
+        );
+
+        CREATE TABLE cases (
+            id INTEGER PRIMARY KEY,
+            contact_id INTEGER NOT NULL REFERENCES contacts(id),
+            status TEXT NOT NULL CHECK (status IN ('new', 'open', 'waiting', 'resolved', 'closed')),
+            owner TEXT NOT NULL,
+            opened_at INTEGER NOT NULL,
+            last_activity_at INTEGER NOT NULL,
+            last_inbound_at INTEGER,
+            waiting_since INTEGER,
+            sort_key INTEGER NOT NULL,
+            preview TEXT NOT NULL DEFAULT '',
+            message_count INTEGER NOT NULL DEFAULT 0,
+            platforms TEXT NOT NULL DEFAULT '',
+            sentiment REAL,
+            snoozed_until INTEGER,
+            merged_into INTEGER REFERENCES cases(id)
+        );
+        CREATE INDEX idx_cases_sort ON cases(sort_key, id);
+        CREATE INDEX idx_cases_status_sort ON cases(status, sort_key, id);
+        CREATE INDEX idx_cases_contact ON cases(contact_id, status);
+
+        CREATE TABLE case_messages (
+            message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+            case_id INTEGER NOT NULL REFERENCES cases(id)
+        );
+        CREATE INDEX idx_case_messages_case ON case_messages(case_id);
+
+        CREATE TABLE case_accounts (
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            PRIMARY KEY (case_id, account_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_case_accounts_account ON case_accounts(account_id, case_id);
+
+        CREATE TABLE case_events (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            before TEXT,
+            after TEXT,
+            detail TEXT
+        );
+        CREATE INDEX idx_case_events_case ON case_events(case_id, id);
+        -- The timeline is append-only: history is never rewritten.
+        CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
+        BEGIN SELECT RAISE(ABORT, 'the case timeline is append-only'); END;
+        CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
+        BEGIN SELECT RAISE(ABORT, 'the case timeline is append-only'); END;
+
+        CREATE TABLE notes (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            author TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX idx_notes_case ON notes(case_id);
+
+        CREATE TABLE checklist_items (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            text TEXT NOT NULL,
+            source_message_id INTEGER REFERENCES messages(id),
+            done INTEGER NOT NULL DEFAULT 0,
+            done_at INTEGER,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX idx_checklist_case ON checklist_items(case_id);
+
+        CREATE TABLE templates (
+            id INTEGER PRIMARY KEY,
+            slug TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            category TEXT NOT NULL DEFAULT '',
+            platforms TEXT NOT NULL DEFAULT '',
+            tags TEXT NOT NULL DEFAULT '',
+            builtin INTEGER NOT NULL DEFAULT 0,
+            usage_count INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+
+        CREATE TABLE replies (
+            id INTEGER PRIMARY KEY,
+            case_id INTEGER NOT NULL REFERENCES cases(id),
+            in_reply_to_message_id INTEGER REFERENCES messages(id),
+            account_id INTEGER NOT NULL REFERENCES accounts(id),
+            body TEXT NOT NULL DEFAULT '',
+            state TEXT NOT NULL CHECK (state IN ('draft', 'approved', 'sending', 'sent', 'failed')),
+            template_id INTEGER REFERENCES templates(id),
+            template_body TEXT,
+            findings TEXT,
+            override_reason TEXT,
+            idempotency_key TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            error TEXT,
+            sent_remote_id TEXT,
+            sent_url TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            approved_at INTEGER,
+            sent_at INTEGER
+        );
+        CREATE INDEX idx_replies_case ON replies(case_id);
+        CREATE INDEX idx_replies_state ON replies(state, updated_at);
+
+        CREATE TABLE settings (
+            name TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+    # Full-text index over messages, kept in step by triggers.  Updating other
+    # columns (sentiment, say) does not re-index the text.
+    _execute_script(
+        db,
+        """
+        CREATE VIRTUAL TABLE messages_fts USING FTS5 (
+            text, author_handle, author_name,
+            tokenize='unicode61 remove_diacritics 2',
+            content=messages
+        );
+        CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+          INSERT INTO messages_fts (rowid, text, author_handle, author_name)
+          VALUES (new.id, new.text, new.author_handle, new.author_name);
+        END;
+        CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, text, author_handle, author_name)
+          VALUES ('delete', old.id, old.text, old.author_handle, old.author_name);
+        END;
+        CREATE TRIGGER messages_au AFTER UPDATE OF text, author_handle, author_name ON messages
+        BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, text, author_handle, author_name)
+          VALUES ('delete', old.id, old.text, old.author_handle, old.author_name);
+          INSERT INTO messages_fts (rowid, text, author_handle, author_name)
+          VALUES (new.id, new.text, new.author_handle, new.author_name);
+        END;
+        """,
+    )

@@ -1,0 +1,1 @@
+"""Sync engine and outbox (no Qt)."""

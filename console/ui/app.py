@@ -1,0 +1,113 @@
+"""Composition root of the window: build the services, then the window."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from console import APP_NAME, __version__
+from console.core import demo, paths
+from console.core.errors import KnownError
+from console.core.store import Store
+from console.ui import style
+from console.ui.main_window import MainWindow
+from console.ui.ops import Ops
+from console.ui.signals import AppSignals
+from console.ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+def make_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv or [sys.argv[0]])
+    app.setApplicationName("community-console")
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName("community-console")
+    app.setApplicationVersion(__version__)
+    icon = paths.resource_path("icons/community-console.svg")
+    if icon.exists():
+        app.setWindowIcon(QIcon(str(icon)))
+    style.apply(app)
+    return app
+
+
+class Session:
+    """The running services behind one window; closed as one."""
+
+    def __init__(self, db_path: Path, *, settings: QSettings, label: str,
+                 throwaway: Path | None = None) -> None:
+        # Open once on this thread first: a corrupt or too-new file is refused
+        # here, with a clear message, before any worker starts.
+        Store.open(db_path).close()
+        self.signals = AppSignals()
+        self.runner = TaskRunner(db_path)
+        self.ops = Ops(self.runner, self.signals)
+        self.window = MainWindow(self.ops, self.signals, settings=settings,
+                                 workspace_label=label)
+        self.throwaway = throwaway
+
+    def close(self) -> None:
+        self.runner.shutdown()
+        if self.throwaway is not None:
+            shutil.rmtree(self.throwaway, ignore_errors=True)
+
+
+def choose_workspace(args: argparse.Namespace) -> tuple[Path, str, Path | None] | None:
+    """The workspace to open: demo copy, named workspace, or (first start) the user's pick."""
+    from console.cli import default_scorer
+
+    if args.demo:
+        path = demo.create_demo_workspace(scorer=default_scorer())
+        return path, "Demo workspace (throwaway copy)", path.parent
+    path = paths.workspace_path(args.workspace, base=args.data_dir)
+    if path.exists():
+        return path, path.stem, None
+    box = QMessageBox()
+    box.setWindowTitle(f"Welcome to {APP_NAME}")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText("Nothing is set up yet.\n\nTry the demo workspace: a fictional kitchenware brand "
+                "with four accounts on Mastodon and Bluesky and three weeks of conversations. "
+                "It is a throwaway copy; nothing you do there is kept.\n\n"
+                f"Or start an empty workspace at {path}.")
+    demo_button = box.addButton("Open the demo workspace", QMessageBox.ButtonRole.AcceptRole)
+    empty_button = box.addButton("Start an empty workspace", QMessageBox.ButtonRole.ActionRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(demo_button)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is demo_button:
+        demo_path = demo.create_demo_workspace(scorer=default_scorer())
+        return demo_path, "Demo workspace (throwaway copy)", demo_path.parent
+    if clicked is empty_button:
+        return path, path.stem, None
+    return None
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    app = make_app()
+    try:
+        choice = choose_workspace(args)
+        if choice is None:
+            return 0
+        path, label, throwaway = choice
+        session = Session(path, settings=QSettings(), label=label, throwaway=throwaway)
+    except KnownError as exc:
+        box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, str(exc))
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.exec()
+        return 1
+    session.window.show()
+    session.window.start()
+    try:
+        return app.exec()
+    finally:
+        session.close()

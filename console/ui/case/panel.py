@@ -1,0 +1,418 @@
+"""The case panel: one customer's messages from every account, and the case's controls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.core import timeutil
+from console.core.changes import Changes
+from console.core.errors import InvalidTransitionError
+from console.core.models import CaseDetail, CaseStatus, Direction, Message, TimelineEvent
+from console.core.store import TRANSITIONS, Store
+from console.ui.inbox.model import SENTIMENT_GLYPHS, sentiment_label
+from console.ui.ops import Ops, show_error
+
+PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "demo": "Demo"}
+
+
+def plain_label(text: str = "", *, name: str = "", wrap: bool = False) -> QLabel:
+    """A label that never interprets its text as markup."""
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    label.setWordWrap(wrap)
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+def when(value: Any) -> str:
+    return value.astimezone().strftime("%a %d %b %H:%M") if value else "–"
+
+
+class MessageBubble(QFrame):
+    """One message, inbound or outbound, as plain text."""
+
+    def __init__(self, message: Message, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outbound = message.direction is Direction.OUTBOUND
+        self.setObjectName("bubble")
+        self.setProperty("direction", "out" if outbound else "in")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 8)
+        layout.setSpacing(2)
+        who = message.author_name or message.author_handle
+        if outbound:
+            meta = f"{who} via {message.account_handle}"
+        else:
+            meta = f"{who} ({message.author_handle}) to {message.account_handle}"
+        meta += f" · {PLATFORM_NAMES.get(message.platform.value, message.platform.value)}"
+        meta += f" · {message.kind.value} · {when(message.created_at)}"
+        if not outbound:
+            meta += f" · {SENTIMENT_GLYPHS[sentiment_label(message.sentiment)]}"
+        header = plain_label(meta, name="bubbleMeta", wrap=True)
+        body = plain_label(message.text, name="bubbleText", wrap=True)
+        body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                     | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        body.setAccessibleName("Message text")
+        layout.addWidget(header)
+        layout.addWidget(body)
+        self.setAccessibleName(f"Message from {who}")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+
+def describe_event(event: TimelineEvent) -> str:
+    k = event.kind
+    if k == "opened":
+        return "Case opened"
+    if k == "message_in":
+        return "Customer message received"
+    if k == "message_out":
+        return "Reply sent" + (f": {event.detail['url']}" if event.detail.get("url") else "")
+    if k == "status":
+        reason = event.detail.get("reason")
+        text = f"Status {event.before} → {event.after}"
+        return text + (f" ({reason})" if reason else "")
+    if k == "assign":
+        return f"Owner {event.before} → {event.after}"
+    if k == "note":
+        return f"Note: {event.after}"
+    if k == "issue_added":
+        return f"Issue added: {event.after}"
+    if k == "issue_ticked":
+        return f"Issue answered: {event.detail.get('text', '')}"
+    if k == "issue_unticked":
+        return f"Issue reopened: {event.detail.get('text', '')}"
+    if k == "merged":
+        if "into_case" in event.detail:
+            return f"Merged into case #{event.detail['into_case']}"
+        return f"Case #{event.detail.get('from_case')} merged in"
+    if k == "contact_merged":
+        return f"Contact #{event.before} merged into #{event.after}"
+    return k.replace("_", " ").capitalize() + (f": {event.after}" if event.after else "")
+
+
+class CasePanel(QWidget):
+    """Shows one case and forwards the user's intent to the store through ops.
+
+    Signals:
+        case_loaded(int): the panel shows case N.
+    """
+
+    case_loaded = Signal(int)
+
+    def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ops = ops
+        self._detail: CaseDetail | None = None
+        self._case_id: int | None = None
+        self._updating = False
+        self.setObjectName("casePanel")
+
+        self.title = plain_label("", name="caseTitle", wrap=True)
+        self.subtitle = plain_label("", name="caseSubtitle", wrap=True)
+        self.times = plain_label("", name="caseTimes", wrap=True)
+
+        self.status_box = QComboBox()
+        self.status_box.setObjectName("statusBox")
+        self.status_box.setAccessibleName("Case status")
+        for status in CaseStatus:
+            self.status_box.addItem(status.label, status.value)
+        self.status_box.activated.connect(self._status_chosen)
+
+        self.owner_box = QComboBox()
+        self.owner_box.setObjectName("ownerBox")
+        self.owner_box.setEditable(True)
+        self.owner_box.setAccessibleName("Case owner")
+        self.owner_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.assign_button = QPushButton("&Assign")
+        self.assign_button.setObjectName("assignButton")
+        self.assign_button.setAccessibleName("Assign the case to this owner")
+        self.assign_button.clicked.connect(self._assign)
+        self.owner_box.lineEdit().returnPressed.connect(self._assign)
+
+        controls = QHBoxLayout()
+        controls.addWidget(plain_label("Status"))
+        controls.addWidget(self.status_box)
+        controls.addSpacing(12)
+        controls.addWidget(plain_label("Owner"))
+        controls.addWidget(self.owner_box, 1)
+        controls.addWidget(self.assign_button)
+
+        # Conversation: every message of the customer, from every account.
+        self.conversation = QWidget()
+        self.conversation.setObjectName("conversation")
+        self.conv_layout = QVBoxLayout(self.conversation)
+        self.conv_layout.setContentsMargins(8, 8, 8, 8)
+        self.conv_layout.setSpacing(8)
+        self.conv_layout.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.conversation)
+        self.scroll.setAccessibleName("Conversation")
+
+        # Issues checklist
+        self.issues = QListWidget()
+        self.issues.setObjectName("issueList")
+        self.issues.setAccessibleName("Issues the customer raised")
+        self.issues.itemChanged.connect(self._issue_toggled)
+        self.issue_edit = QLineEdit()
+        self.issue_edit.setObjectName("issueEdit")
+        self.issue_edit.setPlaceholderText("Add an issue the customer raised, then Enter")
+        self.issue_edit.setAccessibleName("New issue")
+        self.issue_edit.returnPressed.connect(self._add_issue)
+        issues_tab = QWidget()
+        il = QVBoxLayout(issues_tab)
+        il.addWidget(self.issues)
+        il.addWidget(self.issue_edit)
+
+        # Notes
+        self.notes = QListWidget()
+        self.notes.setObjectName("noteList")
+        self.notes.setWordWrap(True)
+        self.notes.setAccessibleName("Notes")
+        self.note_edit = QPlainTextEdit()
+        self.note_edit.setObjectName("noteEdit")
+        self.note_edit.setPlaceholderText("Private note for the team (Ctrl+Enter to add)")
+        self.note_edit.setAccessibleName("New note")
+        self.note_edit.setMaximumHeight(70)
+        self.note_button = QPushButton("Add &note")
+        self.note_button.setObjectName("noteButton")
+        self.note_button.clicked.connect(self._add_note)
+        QShortcut(QKeySequence("Ctrl+Return"), self.note_edit, self._add_note,
+                  context=Qt.ShortcutContext.WidgetShortcut)
+        notes_tab = QWidget()
+        nl = QVBoxLayout(notes_tab)
+        nl.addWidget(self.notes)
+        row = QHBoxLayout()
+        row.addWidget(self.note_edit, 1)
+        row.addWidget(self.note_button, 0, Qt.AlignmentFlag.AlignBottom)
+        nl.addLayout(row)
+
+        # Timeline
+        self.timeline = QListWidget()
+        self.timeline.setObjectName("timelineList")
+        self.timeline.setWordWrap(True)
+        self.timeline.setAccessibleName("Case timeline")
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("caseTabs")
+        self.tabs.addTab(issues_tab, "Issues")
+        self.tabs.addTab(notes_tab, "Notes")
+        self.tabs.addTab(self.timeline, "Timeline")
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("caseSplitter")
+        self.splitter.addWidget(self.scroll)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([520, 200])
+
+        self.placeholder = plain_label("Select a case in the inbox to see the whole conversation.",
+                                       name="placeholder", wrap=True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+
+        self.body = QWidget()
+        body_layout = QVBoxLayout(self.body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.title)
+        body_layout.addWidget(self.subtitle)
+        body_layout.addWidget(self.times)
+        body_layout.addLayout(controls)
+        body_layout.addWidget(self.splitter, 1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.placeholder, 1)
+        layout.addWidget(self.body, 1)
+        self.body.hide()
+
+    # ------------------------------------------------------------ loading
+    @property
+    def case_id(self) -> int | None:
+        return self._case_id
+
+    @property
+    def detail(self) -> CaseDetail | None:
+        return self._detail
+
+    def show_case(self, case_id: int | None) -> None:
+        self._case_id = case_id
+        if case_id is None:
+            self._detail = None
+            self.body.hide()
+            self.placeholder.show()
+            return
+        self._ops.query(lambda s: (s.case_detail(case_id), s.owners()), parent=self) \
+            .success(lambda result: self._loaded(case_id, *result)).run()
+
+    def _loaded(self, case_id: int, detail: CaseDetail, owners: list[str]) -> None:
+        if case_id != self._case_id:
+            return  # the user moved on
+        self._detail = detail
+        self._updating = True
+        try:
+            self._fill(detail, owners)
+        finally:
+            self._updating = False
+        self.placeholder.hide()
+        self.body.show()
+        self.case_loaded.emit(case_id)
+
+    def _fill(self, detail: CaseDetail, owners: list[str]) -> None:
+        case = detail.case
+        self.title.setText(f"#{case.id} · {case.contact_name or case.contact_handle}")
+        handles = ", ".join(f"{h} ({PLATFORM_NAMES.get(p, p)})" for p, h in detail.handles)
+        self.subtitle.setText(handles)
+        waited = ""
+        if case.waiting_since:
+            waited = " · waiting " + timeutil.humanize_duration(
+                (timeutil.now() - case.waiting_since).total_seconds())
+        first = detail.first_response_at
+        frt = timeutil.humanize_duration((first - case.opened_at).total_seconds()) if first else "–"
+        self.times.setText(f"Opened {when(case.opened_at)} · first response {frt}"
+                           f" · {case.message_count} message"
+                           f"{'' if case.message_count == 1 else 's'}{waited}")
+        self.status_box.setCurrentIndex(self.status_box.findData(case.status.value))
+        allowed = TRANSITIONS[case.status] | {case.status}
+        model = self.status_box.model()
+        for i in range(self.status_box.count()):
+            item = model.item(i)  # type: ignore[attr-defined]
+            item.setEnabled(CaseStatus(self.status_box.itemData(i)) in allowed)
+        self.owner_box.clear()
+        self.owner_box.addItems(owners)
+        self.owner_box.setCurrentText(case.owner)
+
+        # Conversation
+        while self.conv_layout.count() > 1:
+            item = self.conv_layout.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.setParent(None)  # type: ignore[call-overload]
+                widget.deleteLater()
+        for i, message in enumerate(detail.messages):
+            bubble = MessageBubble(message)
+            self.conv_layout.insertWidget(i, bubble)
+        self.scroll.verticalScrollBar().setValue(self.scroll.verticalScrollBar().maximum())
+
+        self.issues.clear()
+        for issue in detail.checklist:
+            item = QListWidgetItem(issue.text)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if issue.done else Qt.CheckState.Unchecked)
+            item.setData(Qt.ItemDataRole.UserRole, issue.id)
+            self.issues.addItem(item)
+        open_count = sum(1 for i in detail.checklist if not i.done)
+        self.tabs.setTabText(0, f"Issues ({open_count} open)" if detail.checklist else "Issues")
+        self.notes.clear()
+        for note in detail.notes:
+            self.notes.addItem(f"{note.author}, {when(note.created_at)}:\n{note.body}")
+        self.tabs.setTabText(1, f"Notes ({len(detail.notes)})" if detail.notes else "Notes")
+        self.timeline.clear()
+        for event in detail.events:
+            self.timeline.addItem(f"{when(event.at)}  {event.actor}: {describe_event(event)}")
+        self.timeline.scrollToBottom()
+
+    def apply_changes(self, changes: Changes) -> None:
+        if self._case_id is not None and changes.cases and (
+                not changes.case_ids or self._case_id in changes.case_ids):
+            self.show_case(self._case_id)
+
+    # ------------------------------------------------------------ intents
+    def _write(self, fn: Any) -> None:
+        self._ops.write(fn, parent=self).failure(self._failed).run(initiator=self)
+
+    def _failed(self, exc: BaseException) -> None:
+        show_error(self, exc)
+        self.show_case(self._case_id)  # put the controls back as the store has them
+
+    def _status_chosen(self, index: int) -> None:
+        if self._updating or self._case_id is None or self._detail is None:
+            return
+        status = CaseStatus(self.status_box.itemData(index))
+        if status == self._detail.case.status:
+            return
+        case_id = self._case_id
+        self._write(lambda s: s.set_status(case_id, status))
+
+    def set_status(self, status: CaseStatus) -> None:
+        """Keyboard shortcut entry point."""
+        if self._case_id is None or self._detail is None:
+            return
+        if status not in TRANSITIONS[self._detail.case.status]:
+            show_error(self, InvalidTransitionError(
+                f"Case #{self._case_id} cannot go from "
+                f"{self._detail.case.status.label.lower()} to {status.label.lower()}."))
+            return
+        case_id = self._case_id
+        self._write(lambda s: s.set_status(case_id, status))
+
+    def _assign(self) -> None:
+        if self._case_id is None:
+            return
+        to = self.owner_box.currentText().strip()
+        case_id = self._case_id
+        self._write(lambda s: s.assign(case_id, to))
+
+    def _add_note(self) -> None:
+        if self._case_id is None:
+            return
+        body = self.note_edit.toPlainText()
+        if not body.strip():
+            return
+        case_id = self._case_id
+        self.note_edit.clear()
+
+        def add(store: Store) -> Changes:
+            return store.add_note(case_id, body)[1]
+
+        self._ops.write(add, parent=self).failure(
+            lambda exc: (self.note_edit.setPlainText(body), show_error(self, exc))
+        ).run(initiator=self)
+
+    def _add_issue(self) -> None:
+        if self._case_id is None:
+            return
+        text = self.issue_edit.text()
+        if not text.strip():
+            return
+        case_id = self._case_id
+        self.issue_edit.clear()
+        self._write(lambda s: s.add_issue(case_id, text)[1])
+
+    def _issue_toggled(self, item: QListWidgetItem) -> None:
+        if self._updating:
+            return
+        item_id = item.data(Qt.ItemDataRole.UserRole)
+        done = item.checkState() == Qt.CheckState.Checked
+        self._write(lambda s: s.set_issue_done(item_id, done))
+
+    def focus_note(self) -> None:
+        self.tabs.setCurrentIndex(1)
+        self.note_edit.setFocus()
+
+    def focus_owner(self) -> None:
+        self.owner_box.setFocus()
+        self.owner_box.lineEdit().selectAll()

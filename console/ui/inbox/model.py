@@ -1,0 +1,269 @@
+"""The inbox: a lazy Qt item model that reads the store one page at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from console.core import timeutil
+from console.core.changes import Changes
+from console.core.models import CaseRow
+from console.core.store import CaseFilter, Store
+from console.ui.ops import Ops
+
+Index = QModelIndex | QPersistentModelIndex
+
+PLATFORM_BADGES = {"mastodon": "M", "bluesky": "B", "x": "X", "demo": "D"}
+
+
+def sentiment_label(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    if value <= -0.05:
+        return "negative"
+    if value >= 0.05:
+        return "positive"
+    return "neutral"
+
+
+SENTIMENT_GLYPHS = {"negative": "☹ negative", "positive": "☺ positive", "neutral": "· neutral",
+                    "unknown": "? unknown"}
+
+
+class InboxModel(QAbstractTableModel):
+    """Cases in waiting order, fetched ``page_size`` at a time through the read worker.
+
+    Signals:
+        page_loaded(int): a page arrived (its row count).
+        loading_changed(bool): a fetch started or finished.
+    """
+
+    CaseIdRole = Qt.ItemDataRole.UserRole
+    RowRole = Qt.ItemDataRole.UserRole + 1
+    StatusRole = Qt.ItemDataRole.UserRole + 2
+
+    COL_WAITING, COL_CUSTOMER, COL_MESSAGE, COL_STATUS, COL_OWNER, COL_MOOD, COL_ACCOUNTS = range(7)
+    HEADERS = ("Waiting", "Customer", "Last message", "Status", "Owner", "Mood", "On")
+
+    page_loaded = Signal(int)
+    loading_changed = Signal(bool)
+
+    def __init__(self, ops: Ops, parent: QObject | None = None, *, page_size: int = 200,
+                 clock: Callable[[], dt.datetime] = timeutil.now) -> None:
+        super().__init__(parent)
+        self._ops = ops
+        self._rows: list[CaseRow] = []
+        self._filter = CaseFilter()
+        self._search: str | None = None
+        self._page_size = page_size
+        self._exhausted = False
+        self._loading = False
+        self._wanted = page_size
+        self._generation = 0  # bumps on every reset; stale pages are dropped
+        self._clock = clock
+        self._now = clock()
+
+    # ------------------------------------------------------------ Qt API
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            if 0 <= section < len(self.HEADERS):
+                return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == self.COL_WAITING:
+                if row.waiting_since is None:
+                    return ""
+                return timeutil.humanize_duration((self._now - row.waiting_since).total_seconds())
+            if col == self.COL_CUSTOMER:
+                return row.contact_name or row.contact_handle
+            if col == self.COL_MESSAGE:
+                # One line; shown as plain text by the view (never as markup).
+                return " ".join(row.preview.split())[:200]
+            if col == self.COL_STATUS:
+                return row.status.label
+            if col == self.COL_OWNER:
+                return row.owner
+            if col == self.COL_MOOD:
+                return SENTIMENT_GLYPHS[sentiment_label(row.sentiment)]
+            if col == self.COL_ACCOUNTS:
+                return " ".join(PLATFORM_BADGES.get(p, p) for p in row.platforms)
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.COL_ACCOUNTS:
+            # Tooltips may be rich text: only our own words go there, never a customer's.
+            return ", ".join(p.capitalize() for p in row.platforms)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return self.data(index, Qt.ItemDataRole.DisplayRole)
+        if role == self.CaseIdRole:
+            return row.id
+        if role == self.RowRole:
+            return row
+        if role == self.StatusRole:
+            return row.status.value
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == self.COL_WAITING:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
+        if parent.isValid():
+            return False
+        # Only when rows are wanted: Qt's views ask eagerly, before their layout
+        # knows how many rows fit, and would otherwise pull the whole table.
+        return not self._exhausted and not self._loading and self._wanted > len(self._rows)
+
+    def request_more(self) -> None:
+        """The user scrolled near the end: fetch the next page."""
+        if not self._exhausted and not self._loading:
+            self._wanted = len(self._rows) + self._page_size
+            self.fetchMore()
+
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008
+        if parent.isValid() or not self.canFetchMore():
+            return
+        self._set_loading(True)
+        generation = self._generation
+        flt = self._filter
+        after = self._rows[-1].sort_key if self._rows else None
+        limit = self._page_size
+        search = self._search
+
+        def fetch(store: Store) -> list[CaseRow]:
+            if search is not None:
+                return store.search_cases(search)
+            return store.cases_page(flt, after=after, limit=limit)
+
+        def loaded(rows: list[CaseRow]) -> None:
+            if generation != self._generation:
+                return
+            self._set_loading(False)
+            self._now = self._clock()
+            exhausted = search is not None or len(rows) < limit
+            if rows:
+                first = len(self._rows)
+                self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+                self._rows.extend(rows)
+                self.endInsertRows()
+            self._exhausted = exhausted
+            self.page_loaded.emit(len(rows))
+
+        def failed(exc: BaseException) -> None:
+            if generation != self._generation:
+                return
+            self._set_loading(False)
+            self._exhausted = True
+            self.page_loaded.emit(0)
+            from console.ui.ops import show_error
+            show_error(None, exc)
+
+        self._ops.query(fetch, parent=self).success(loaded).failure(failed).run()
+
+    # ------------------------------------------------------------ control
+    def _set_loading(self, loading: bool) -> None:
+        self._loading = loading
+        self.loading_changed.emit(loading)
+
+    @property
+    def filter(self) -> CaseFilter:
+        return self._filter
+
+    @property
+    def search_text(self) -> str | None:
+        return self._search
+
+    def set_filter(self, flt: CaseFilter, *, search: str | None = None) -> None:
+        """Show another view (or search results); starts loading the first page."""
+        self._filter = flt
+        self._search = search.strip() if search and search.strip() else None
+        self.reload()
+
+    def reload(self) -> None:
+        self.beginResetModel()
+        self._generation += 1
+        self._rows = []
+        self._exhausted = False
+        self._loading = False
+        self._wanted = self._page_size
+        self.endResetModel()
+        self.fetchMore()
+
+    def row_of(self, case_id: int) -> int:
+        for i, row in enumerate(self._rows):
+            if row.id == case_id:
+                return i
+        return -1
+
+    def case_at(self, row: int) -> CaseRow | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def apply_changes(self, changes: Changes, on_done: Callable[[], None] | None = None) -> None:
+        """Refresh after a write: update rows in place when the order holds, else reload."""
+        if not changes.cases:
+            return
+        generation = self._generation
+        count = max(len(self._rows), self._page_size)
+        flt = self._filter
+        search = self._search
+
+        def fetch(store: Store) -> list[CaseRow]:
+            if search is not None:
+                return store.search_cases(search)
+            return store.cases_page(flt, limit=count)
+
+        def fresh(rows: list[CaseRow]) -> None:
+            if generation != self._generation:
+                return
+            self._now = self._clock()
+            if [r.id for r in rows] == [r.id for r in self._rows]:
+                for i, (old, new) in enumerate(zip(self._rows, rows)):
+                    if old != new:
+                        self._rows[i] = new
+                        self.dataChanged.emit(self.index(i, 0),
+                                              self.index(i, self.columnCount() - 1))
+            else:
+                self.beginResetModel()
+                self._generation += 1
+                self._rows = rows
+                self._wanted = len(rows)
+                self._exhausted = search is not None or len(rows) < count
+                self._loading = False
+                self.endResetModel()
+            if on_done is not None:
+                on_done()
+
+        self._ops.query(fetch, parent=self).success(fresh).run()
+
+    def tick(self) -> None:
+        """Waiting times move on: repaint that column."""
+        self._now = self._clock()
+        if self._rows:
+            self.dataChanged.emit(self.index(0, self.COL_WAITING),
+                                  self.index(len(self._rows) - 1, self.COL_WAITING),
+                                  [Qt.ItemDataRole.DisplayRole])
+

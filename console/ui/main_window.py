@@ -1,0 +1,414 @@
+"""The main window: sidebar of views and accounts, the inbox, and the case panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QToolBar,
+    QTreeView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
+
+from console import APP_NAME, __version__
+from console.core.changes import Changes
+from console.core.models import Account, CaseStatus
+from console.core.store import CaseFilter, Store, View
+from console.ui.case.panel import PLATFORM_NAMES, CasePanel
+from console.ui.inbox.model import InboxModel
+from console.ui.ops import Ops
+from console.ui.signals import AppSignals
+
+KIND_ROLE = Qt.ItemDataRole.UserRole
+VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class Sidebar(QTreeWidget):
+    """Views and accounts, each with its count.
+
+    Signals:
+        filter_chosen(object): a CaseFilter to show.
+    """
+
+    filter_chosen = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sidebar")
+        self.setHeaderHidden(True)
+        self.setRootIsDecorated(False)
+        self.setAccessibleName("Views and accounts")
+        self.setColumnCount(2)
+        self.header().setStretchLastSection(False)
+        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.views_root = QTreeWidgetItem(["VIEWS", ""])
+        self.accounts_root = QTreeWidgetItem(["ACCOUNTS", ""])
+        for root in (self.views_root, self.accounts_root):
+            root.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.addTopLevelItem(root)
+            root.setExpanded(True)
+        self.view_items: dict[str, QTreeWidgetItem] = {}
+        for view in View.ALL_VIEWS:
+            item = QTreeWidgetItem([View.LABELS[view], ""])
+            item.setData(0, KIND_ROLE, "view")
+            item.setData(0, VALUE_ROLE, view)
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            self.views_root.addChild(item)
+            self.view_items[view] = item
+        self.account_items: dict[int, QTreeWidgetItem] = {}
+        self.currentItemChanged.connect(self._chosen)
+
+    def set_accounts(self, accounts: list[Account]) -> None:
+        self.accounts_root.takeChildren()
+        self.account_items.clear()
+        for account in accounts:
+            platform = PLATFORM_NAMES.get(account.platform.value, account.platform.value)
+            label = f"{account.display_name or account.handle} · {platform}"
+            item = QTreeWidgetItem([label, ""])
+            item.setToolTip(0, "")
+            item.setData(0, KIND_ROLE, "account")
+            item.setData(0, VALUE_ROLE, account.id)
+            item.setData(0, Qt.ItemDataRole.AccessibleTextRole,
+                         f"{label}, {account.handle} on {platform}")
+            item.setStatusTip(0, f"{account.handle} on {platform}")
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            self.accounts_root.addChild(item)
+            self.account_items[account.id] = item
+        self.accounts_root.setExpanded(True)
+
+    def set_counts(self, views: dict[str, int], accounts: dict[int, int]) -> None:
+        for view, item in self.view_items.items():
+            item.setText(1, str(views.get(view, 0)))
+        for account_id, item in self.account_items.items():
+            n = accounts.get(account_id, 0)
+            item.setText(1, str(n) if n else "")
+            item.setData(1, Qt.ItemDataRole.AccessibleTextRole, f"{n} unanswered")
+
+    def select_view(self, view: str) -> None:
+        self.setCurrentItem(self.view_items[view])
+
+    def _chosen(self, item: QTreeWidgetItem | None, _previous: QTreeWidgetItem | None) -> None:
+        if item is None:
+            return
+        kind = item.data(0, KIND_ROLE)
+        if kind == "view":
+            self.filter_chosen.emit(CaseFilter(view=item.data(0, VALUE_ROLE)))
+        elif kind == "account":
+            self.filter_chosen.emit(CaseFilter(view=View.ALL, account_id=item.data(0, VALUE_ROLE)))
+
+
+class MainWindow(QMainWindow):
+    """The one window: everything the community manager needs in view."""
+
+    def __init__(self, ops: Ops, signals: AppSignals, *, settings: QSettings,
+                 workspace_label: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ops = ops
+        self.signals = signals
+        self.settings = settings
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(f"{APP_NAME} — {workspace_label}" if workspace_label else APP_NAME)
+
+        self.sidebar = Sidebar()
+        self.model = InboxModel(ops, self)
+        self.inbox = QTreeView()
+        self.inbox.setObjectName("inbox")
+        self.inbox.setAccessibleName("Inbox")
+        self.inbox.setModel(self.model)
+        self.inbox.setRootIsDecorated(False)
+        self.inbox.setUniformRowHeights(True)
+        self.inbox.setAlternatingRowColors(True)
+        self.inbox.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.inbox.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.inbox.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.inbox.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(30)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(InboxModel.COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((InboxModel.COL_WAITING, 64), (InboxModel.COL_CUSTOMER, 130),
+                           (InboxModel.COL_STATUS, 70), (InboxModel.COL_OWNER, 90),
+                           (InboxModel.COL_MOOD, 82), (InboxModel.COL_ACCOUNTS, 34)):
+            header.resizeSection(col, width)
+        self.inbox.selectionModel().selectionChanged.connect(self._selection_changed)
+        scrollbar = self.inbox.verticalScrollBar()
+        scrollbar.valueChanged.connect(self._maybe_fetch)
+        scrollbar.rangeChanged.connect(self._maybe_fetch)
+        self.model.modelReset.connect(self._restore_selection)
+        self.model.loading_changed.connect(self._loading_changed)
+        self.model.page_loaded.connect(self._page_loaded)
+
+        self.case_panel = CasePanel(ops)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(self.inbox)
+        self.splitter.addWidget(self.case_panel)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([230, 700, 560])
+        self.setCentralWidget(self.splitter)
+
+        self.search = QLineEdit()
+        self.search.setObjectName("searchBox")
+        self.search.setPlaceholderText("Search messages  ( / )")
+        self.search.setAccessibleName("Search messages")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(420)
+        self.search.returnPressed.connect(self._search)
+        self.search.textChanged.connect(self._search_text_changed)
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.addWidget(self.search)
+        self.refresh_action = QAction("Refresh", self)
+        self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
+        self.refresh_action.triggered.connect(self.refresh)
+        toolbar.addAction(self.refresh_action)
+        self.addToolBar(toolbar)
+
+        self.status_label = QLabel()
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.status_label)
+        self.signals.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.signals.changes_applied.connect(self._changes_applied)
+
+        self.sidebar.filter_chosen.connect(self._filter_chosen)
+        self._selected_case: int | None = None
+        self._search_pending = ""
+        self._build_shortcuts()
+        self._build_menus()
+
+        self._tick = QTimer(self)
+        self._tick.setInterval(60_000)
+        self._tick.timeout.connect(self.model.tick)
+        self._tick.start()
+        self._restore_state()
+
+    # ------------------------------------------------------------ setup
+    def _build_shortcuts(self) -> None:
+        def sc(keys: str, fn: Any) -> None:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(fn)
+
+        sc("/", self.focus_search)
+        sc("Ctrl+F", self.focus_search)
+        sc("j", lambda: self.move_selection(1))
+        sc("k", lambda: self.move_selection(-1))
+        sc("e", lambda: self.case_panel.set_status(CaseStatus.RESOLVED))
+        sc("w", lambda: self.case_panel.set_status(CaseStatus.WAITING))
+        sc("o", lambda: self.case_panel.set_status(CaseStatus.OPEN))
+        sc("a", self.case_panel.focus_owner)
+        sc("n", self.case_panel.focus_note)
+        sc("Escape", self._escape)
+        for i, view in enumerate(View.ALL_VIEWS, start=1):
+            sc(f"Ctrl+{i}", lambda v=view: self.sidebar.select_view(v))
+
+    def _build_menus(self) -> None:
+        case_menu = self.menuBar().addMenu("&Case")
+        for label, keys, fn in (
+            ("Resolve", "E", lambda: self.case_panel.set_status(CaseStatus.RESOLVED)),
+            ("Waiting on customer", "W", lambda: self.case_panel.set_status(CaseStatus.WAITING)),
+            ("Reopen", "O", lambda: self.case_panel.set_status(CaseStatus.OPEN)),
+            ("Assign…", "A", self.case_panel.focus_owner),
+            ("Add note…", "N", self.case_panel.focus_note),
+        ):
+            action = case_menu.addAction(f"{label}\t{keys}")
+            action.triggered.connect(fn)
+        view_menu = self.menuBar().addMenu("&View")
+        for i, view in enumerate(View.ALL_VIEWS, start=1):
+            action = view_menu.addAction(View.LABELS[view])
+            action.setShortcut(QKeySequence(f"Ctrl+{i}"))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the QShortcut acts
+            action.triggered.connect(lambda _=False, v=view: self.sidebar.select_view(v))
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("Keyboard shortcuts").triggered.connect(self.show_shortcuts)
+        help_menu.addAction("About").triggered.connect(self.show_about)
+
+    # ------------------------------------------------------------ state
+    def start(self) -> None:
+        """Load accounts and counts, then the first inbox page."""
+        self.ops.query(lambda s: s.accounts(), parent=self).success(self._accounts_loaded).run()
+        self.sidebar.select_view(View.NEEDS_REPLY)
+        self.refresh_counts()
+
+    def _accounts_loaded(self, accounts: list[Account]) -> None:
+        current = self.sidebar.currentItem()
+        self.sidebar.blockSignals(True)
+        self.sidebar.set_accounts(accounts)
+        if current is not None:
+            self.sidebar.setCurrentItem(current)
+        self.sidebar.blockSignals(False)
+        self.refresh_counts()
+
+    def refresh_counts(self) -> None:
+        def counts(store: Store) -> tuple[dict[str, int], dict[int, int]]:
+            return store.view_counts(), store.unanswered_counts()
+
+        self.ops.query(counts, parent=self).success(
+            lambda result: self.sidebar.set_counts(*result)).run()
+
+    def refresh(self) -> None:
+        self.model.reload()
+        self.refresh_counts()
+        self.case_panel.show_case(self._selected_case)
+
+    def _restore_state(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1380, 820)
+        for key, widget in (("window/splitter", self.splitter),
+                            ("window/caseSplitter", self.case_panel.splitter)):
+            state = self.settings.value(key)
+            if isinstance(state, QByteArray):
+                widget.restoreState(state)
+        header = self.settings.value("window/inboxHeader")
+        if isinstance(header, QByteArray):
+            self.inbox.header().restoreState(header)
+
+    def save_state(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/splitter", self.splitter.saveState())
+        self.settings.setValue("window/caseSplitter", self.case_panel.splitter.saveState())
+        self.settings.setValue("window/inboxHeader", self.inbox.header().saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------ inbox
+    def _filter_chosen(self, flt: CaseFilter) -> None:
+        if self.search.text():
+            self.search.blockSignals(True)
+            self.search.clear()
+            self.search.blockSignals(False)
+        self.model.set_filter(flt)
+
+    def _search(self) -> None:
+        text = self.search.text()
+        self.model.set_filter(self.model.filter, search=text or None)
+
+    def _search_text_changed(self, text: str) -> None:
+        if not text and self.model.search_text is not None:
+            self.model.set_filter(self.model.filter)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _escape(self) -> None:
+        if self.search.hasFocus() and self.search.text():
+            self.search.clear()
+        self.inbox.setFocus()
+
+    def move_selection(self, step: int) -> None:
+        rows = self.model.rowCount()
+        if rows == 0:
+            return
+        current = self.inbox.currentIndex()
+        row = current.row() + step if current.isValid() else 0
+        row = max(0, min(rows - 1, row))
+        index = self.model.index(row, 0)
+        self.inbox.setCurrentIndex(index)
+        self.inbox.scrollTo(index)
+        if row >= rows - 5:
+            self.model.request_more()
+
+    def _maybe_fetch(self, *_args: int) -> None:
+        """Near the end of the list (or a list shorter than the view): load the next page."""
+        scrollbar = self.inbox.verticalScrollBar()
+        if scrollbar.value() >= scrollbar.maximum() - 10:
+            self.model.request_more()
+
+    def _selection_changed(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes:
+            return
+        case_id = self.model.data(indexes[0], InboxModel.CaseIdRole)
+        if case_id != self._selected_case:
+            self._selected_case = case_id
+            self.case_panel.show_case(case_id)
+
+    def _restore_selection(self) -> None:
+        if self._selected_case is None:
+            return
+        row = self.model.row_of(self._selected_case)
+        if row >= 0:
+            self.inbox.selectionModel().blockSignals(True)
+            self.inbox.setCurrentIndex(self.model.index(row, 0))
+            self.inbox.selectionModel().blockSignals(False)
+
+    def _page_loaded(self, count: int) -> None:
+        self._restore_selection()
+        if self.model.rowCount() and not self.inbox.currentIndex().isValid() \
+                and self._selected_case is None:
+            self.inbox.setCurrentIndex(self.model.index(0, 0))
+        total = self.model.rowCount()
+        what = (f"{total} case(s) matching {self.model.search_text!r}"
+                if self.model.search_text is not None else f"{total} case(s) loaded")
+        self.status_label.setText(what)
+
+    def _loading_changed(self, loading: bool) -> None:
+        if loading:
+            self.status_label.setText("Loading…")
+
+    def _changes_applied(self, changes: Changes, initiator: object) -> None:
+        if changes.accounts:
+            self.ops.query(lambda s: s.accounts(), parent=self) \
+                .success(self._accounts_loaded).run()
+        if changes.cases:
+            self.model.apply_changes(changes, on_done=self._restore_selection)
+            self.case_panel.apply_changes(changes)
+            self.refresh_counts()
+
+    def selected_case(self) -> int | None:
+        return self._selected_case
+
+    # ------------------------------------------------------------ help
+    def show_shortcuts(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(
+            "/  or Ctrl+F   search messages\n"
+            "j / k  or ↓ / ↑   next / previous case\n"
+            "e   resolve the case\n"
+            "w   waiting on customer\n"
+            "o   reopen\n"
+            "a   assign (type a name, Enter)\n"
+            "n   add a note (Ctrl+Enter to save)\n"
+            "Ctrl+1…5   Needs reply, Mine, Waiting, Resolved, All\n"
+            "F5   refresh\n"
+            "Esc   back to the inbox")
+        box.open()
+
+    def show_about(self) -> None:
+        from PySide6 import __version__ as pyside_version
+        from PySide6.QtCore import qVersion
+
+        box = QMessageBox(self)
+        box.setWindowTitle(f"About {APP_NAME}")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(f"{APP_NAME} {__version__}\nQt {qVersion()} · PySide6 {pyside_version}\n\n"
+                    "One inbox for all of a brand's social accounts.")
+        box.open()
+
+    def current_index(self) -> QModelIndex:
+        return self.inbox.currentIndex()

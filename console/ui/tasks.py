@@ -1,0 +1,132 @@
+"""Background work: one writer thread, one reader thread, a small network pool.
+
+Results come back to the GUI thread through a queued signal; functions that
+run on a worker receive and return plain data and never touch a widget.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from console.core.store import Store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Done = Callable[[Any, BaseException | None], None]
+
+
+class TaskRunner(QObject):
+    """Owns the executors; the only object that hands work to other threads.
+
+    Signals:
+        _deliver: internal; wakes the GUI thread to run queued callbacks.
+    """
+
+    _deliver = Signal()
+
+    def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db_path = Path(db_path)
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._pending: deque[Callable[[], None]] = deque()
+        self._stores: list[Store] = []
+        self._write = ThreadPoolExecutor(1, thread_name_prefix="db-write",
+                                         initializer=self._open_store, initargs=(False,))
+        self._read = ThreadPoolExecutor(1, thread_name_prefix="db-read",
+                                        initializer=self._open_store, initargs=(True,))
+        self._net = ThreadPoolExecutor(4, thread_name_prefix="net")
+        self._closed = False
+        self._deliver.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+
+    # sqlite3 connections belong to the thread that opened them.
+    def _open_store(self, read_only: bool) -> None:
+        try:
+            store = Store.open(self.db_path, read_only=read_only)
+        except BaseException as exc:  # reported on the first task instead
+            self._local.error = exc
+            return
+        self._local.store = store
+        with self._lock:
+            self._stores.append(store)
+
+    def _thread_store(self) -> Store:
+        error = getattr(self._local, "error", None)
+        if error is not None:
+            raise error
+        store: Store = self._local.store
+        return store
+
+    def _submit(self, executor: ThreadPoolExecutor, fn: Callable[[], Any], done: Done | None
+                ) -> Future[Any]:
+        if self._closed:
+            raise RuntimeError("the task runner is shut down")
+        future = executor.submit(fn)
+        if done is not None:
+            def finished(f: Future[Any]) -> None:
+                if f.cancelled():
+                    return
+                exc = f.exception()
+                result = None if exc is not None else f.result()
+                self.run_on_main(lambda: done(result, exc))
+            future.add_done_callback(finished)
+        return future
+
+    def run_write(self, fn: Callable[[Store], T], done: Done | None = None) -> Future[Any]:
+        """Run ``fn(store)`` on the writer thread; ``done(result, error)`` on the GUI thread."""
+        return self._submit(self._write, lambda: fn(self._thread_store()), done)
+
+    def run_read(self, fn: Callable[[Store], T], done: Done | None = None) -> Future[Any]:
+        """Run ``fn(store)`` with the read-only connection."""
+        return self._submit(self._read, lambda: fn(self._thread_store()), done)
+
+    def run_net(self, fn: Callable[[], T], done: Done | None = None) -> Future[Any]:
+        """Run ``fn()`` on the network pool (no database access)."""
+        return self._submit(self._net, fn, done)
+
+    def run_on_main(self, closure: Callable[[], None]) -> None:
+        """Queue ``closure`` to run on the GUI thread (safe from any thread)."""
+        with self._lock:
+            self._pending.append(closure)
+        try:
+            self._deliver.emit()
+        except RuntimeError:  # the QObject is gone: the app is quitting
+            pass
+
+    @Slot()
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending:
+                    return
+                closure = self._pending.popleft()
+            try:
+                closure()
+            except Exception:
+                log.exception("error in a task callback")
+
+    def shutdown(self) -> None:
+        """Finish queued work, close the connections, stop the threads."""
+        if self._closed:
+            return
+        self._closed = True
+
+        def close_here() -> None:
+            store = getattr(self._local, "store", None)
+            if store is not None:
+                store.close()
+                self._local.store = None
+
+        for executor in (self._write, self._read):
+            executor.submit(close_here)
+        for executor in (self._net, self._write, self._read):
+            executor.shutdown(wait=True, cancel_futures=False)
+        self._stores.clear()

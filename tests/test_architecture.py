@@ -1,0 +1,75 @@
+"""Layering rules, enforced: the domain and storage code imports no Qt."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "console"
+QT = {"PySide6", "shiboken6", "PyQt5", "PyQt6"}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def modules(*parts: str) -> list[Path]:
+    return sorted(p for part in parts for p in (PACKAGE / part).rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", modules("core", "connectors", "sync"), ids=str)
+def test_no_qt_outside_ui(path: Path) -> None:
+    assert not imports_of(path) & QT, f"{path} imports Qt"
+
+
+@pytest.mark.parametrize("path", [p for p in PACKAGE.rglob("*.py") if "connectors" not in p.parts],
+                         ids=str)
+def test_requests_only_in_connectors(path: Path) -> None:
+    assert "requests" not in imports_of(path)
+
+
+@pytest.mark.parametrize("path", list(PACKAGE.rglob("*.py")), ids=str)
+def test_sql_only_in_store(path: Path) -> None:
+    rel = path.relative_to(PACKAGE).as_posix()
+    if rel in {"core/store.py", "core/migrations.py", "ui/tasks.py"}:
+        return
+    assert not imports_of(path) & {"sqlite3", "sqlite_utils"}, f"{rel} talks SQL"
+
+
+def test_nothing_imports_ui() -> None:
+    for path in modules("core", "connectors", "sync"):
+        src = path.read_text(encoding="utf-8")
+        assert "console.ui" not in src, path
+
+
+def test_core_imports_without_pyside6() -> None:
+    """The headless parts load and work in a Python where PySide6 cannot be imported."""
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('PySide6', 'shiboken6'):\n"
+        "            raise ImportError('PySide6 is blocked for this test')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import console.core.store, console.core.demo, console.cli\n"
+        "from console.core.store import Store\n"
+        "s = Store.memory(); console.core.demo.populate(s)\n"
+        "assert s.case_count() > 50\n"
+        "assert not any(m.startswith('PySide6') for m in sys.modules)\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=PACKAGE.parent, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
