@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 
@@ -37,7 +36,9 @@ class PaintWatch(QObject):
         return False
 
     def finish(self, elapsed: float) -> None:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # VmHWM, not ru_maxrss: the latter is inherited from the parent across exec.
+        with open("/proc/self/status") as fh:
+            peak = next(int(line.split()[1]) for line in fh if line.startswith("VmHWM")) / 1024
         print(json.dumps({"first_paint_s": elapsed, "peak_rss_mb": peak,
                           "rows": self.session.window.model.rowCount()}), flush=True)
         self.session.window.close()

@@ -362,7 +362,7 @@ class Store:
 
     # ---------------------------------------------------------------- ingest
     def ingest(self, items: Iterable[IncomingMessage], *, actor: str = "sync",
-               batch_size: int = 10000, scorer: Any = None) -> IngestResult:
+               batch_size: int = 50000, scorer: Any = None) -> IngestResult:
         """Store inbound messages and thread each one into its contact's case.
 
         Idempotent: a message already stored (same account and remote id) is
@@ -396,20 +396,20 @@ class Store:
         with self.db.atomic():
             accounts = {(p, h): i for i, p, h in conn.execute(
                 "SELECT id, platform, handle FROM accounts")}
-            pairs: list[tuple[int, IncomingMessage]] = []
+            pairs: list[tuple[int, str, IncomingMessage]] = []
             for item in batch:
-                key = (item.platform.value, item.account_handle)
-                if key not in accounts:
+                platform = item.platform.value
+                account_id = accounts.get((platform, item.account_handle))
+                if account_id is None:
                     raise NotFoundError(
                         f"Message {item.remote_id} is for account {item.account_handle} "
                         f"on {item.platform}, which is not in this workspace.")
-                pairs.append((accounts[key], item))
-            pairs.sort(key=lambda pair: (pair[1].created_at, pair[1].remote_id))
+                pairs.append((account_id, platform, item))
+            pairs.sort(key=lambda pair: (pair[2].created_at, pair[2].remote_id))
 
             # 1. Contacts by (platform, handle); create the missing ones.
             contacts = self._resolve_contacts(
-                {(i.platform.value, i.author_handle): (i.author_name, i.author_remote_id)
-                 for _, i in pairs})
+                {(p, i.author_handle): (i.author_name, i.author_remote_id) for _, p, i in pairs})
 
             # 2. Insert the messages; the UNIQUE (account_id, remote_id) constraint
             #    drops the ones already stored (idempotent ingest), and the ids
@@ -417,19 +417,23 @@ class Store:
             first_id = next_message = self._next_id("messages")
             message_rows = []
             planned = []
-            for account_id, item in pairs:
-                at = timeutil.to_epoch(item.created_at)
+            for account_id, platform, item in pairs:
+                created = item.created_at
+                if created.tzinfo is None:
+                    raise ValueError(f"message {item.remote_id} has a naive timestamp")
+                at = int(created.timestamp())
+                contact_id = contacts[(platform, item.author_handle)]
                 sentiment = scorer(item.text) if scorer is not None else None
                 message_rows.append((
-                    next_message, account_id, item.platform.value, item.remote_id,
-                    "in", item.kind.value, contacts[(item.platform.value, item.author_handle)],
-                    item.author_handle, item.author_name, item.text, item.raw_markup, item.url,
-                    item.in_reply_to, item.thread_root,
+                    next_message, account_id, platform, item.remote_id, "in", item.kind.value,
+                    contact_id, item.author_handle, item.author_name, item.text, item.raw_markup,
+                    item.url, item.in_reply_to, item.thread_root,
                     _json(list(item.urls)) if item.urls else None,
                     _json(list(item.media)) if item.media else None,
                     _json(item.extra) if item.extra else None, sentiment, at,
                 ))
-                planned.append((next_message, account_id, item, at, sentiment))
+                planned.append((next_message, account_id, platform, contact_id, item, at,
+                                sentiment))
                 next_message += 1
             conn.executemany(
                 "INSERT INTO messages (id, account_id, platform, remote_id, direction, "
@@ -443,8 +447,7 @@ class Store:
                 return
 
             # 3. Thread each new message into its contact's current case.
-            cases = self._current_cases(
-                {contacts[(i.platform.value, i.author_handle)] for _, _, i, _, _ in planned})
+            cases = self._current_cases({p[3] for p in planned})
             reopen_after = int(self.get_setting("cases.reopen_window_days")) * 86400
             next_case = self._next_id("cases")
             me = self.me
@@ -453,10 +456,9 @@ class Store:
             account_links: set[tuple[int, int]] = set()
             new_cases: dict[int, dict[str, Any]] = {}
             finished = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value)
-            for message_id, account_id, item, at, sentiment in planned:
+            for message_id, account_id, platform, contact_id, item, at, sentiment in planned:
                 if message_id not in inserted:
                     continue
-                contact_id = contacts[(item.platform.value, item.author_handle)]
                 case = cases.get(contact_id)
                 if case is not None and case["status"] in finished:
                     if (case["status"] == CaseStatus.RESOLVED.value
@@ -500,7 +502,7 @@ class Store:
                     case["status"] = "open"
                 if case["waiting_since"] is None:
                     case["waiting_since"] = at
-                case["platform_set"].add(item.platform.value)
+                case["platform_set"].add(platform)
                 case["dirty"] = True
                 result.new_message_ids.append(MessageId(message_id))
                 result.case_ids.add(CaseId(case_id))

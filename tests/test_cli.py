@@ -1,0 +1,111 @@
+"""The headless command line, run as a user runs it (a subprocess on a real workspace)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console import __version__
+from console.cli import default_scorer
+from console.core import demo, paths
+from console.core.store import Store
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "console", *args], capture_output=True,
+                          text=True, cwd=cwd or REPO, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("data")
+    target = paths.workspace_path("default", base=base)
+    target.parent.mkdir(parents=True)
+    built = demo.create_demo_workspace(tmp_path_factory.mktemp("build"), scorer=default_scorer())
+    shutil.copyfile(built, target)
+    return base
+
+
+def test_version() -> None:
+    out = cli("--version")
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"community-console {__version__}"
+
+
+def test_cases_list_json(data_dir: Path) -> None:
+    out = cli("--data-dir", str(data_dir), "cases", "list", "--json")
+    assert out.returncode == 0, out.stderr
+    cases = json.loads(out.stdout)
+    assert len(cases) >= 60
+    for key in ("id", "status", "owner", "contact", "accounts", "opened_at",
+                "first_response_at", "resolved_at"):
+        assert key in cases[0]
+    resolved = [c for c in cases if c["status"] == "resolved"]
+    assert resolved and all(c["resolved_at"] and c["first_response_at"] for c in resolved)
+    store = Store.open(paths.workspace_path("default", base=data_dir), read_only=True)
+    assert [c["id"] for c in cases] == [r.id for r in store.cases_page(limit=1000)]
+
+
+def test_cases_list_filters(data_dir: Path) -> None:
+    out = cli("--data-dir", str(data_dir), "cases", "list", "--status", "waiting", "--json")
+    waiting = json.loads(out.stdout)
+    assert waiting and {c["status"] for c in waiting} == {"waiting"}
+    out = cli("--data-dir", str(data_dir), "cases", "list", "--owner", "Priya Nair", "--json")
+    assert {c["owner"] for c in json.loads(out.stdout)} == {"Priya Nair"}
+    store = Store.open(paths.workspace_path("default", base=data_dir), read_only=True)
+    handle = store.accounts()[0].handle
+    out = cli("--data-dir", str(data_dir), "cases", "list", "--account", handle, "--json")
+    assert all(handle in c["accounts"] for c in json.loads(out.stdout))
+    out = cli("--data-dir", str(data_dir), "cases", "list")
+    assert out.returncode == 0 and "case(s)" in out.stdout
+
+
+def test_case_show_json_has_timeline(data_dir: Path) -> None:
+    listed = json.loads(cli("--data-dir", str(data_dir), "cases", "list", "--json").stdout)
+    case_id = next(c["id"] for c in listed if c["status"] == "resolved")
+    out = cli("--data-dir", str(data_dir), "case", "show", str(case_id), "--json")
+    assert out.returncode == 0, out.stderr
+    case = json.loads(out.stdout)
+    kinds = [e["kind"] for e in case["timeline"]]
+    assert kinds[0] == "opened" and "message_out" in kinds and "status" in kinds
+    assert case["messages"] and case["id"] == case_id
+    text = cli("--data-dir", str(data_dir), "case", "show", str(case_id))
+    assert text.returncode == 0 and f"Case #{case_id}" in text.stdout
+
+
+@pytest.mark.parametrize("query", ['refund', '"refund', 'AND OR', 'NEAR(x', '*', "'"])
+def test_search_with_stray_quotes(data_dir: Path, query: str) -> None:
+    out = cli("--data-dir", str(data_dir), "search", query, "--json")
+    assert out.returncode == 0, out.stderr
+    hits = json.loads(out.stdout)
+    if query.strip("\"'") == "refund":
+        assert hits and all("refund" in h["text"].lower() for h in hits)
+
+
+def test_errors_go_to_stderr_with_nonzero_exit(data_dir: Path, tmp_path: Path) -> None:
+    out = cli("--data-dir", str(data_dir), "case", "show", "999999")
+    assert out.returncode == 1
+    assert out.stdout == ""
+    assert "no case #999999" in out.stderr
+    missing = cli("--data-dir", str(tmp_path / "nothing"), "cases", "list")
+    assert missing.returncode == 1 and "--demo" in missing.stderr
+    bad = tmp_path / "bad" / "workspaces"
+    bad.mkdir(parents=True)
+    (bad / "default.db").write_text("not a database")
+    corrupt = cli("--data-dir", str(tmp_path / "bad"), "cases", "list")
+    assert corrupt.returncode == 1 and "untouched" in corrupt.stderr
+    assert (bad / "default.db").read_text() == "not a database"
+
+
+def test_demo_runs_on_a_throwaway_copy() -> None:
+    out = cli("--demo", "cases", "list", "--view", "needs_reply", "--json")
+    assert out.returncode == 0, out.stderr
+    cases = json.loads(out.stdout)
+    assert cases and all(c["first_response_at"] is None or c["status"] == "open" for c in cases)
