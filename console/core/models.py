@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from console.core.ids import AccountId, CaseId, ContactId, MessageId
+from console.core.ids import AccountId, CaseId, ContactId, MessageId, ReplyId, TemplateId
 
 
 class Platform(enum.StrEnum):
@@ -171,3 +171,52 @@ class CaseDetail:
     checklist: tuple[ChecklistItem, ...]
     first_response_at: dt.datetime | None
     resolved_at: dt.datetime | None
+
+
+class ReplyState(enum.StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"  # in the outbox, waiting to be sent
+    SENDING = "sending"  # a send was started; reconcile before retrying
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A draft or queued reply to a case."""
+
+    id: ReplyId
+    case_id: CaseId
+    account_id: AccountId
+    account_handle: str
+    platform: Platform
+    body: str
+    state: ReplyState
+    in_reply_to_message_id: MessageId | None
+    template_id: TemplateId | None
+    template_body: str | None
+    findings: tuple[dict[str, Any], ...]
+    override_reason: str | None
+    idempotency_key: str
+    attempts: int
+    error: str | None
+    sent_remote_id: str | None
+    sent_url: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    contact_name: str = ""
+
+
+@dataclass(frozen=True)
+class TemplateRecord:
+    """A reply template as stored in the workspace (built-in or the user's own)."""
+
+    id: TemplateId
+    slug: str
+    title: str
+    body: str
+    category: str
+    platforms: tuple[str, ...]
+    tags: tuple[str, ...]
+    builtin: bool
+    usage_count: int
