@@ -1,0 +1,745 @@
+"""Bluesky connector: AT Protocol XRPC through the account's PDS, logged in with an app password.
+
+Login is ``com.atproto.server.createSession`` with the handle and the app password
+from the secret store. The access and refresh JWTs live in memory; the refresh JWT
+is also kept in the secret store (key ``<account_key>:session``) so a restart does
+not need a new login. An ``ExpiredToken`` answer triggers
+``com.atproto.server.refreshSession`` and one retry; if the refresh is refused too,
+the connector logs in again with the app password.
+
+Every call goes to the PDS (the ``server`` given, or the PDS the DID document names
+after login); the PDS proxies ``app.bsky.*`` reads to the AppView.
+
+Inbound items are ``app.bsky.notification.listNotifications`` entries with reason
+``mention``, ``reply`` or ``quote``. Notifications come newest first with a cursor
+for older ones, so the sync cursor remembers the newest ``indexedAt`` already
+delivered and the next fetch pages down until it reaches it. Cursor format
+(opaque to callers)::
+
+    {"v":1,"seen":"<indexedAt>","ids":[<uris at that instant>]}
+    # while a long catch-up is split over several fetches (has_more=True):
+    {"v":1,"seen":...,"ids":[...],"resume":"<API cursor>","top":"<indexedAt>","top_ids":[...]}
+
+``IncomingMessage.extra`` keys: ``uri``, ``cid``, ``root_uri``, ``root_cid`` (the
+post itself when it is not a reply), ``parent_uri``/``parent_cid`` (replies),
+``indexed_at``, ``reason`` (notifications), ``quoted_uri`` (quotes), ``langs``.
+
+Direct messages (``chat.bsky.*``) are not read: they need an app password with
+DM access and a chat service, which the local test network does not run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import requests
+
+from console.connectors.base import (
+    AccountInfo,
+    Page,
+    ReplyTarget,
+    SentRef,
+    decode_cursor,
+    encode_cursor,
+    normalize_for_match,
+    parse_timestamp,
+)
+from console.connectors.http import DEFAULT_TIMEOUT, ErrorInfo, HttpClient, Timeout
+from console.core.errors import (
+    AuthError,
+    KnownError,
+    NotFoundError,
+    RejectedError,
+    SecretStoreError,
+    TransientError,
+)
+from console.core.models import IncomingMessage, MessageKind, Platform
+from console.core.secrets import Secret, SecretStore
+
+log = logging.getLogger(__name__)
+
+CHAR_LIMIT: Final = 300  # graphemes per post
+PAGE_LIMIT: Final = 100  # listNotifications maximum
+MAX_PAGES: Final = 5  # notification pages per fetch before handing back has_more
+REASONS: Final = ("mention", "reply", "quote")
+POST_TYPE: Final = "app.bsky.feed.post"
+SENT_REPLY_PAGES: Final = 4  # listRecords pages (50 each) searched by find_sent_reply
+SENT_REPLY_SLACK: Final = dt.timedelta(minutes=5)
+
+_KINDS = {"mention": MessageKind.MENTION, "reply": MessageKind.REPLY, "quote": MessageKind.QUOTE}
+_PREFERENCE = {MessageKind.MENTION: 0, MessageKind.QUOTE: 1, MessageKind.REPLY: 2}
+_AUTH_CODES = frozenset(
+    {"AuthenticationRequired", "AuthMissing", "AccountTakedown", "AccountDeactivated"}
+)
+_SESSION_CODES = frozenset({"ExpiredToken", "InvalidToken"})
+
+# Mentions and links as the Bluesky docs detect them, on the UTF-8 bytes so the
+# match offsets are the byteStart/byteEnd a facet needs.
+_MENTION = re.compile(
+    rb"(?:^|\W)(@(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+"
+    rb"[a-zA-Z](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)"
+)
+_LINK = re.compile(
+    rb"(?:^|\W)(https?://(?:www\.)?[-a-zA-Z0-9@:%._+~#=]{1,256}\.[a-zA-Z0-9()]{1,6}\b"
+    rb"(?:[-a-zA-Z0-9()@:%_+.~#?&/=]*[-a-zA-Z0-9@%_+~#/=])?)"
+)
+
+
+class _SessionRejected(AuthError):
+    """The access token expired or is no longer accepted: refresh or log in, then retry."""
+
+
+@dataclass(frozen=True)
+class _Session:
+    did: str
+    handle: str
+    pds: str
+    access: Secret
+    refresh: Secret
+
+
+class BlueskyConnector:
+    """One Bluesky account, logged in with an app password from the secret store.
+
+    Args:
+        handle: the account's handle, e.g. ``brand.bsky.social`` (the login identifier).
+        server: the PDS (or entryway) base URL, e.g. ``https://bsky.social``.
+        session: the ``requests.Session`` to use.
+        secrets: where the app password is stored.
+        account_key: the app password's key in ``secrets``.
+        timeout: (connect, read) seconds for every call.
+        sleep: how to wait between retries.
+        clock: the current Unix time.
+    """
+
+    platform = Platform.BLUESKY
+
+    def __init__(
+        self,
+        *,
+        handle: str,
+        server: str,
+        session: requests.Session,
+        secrets: SecretStore,
+        account_key: str,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.handle = handle.lstrip("@")
+        self.server = server.rstrip("/")
+        self.account_key = account_key
+        self._requests = session
+        self._secrets = secrets
+        self._timeout = timeout
+        self._sleep = sleep
+        self._clock = clock
+        self._session: _Session | None = None
+        self._known: list[Secret] = []
+        self._dids: dict[str, str | None] = {}
+        self._http = self._client(self.server)
+
+    def __repr__(self) -> str:
+        return f"BlueskyConnector(handle={self.handle!r}, server={self.server!r})"
+
+    @property
+    def session_key(self) -> str:
+        """The secret-store key under which the refresh JWT is kept."""
+        return f"{self.account_key}:session"
+
+    # --- Connector API -----------------------------------------------------------------
+
+    def verify(self) -> AccountInfo:
+        """Log in (or refresh) and read the account's profile.
+
+        Returns:
+            The account behind the app password.
+
+        Raises:
+            AuthError: no app password stored, or Bluesky refused it.
+        """
+        session = self._ensure_session()
+        profile = self._call("GET", "app.bsky.actor.getProfile", params={"actor": session.did})
+        return AccountInfo(
+            handle=session.handle,
+            display_name=str(profile.get("displayName") or session.handle),
+            remote_id=session.did,
+            server=session.pds,
+            char_limit=CHAR_LIMIT,
+        )
+
+    def fetch_since(self, cursor: str | None) -> Page:
+        """Fetch mentions, replies and quotes newer than ``cursor``.
+
+        Args:
+            cursor: from the previous page, or ``None`` for the newest 100 notifications.
+
+        Returns:
+            The new items, oldest first, and the next cursor.
+        """
+        state = decode_cursor(cursor)
+        if not state or not state.get("seen"):
+            data = self._notifications(None)
+            notifications = data["notifications"]
+            newest, newest_ids = _newest(notifications, None, [])
+            items = self._relevant(notifications)
+            return Page(items=items, cursor=_cursor(newest, newest_ids), has_more=False)
+
+        seen = str(state["seen"])
+        seen_at = parse_timestamp(seen)
+        seen_ids = set(state.get("ids") or [])
+        api_cursor: str | None = state.get("resume")
+        top: str | None = state.get("top")
+        top_ids: list[str] = list(state.get("top_ids") or [])
+        collected: list[dict[str, Any]] = []
+        for _ in range(MAX_PAGES):
+            data = self._notifications(api_cursor)
+            notifications = data["notifications"]
+            if top is None:
+                top, top_ids = _newest(notifications, seen, sorted(seen_ids))
+            reached = False
+            for entry in notifications:
+                at = parse_timestamp(entry.get("indexedAt"))
+                if (
+                    seen_at is not None
+                    and at is not None
+                    and (at < seen_at or (at == seen_at and entry.get("uri") in seen_ids))
+                ):
+                    reached = True
+                    break
+                collected.append(entry)
+            api_cursor = data.get("cursor")
+            if reached or not api_cursor or not notifications:
+                return Page(
+                    items=self._relevant(collected),
+                    cursor=_cursor(top or seen, top_ids),
+                    has_more=False,
+                )
+        state = {
+            "v": 1,
+            "seen": seen,
+            "ids": sorted(seen_ids),
+            "resume": api_cursor,
+            "top": top,
+            "top_ids": top_ids,
+        }
+        return Page(items=self._relevant(collected), cursor=encode_cursor(state), has_more=True)
+
+    def fetch_thread(self, ref: str) -> list[IncomingMessage]:
+        """Fetch a post's thread (parents, the post, replies), oldest first.
+
+        Args:
+            ref: the post's ``at://`` URI.
+
+        Returns:
+            The thread's posts as messages.
+        """
+        data = self._call(
+            "GET",
+            "app.bsky.feed.getPostThread",
+            params={"uri": ref, "depth": 20, "parentHeight": 50},
+        )
+        thread = data.get("thread") or {}
+        nodes: list[dict[str, Any]] = []
+        parent = thread.get("parent")
+        while isinstance(parent, dict) and "post" in parent:
+            nodes.append(parent)
+            parent = parent.get("parent")
+        nodes.reverse()
+        if "post" in thread:
+            nodes.append(thread)
+            nodes.extend(_replies(thread))
+        messages = []
+        for node in nodes:
+            post = node["post"]
+            record = post.get("record") or {}
+            kind = MessageKind.REPLY if record.get("reply") else MessageKind.MENTION
+            msg = self._message(post, record, kind, {})
+            if msg is not None:
+                messages.append(msg)
+        return messages
+
+    def send_reply(
+        self,
+        parent: ReplyTarget,
+        text: str,
+        *,
+        idempotency_key: str,
+        visibility: str | None = None,
+    ) -> SentRef:
+        """Create an ``app.bsky.feed.post`` replying to ``parent`` with mention and link facets.
+
+        Bluesky has no idempotency key: before retrying after an unknown outcome,
+        call :meth:`find_sent_reply`.
+
+        Args:
+            parent: the post answered (``extra`` with ``uri``/``cid``/``root_uri``/``root_cid``;
+                missing strong references are looked up).
+            text: the reply.
+            idempotency_key: logged only.
+            visibility: ignored (Bluesky posts are public).
+
+        Returns:
+            The new post.
+        """
+        session = self._ensure_session()
+        parent_ref, root_ref = self._strong_refs(parent)
+        record: dict[str, Any] = {
+            "$type": POST_TYPE,
+            "text": text,
+            "createdAt": _now_iso(self._clock()),
+            "reply": {"root": root_ref, "parent": parent_ref},
+        }
+        facets = self.build_facets(text)
+        if facets:
+            record["facets"] = facets
+        log.info("posting a Bluesky reply (outbox key %s)", idempotency_key)
+        data = self._call(
+            "POST",
+            "com.atproto.repo.createRecord",
+            body={"repo": session.did, "collection": POST_TYPE, "record": record},
+        )
+        uri = str(data["uri"])
+        return SentRef(
+            remote_id=uri,
+            url=_web_url(session.handle, uri),
+            extra={"uri": uri, "cid": data.get("cid")},
+        )
+
+    def find_sent_reply(self, parent: ReplyTarget, text: str, since: dt.datetime) -> SentRef | None:
+        """Look in our own repository (on the PDS, no indexing delay) for this reply.
+
+        Args:
+            parent: the post answered.
+            text: the reply text.
+            since: when the first attempt was made.
+
+        Returns:
+            The reply if it was posted, else ``None``.
+        """
+        session = self._ensure_session()
+        parent_uri = str(parent.extra.get("uri") or parent.remote_id)
+        wanted = normalize_for_match(text)
+        oldest = since - SENT_REPLY_SLACK
+        cursor: str | None = None
+        for _ in range(SENT_REPLY_PAGES):
+            params: dict[str, Any] = {"repo": session.did, "collection": POST_TYPE, "limit": 50}
+            if cursor:
+                params["cursor"] = cursor
+            data = self._call("GET", "com.atproto.repo.listRecords", params=params)
+            for item in data.get("records") or []:
+                value = item.get("value") or {}
+                created = parse_timestamp(value.get("createdAt"))
+                if created is not None and created < oldest:
+                    return None  # newest first: everything further is older
+                reply_parent = ((value.get("reply") or {}).get("parent") or {}).get("uri")
+                if (
+                    reply_parent == parent_uri
+                    and normalize_for_match(str(value.get("text") or "")) == wanted
+                ):
+                    uri = str(item["uri"])
+                    return SentRef(
+                        remote_id=uri,
+                        url=_web_url(session.handle, uri),
+                        extra={"uri": uri, "cid": item.get("cid")},
+                    )
+            cursor = data.get("cursor")
+            if not cursor:
+                break
+        return None
+
+    # --- rich text ---------------------------------------------------------------------
+
+    def build_facets(self, text: str) -> list[dict[str, Any]]:
+        """Facets for the ``@handles`` and links in ``text``, with UTF-8 byte offsets.
+
+        Handles are resolved with ``com.atproto.identity.resolveHandle``; one that
+        does not resolve gets no facet (the text stays as written).
+
+        Args:
+            text: the post text.
+
+        Returns:
+            ``app.bsky.richtext.facet`` objects, in text order.
+        """
+        raw = text.encode("utf-8")
+        facets: list[dict[str, Any]] = []
+        for match in _MENTION.finditer(raw):
+            handle = match.group(1)[1:].decode("utf-8")
+            did = self.resolve_handle(handle)
+            if did:
+                facets.append(_facet(match.start(1), match.end(1), "mention", did=did))
+        for match in _LINK.finditer(raw):
+            facets.append(
+                _facet(match.start(1), match.end(1), "link", uri=match.group(1).decode("utf-8"))
+            )
+        facets.sort(key=lambda f: int(f["index"]["byteStart"]))
+        return facets
+
+    def resolve_handle(self, handle: str) -> str | None:
+        """Resolve a handle to its DID through the PDS, or ``None`` if it does not resolve.
+
+        Args:
+            handle: e.g. ``alice.bsky.social`` (no ``@``).
+
+        Returns:
+            The DID, or ``None``.
+        """
+        key = handle.lower()
+        if key not in self._dids:
+            try:
+                data = self._http.get(
+                    "/xrpc/com.atproto.identity.resolveHandle", params={"handle": key}
+                ).data
+                self._dids[key] = str(data["did"]) if data and data.get("did") else None
+            except (RejectedError, NotFoundError):
+                self._dids[key] = None
+        return self._dids[key]
+
+    # --- session -----------------------------------------------------------------------
+
+    def _client(self, base_url: str) -> HttpClient:
+        return HttpClient(
+            self._requests,
+            base_url=base_url,
+            service=f"Bluesky ({urlsplit(base_url).netloc})",
+            secrets=self._known_secrets,
+            timeout=self._timeout,
+            sleep=self._sleep,
+            clock=self._clock,
+            error_hook=self._error_hook,
+        )
+
+    def _known_secrets(self) -> Iterable[str]:
+        return [s.reveal() for s in self._known]
+
+    def _remember(self, secret: Secret) -> Secret:
+        if secret not in self._known:
+            self._known.append(secret)
+        return secret
+
+    def _error_hook(self, info: ErrorInfo) -> KnownError | None:
+        said = f": {info.message}" if info.message else ""
+        if info.code in _SESSION_CODES and not info.path.endswith(
+            ("server.createSession", "server.refreshSession")
+        ):
+            return _SessionRejected(f"Bluesky session no longer accepted ({info.code}{said})")
+        if info.code in _AUTH_CODES or (
+            info.code in _SESSION_CODES and info.path.endswith("server.refreshSession")
+        ):
+            return AuthError(
+                f"Bluesky ({self._http.host}) refused the login for {self.handle}{said}. "
+                "Check the app password in Settings (Bluesky: Settings > Privacy and "
+                "security > App passwords)."
+            )
+        return None
+
+    def _ensure_session(self) -> _Session:
+        if self._session is not None:
+            return self._session
+        stored = self._secrets.get(self.session_key)
+        if stored:
+            try:
+                return self._refresh(self._remember(Secret(stored)))
+            except (AuthError, RejectedError) as exc:
+                log.info(
+                    "stored Bluesky session for %s not accepted (%s); logging in",
+                    self.handle,
+                    type(exc).__name__,
+                )
+        return self._login()
+
+    def _login(self) -> _Session:
+        password = self._secrets.get(self.account_key)
+        if not password:
+            raise AuthError(
+                f"No app password is stored for the Bluesky account {self.handle}. "
+                "Connect the account in Settings."
+            )
+        self._remember(Secret(password))
+        data = self._http.post(
+            "/xrpc/com.atproto.server.createSession",
+            json={"identifier": self.handle, "password": password},
+        ).data
+        return self._adopt(data)
+
+    def _refresh(self, refresh: Secret) -> _Session:
+        data = self._http.post("/xrpc/com.atproto.server.refreshSession", token=refresh).data
+        return self._adopt(data)
+
+    def _renew(self, session: _Session) -> _Session:
+        self._session = None
+        try:
+            return self._refresh(session.refresh)
+        except (AuthError, RejectedError):
+            return self._login()
+
+    def _adopt(self, data: Any) -> _Session:
+        try:
+            session = _Session(
+                did=str(data["did"]),
+                handle=str(data.get("handle") or self.handle),
+                pds=_pds_endpoint(data.get("didDoc")) or self._http.base_url,
+                access=self._remember(Secret(str(data["accessJwt"]))),
+                refresh=self._remember(Secret(str(data["refreshJwt"]))),
+            )
+        except (KeyError, TypeError):
+            raise TransientError("Malformed login response from Bluesky.") from None
+        if session.pds != self._http.base_url:
+            log.info("Bluesky account %s lives on PDS %s", session.handle, session.pds)
+            self._http = self._client(session.pds)
+        self._session = session
+        try:
+            self._secrets.set(self.session_key, session.refresh.reveal())
+        except SecretStoreError as exc:
+            log.warning("could not keep the Bluesky session in the keyring: %s", exc)
+        return session
+
+    def _call(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        session = self._ensure_session()
+        try:
+            return self._http.request(
+                method, f"/xrpc/{nsid}", params=params, json=body, token=session.access
+            ).data
+        except _SessionRejected:
+            session = self._renew(session)
+            try:
+                return self._http.request(
+                    method, f"/xrpc/{nsid}", params=params, json=body, token=session.access
+                ).data
+            except _SessionRejected as exc:
+                raise AuthError(
+                    f"Bluesky keeps refusing the session for {self.handle} ({exc}). "
+                    "Reconnect the account in Settings."
+                ) from None
+
+    # --- parsing -----------------------------------------------------------------------
+
+    def _notifications(self, cursor: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": PAGE_LIMIT, "reasons": list(REASONS)}
+        if cursor:
+            params["cursor"] = cursor
+        data = self._call("GET", "app.bsky.notification.listNotifications", params=params)
+        if not isinstance(data, dict) or not isinstance(data.get("notifications"), list):
+            raise TransientError("Malformed response from Bluesky: no notification list.")
+        return data
+
+    def _relevant(self, notifications: list[dict[str, Any]]) -> list[IncomingMessage]:
+        # A reply that also @mentions us comes as two notifications (reply and
+        # mention) for one post: keep one message per post, the reply if there is one.
+        chosen: dict[str, IncomingMessage] = {}
+        for entry in notifications:
+            reason = entry.get("reason")
+            record = entry.get("record") or {}
+            if reason not in _KINDS or record.get("$type", POST_TYPE) != POST_TYPE:
+                continue
+            kind = _KINDS[reason]
+            if kind is MessageKind.MENTION and self._is_reply_to_us(record):
+                # The AppView sends only "mention" for a reply that also mentions us.
+                kind = MessageKind.REPLY
+            msg = self._message(entry, record, kind, {"reason": reason})
+            if msg is None:
+                continue
+            held = chosen.get(msg.remote_id)
+            if held is None or _PREFERENCE[msg.kind] > _PREFERENCE[held.kind]:
+                chosen[msg.remote_id] = msg
+        return sorted(chosen.values(), key=lambda m: (m.created_at, m.remote_id))
+
+    def _is_reply_to_us(self, record: dict[str, Any]) -> bool:
+        parent = str(((record.get("reply") or {}).get("parent") or {}).get("uri") or "")
+        return self._session is not None and parent.startswith(f"at://{self._session.did}/")
+
+    def _message(
+        self,
+        view: dict[str, Any],
+        record: dict[str, Any],
+        kind: MessageKind,
+        extra: dict[str, Any],
+    ) -> IncomingMessage | None:
+        """Build a message from a post view or a notification (both carry uri/cid/author)."""
+        try:
+            uri = str(view["uri"])
+            cid = str(view["cid"])
+            author = view["author"]
+            handle = str(author.get("handle") or author["did"])
+        except (KeyError, TypeError):
+            log.warning("skipping a Bluesky item without uri/cid/author")
+            return None
+        created = parse_timestamp(record.get("createdAt")) or parse_timestamp(view.get("indexedAt"))
+        if created is None:
+            log.warning("skipping Bluesky post %s without a timestamp", uri)
+            return None
+        reply = record.get("reply") or {}
+        parent = reply.get("parent") or {}
+        root = reply.get("root") or {}
+        embed = record.get("embed") or {}
+        info: dict[str, Any] = {
+            "uri": uri,
+            "cid": cid,
+            "root_uri": root.get("uri") or uri,
+            "root_cid": root.get("cid") or cid,
+            "indexed_at": view.get("indexedAt"),
+            **extra,
+        }
+        if parent:
+            info["parent_uri"] = parent.get("uri")
+            info["parent_cid"] = parent.get("cid")
+        quoted = _quoted_uri(embed)
+        if quoted:
+            info["quoted_uri"] = quoted
+        if record.get("langs"):
+            info["langs"] = list(record["langs"])
+        urls: list[str] = []
+        for facet in record.get("facets") or []:
+            for feature in facet.get("features") or []:
+                link = feature.get("uri")
+                if (
+                    feature.get("$type") == "app.bsky.richtext.facet#link"
+                    and link
+                    and link not in urls
+                ):
+                    urls.append(link)
+        for link in _embed_urls(embed):
+            if link not in urls:
+                urls.append(link)
+        return IncomingMessage(
+            platform=Platform.BLUESKY,
+            account_handle=self._session.handle if self._session else self.handle,
+            remote_id=uri,
+            author_handle=handle,
+            author_name=str(author.get("displayName") or handle),
+            text=str(record.get("text") or ""),
+            created_at=created,
+            kind=kind,
+            url=_web_url(handle, uri),
+            in_reply_to=parent.get("uri"),
+            thread_root=root.get("uri"),
+            urls=tuple(urls),
+            media=tuple(_media(embed)),
+            author_remote_id=str(author.get("did") or "") or None,
+            extra=info,
+        )
+
+    def _strong_refs(self, parent: ReplyTarget) -> tuple[dict[str, str], dict[str, str]]:
+        extra = parent.extra
+        uri = str(extra.get("uri") or parent.remote_id)
+        cid = extra.get("cid")
+        root_uri, root_cid = extra.get("root_uri"), extra.get("root_cid")
+        if not cid or not root_uri or not root_cid:
+            posts = self._call("GET", "app.bsky.feed.getPosts", params={"uris": [uri]}).get("posts")
+            if not posts:
+                raise NotFoundError(f"The Bluesky post {uri} no longer exists.")
+            cid = posts[0]["cid"]
+            root = ((posts[0].get("record") or {}).get("reply") or {}).get("root") or {}
+            root_uri = root.get("uri") or uri
+            root_cid = root.get("cid") or cid
+        return {"uri": uri, "cid": str(cid)}, {"uri": str(root_uri), "cid": str(root_cid)}
+
+
+# --- module helpers ------------------------------------------------------------------
+
+
+def _cursor(top: str | None, ids: list[str]) -> str:
+    return encode_cursor({"v": 1, "seen": top, "ids": ids} if top else {"v": 1})
+
+
+def _newest(
+    notifications: list[dict[str, Any]], current: str | None, current_ids: list[str]
+) -> tuple[str | None, list[str]]:
+    """The newest ``indexedAt`` among the notifications (or ``current``) and the URIs at it."""
+    best, best_at, ids = current, parse_timestamp(current), list(current_ids)
+    for entry in notifications:
+        at = parse_timestamp(entry.get("indexedAt"))
+        if at is None:
+            continue
+        if best_at is None or at > best_at:
+            best, best_at, ids = str(entry["indexedAt"]), at, [str(entry.get("uri"))]
+        elif at == best_at and str(entry.get("uri")) not in ids:
+            ids.append(str(entry.get("uri")))
+    return best, ids
+
+
+def _replies(node: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    children = [r for r in node.get("replies") or [] if isinstance(r, dict) and "post" in r]
+    children.sort(key=lambda r: str(r["post"].get("indexedAt") or ""))
+    for child in children:
+        out.append(child)
+        out.extend(_replies(child))
+    return out
+
+
+def _facet(start: int, end: int, kind: str, **fields: str) -> dict[str, Any]:
+    return {
+        "index": {"byteStart": start, "byteEnd": end},
+        "features": [{"$type": f"app.bsky.richtext.facet#{kind}", **fields}],
+    }
+
+
+def _media(embed: dict[str, Any]) -> list[str]:
+    kind = embed.get("$type", "")
+    if kind.startswith("app.bsky.embed.images"):
+        return [
+            img.get("alt") or "image without a description" for img in embed.get("images") or []
+        ]
+    if kind.startswith("app.bsky.embed.video"):
+        return [embed.get("alt") or "video without a description"]
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        return _media(embed.get("media") or {})
+    return []
+
+
+def _embed_urls(embed: dict[str, Any]) -> list[str]:
+    kind = embed.get("$type", "")
+    if kind.startswith("app.bsky.embed.external"):
+        uri = (embed.get("external") or {}).get("uri")
+        return [uri] if uri else []
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        return _embed_urls(embed.get("media") or {})
+    return []
+
+
+def _quoted_uri(embed: dict[str, Any]) -> str | None:
+    kind = embed.get("$type", "")
+    if kind.startswith("app.bsky.embed.recordWithMedia"):
+        embed = embed.get("record") or {}
+        kind = embed.get("$type", "")
+    if kind.startswith("app.bsky.embed.record"):
+        uri = (embed.get("record") or {}).get("uri")
+        return str(uri) if uri else None
+    return None
+
+
+def _pds_endpoint(did_doc: Any) -> str | None:
+    if not isinstance(did_doc, dict):
+        return None
+    for service in did_doc.get("service") or []:
+        if isinstance(service, dict) and (
+            service.get("id") in ("#atproto_pds", f"{did_doc.get('id')}#atproto_pds")
+            and isinstance(service.get("serviceEndpoint"), str)
+        ):
+            return str(service["serviceEndpoint"]).rstrip("/")
+    return None
+
+
+def _web_url(handle: str, uri: str) -> str:
+    return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
+
+
+def _now_iso(now: float) -> str:
+    stamp = dt.datetime.fromtimestamp(now, tz=dt.UTC)
+    return stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,460 @@
+"""Mastodon connector: mentions and direct messages in, replies out, over the REST API.
+
+Inbound items come from two streams: ``GET /api/v1/notifications?types[]=mention``
+(mentions, replies, and direct messages, which always mention the account) and
+``GET /api/v1/conversations`` (direct-message threads). Both page through Link
+headers; the cursor keeps the newest id seen in each stream and the next fetch asks
+for ``min_id`` = that id, following ``rel="prev"`` links while pages are full.
+
+Cursor format (opaque to callers): ``{"v":1,"n":<notification id>,"c":<status id>}``.
+
+Status HTML is converted to plain text by :mod:`console.connectors.htmltext`; the
+HTML itself is kept in ``IncomingMessage.raw_markup`` and never rendered.
+
+``IncomingMessage.extra`` keys: ``visibility``, ``uri``, ``acct`` (the author's
+acct as the server wrote it, used for the reply mention), ``mentions``,
+``language``, ``in_reply_to_account_id``, plus ``notification_id`` (from
+notifications), ``conversation_id`` (from conversations) and ``spoiler_text``
+(content warning) when present.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+from urllib.parse import parse_qs, quote, urlsplit
+
+import requests
+
+from console.connectors.base import (
+    AccountInfo,
+    Page,
+    ReplyTarget,
+    SentRef,
+    decode_cursor,
+    encode_cursor,
+    normalize_for_match,
+    parse_timestamp,
+)
+from console.connectors.htmltext import html_to_text
+from console.connectors.http import DEFAULT_TIMEOUT, HttpClient, Reply, Timeout
+from console.core.errors import AuthError, NotFoundError, RejectedError, TransientError
+from console.core.models import IncomingMessage, MessageKind, Platform
+from console.core.secrets import Secret, SecretStore
+
+log = logging.getLogger(__name__)
+
+NOTIFICATIONS_LIMIT: Final = 80  # the API's maximum per page
+CONVERSATIONS_LIMIT: Final = 40  # the API's maximum per page
+MAX_PAGES: Final = 5  # pages per stream and fetch before handing back has_more
+SENT_REPLY_SLACK: Final = dt.timedelta(minutes=5)  # clock skew between us and the server
+
+
+class MastodonConnector:
+    """One Mastodon account, reached with an OAuth access token from the secret store.
+
+    Args:
+        handle: the account's handle (``brand`` or ``brand@example.social``).
+        server: the instance's base URL, e.g. ``https://mastodon.social``.
+        session: the ``requests.Session`` to use.
+        secrets: where the access token is stored.
+        account_key: the token's key in ``secrets``.
+        timeout: (connect, read) seconds for every call.
+        sleep: how to wait between retries.
+        clock: the current Unix time.
+    """
+
+    platform = Platform.MASTODON
+
+    def __init__(
+        self,
+        *,
+        handle: str,
+        server: str,
+        session: requests.Session,
+        secrets: SecretStore,
+        account_key: str,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.server = server.rstrip("/")
+        self.host = urlsplit(self.server).netloc
+        self.handle = _qualify(handle.lstrip("@"), self.host)
+        self.account_key = account_key
+        self._secrets = secrets
+        self._token_cache: Secret | None = None
+        self._account_id: str | None = None
+        self._http = HttpClient(
+            session,
+            base_url=self.server,
+            service=f"Mastodon ({self.host})",
+            secrets=self._known_secrets,
+            timeout=timeout,
+            sleep=sleep,
+            clock=clock,
+        )
+
+    def __repr__(self) -> str:
+        return f"MastodonConnector(handle={self.handle!r}, server={self.server!r})"
+
+    # --- Connector API -----------------------------------------------------------------
+
+    def verify(self) -> AccountInfo:
+        """Check the token with ``verify_credentials`` and read the instance's post limit.
+
+        Returns:
+            The account behind the token.
+
+        Raises:
+            AuthError: no token stored, or the server refused it.
+        """
+        me = self._get("/api/v1/accounts/verify_credentials").data
+        self._account_id = str(me["id"])
+        char_limit: int | None = None
+        try:
+            instance = self._get("/api/v2/instance").data
+            value = instance.get("configuration", {}).get("statuses", {}).get("max_characters")
+            char_limit = int(value) if value is not None else None
+        except (NotFoundError, RejectedError, TypeError, ValueError, AttributeError):
+            log.debug("instance %s does not say its post length limit", self.host)
+        return AccountInfo(
+            handle=_qualify(str(me.get("acct") or me.get("username")), self.host),
+            display_name=str(me.get("display_name") or me.get("username") or ""),
+            remote_id=self._account_id,
+            server=self.server,
+            char_limit=char_limit,
+        )
+
+    def fetch_since(self, cursor: str | None) -> Page:
+        """Fetch mentions and direct messages newer than ``cursor``.
+
+        Args:
+            cursor: from the previous page, or ``None`` for the newest items
+                (at most 80 mentions and 40 conversations).
+
+        Returns:
+            The new items, oldest first, and the next cursor.
+        """
+        state = decode_cursor(cursor) or {}
+        me = self._me()
+        notifications, n_cursor, n_more = self._stream(
+            "/api/v1/notifications",
+            {"types[]": ["mention"]},
+            NOTIFICATIONS_LIMIT,
+            state.get("n"),
+            lambda entry: str(entry["id"]),
+        )
+        conversations, c_cursor, c_more = self._stream(
+            "/api/v1/conversations",
+            {},
+            CONVERSATIONS_LIMIT,
+            state.get("c"),
+            lambda entry: str((entry.get("last_status") or {}).get("id") or ""),
+        )
+        items: dict[str, IncomingMessage] = {}
+        for entry in notifications:
+            status = entry.get("status")
+            if not status:  # deleted, or not visible to us any more
+                continue
+            msg = self._message(status, me, extra={"notification_id": str(entry["id"])})
+            if msg is not None:
+                items.setdefault(msg.remote_id, msg)
+        for entry in conversations:
+            status = entry.get("last_status")
+            if not status or str(status.get("account", {}).get("id")) == me:
+                continue  # empty, or our own last message in the thread
+            msg = self._message(
+                status, me, kind=MessageKind.DM, extra={"conversation_id": str(entry["id"])}
+            )
+            if msg is not None and msg.remote_id not in items:
+                items[msg.remote_id] = msg
+        ordered = sorted(items.values(), key=lambda m: (m.created_at, _id_key(m.remote_id)))
+        new_cursor = encode_cursor({"v": 1, "n": n_cursor, "c": c_cursor})
+        return Page(items=ordered, cursor=new_cursor, has_more=n_more or c_more)
+
+    def fetch_thread(self, ref: str) -> list[IncomingMessage]:
+        """Fetch a status with its ancestors and descendants, oldest first.
+
+        Args:
+            ref: the status id.
+
+        Returns:
+            The thread's statuses as messages.
+        """
+        me = self._me()
+        status = self._get(f"/api/v1/statuses/{quote(ref, safe='')}").data
+        context = self._get(f"/api/v1/statuses/{quote(ref, safe='')}/context").data
+        chain = [*context.get("ancestors", []), status, *context.get("descendants", [])]
+        return [m for s in chain if (m := self._message(s, me)) is not None]
+
+    def send_reply(
+        self,
+        parent: ReplyTarget,
+        text: str,
+        *,
+        idempotency_key: str,
+        visibility: str | None = None,
+    ) -> SentRef:
+        """Post a reply with ``in_reply_to_id``, the original's visibility and an Idempotency-Key.
+
+        Mastodon remembers the Idempotency-Key for about an hour and answers a
+        repeated POST with the status it already made, so a retry after a lost
+        answer does not post twice.
+
+        Args:
+            parent: the status answered.
+            text: the reply; ``@author`` is put in front when it is missing, so
+                the author is notified (and, for a direct message, can see it).
+            idempotency_key: the outbox entry's stable key.
+            visibility: override; by default the original's visibility.
+
+        Returns:
+            The new status.
+        """
+        body: dict[str, Any] = {
+            "status": self._with_mention(parent, text),
+            "in_reply_to_id": parent.remote_id,
+        }
+        chosen = visibility or parent.visibility or parent.extra.get("visibility")
+        if chosen:
+            body["visibility"] = chosen
+        status = self._http.post(
+            "/api/v1/statuses",
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+            token=self._token(),
+        ).data
+        return SentRef(
+            remote_id=str(status["id"]),
+            url=status.get("url") or status.get("uri"),
+            extra={"visibility": status.get("visibility"), "uri": status.get("uri")},
+        )
+
+    def find_sent_reply(self, parent: ReplyTarget, text: str, since: dt.datetime) -> SentRef | None:
+        """Look among the parent's replies for one of ours with this text.
+
+        Args:
+            parent: the status answered.
+            text: the reply text as queued (mention prefix optional).
+            since: when the first attempt was made.
+
+        Returns:
+            The reply if it is there, else ``None``.
+        """
+        me = self._me()
+        context = self._get(f"/api/v1/statuses/{quote(parent.remote_id, safe='')}/context").data
+        wanted = normalize_for_match(text)
+        for status in context.get("descendants", []):
+            if str(status.get("account", {}).get("id")) != me:
+                continue
+            if str(status.get("in_reply_to_id")) != parent.remote_id:
+                continue
+            created = parse_timestamp(status.get("created_at"))
+            if created is not None and created < since - SENT_REPLY_SLACK:
+                continue
+            if normalize_for_match(html_to_text(status.get("content")).text) == wanted:
+                return SentRef(
+                    remote_id=str(status["id"]),
+                    url=status.get("url") or status.get("uri"),
+                    extra={"visibility": status.get("visibility"), "uri": status.get("uri")},
+                )
+        return None
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _known_secrets(self) -> Iterable[str]:
+        return (self._token_cache.reveal(),) if self._token_cache is not None else ()
+
+    def _token(self) -> Secret:
+        if self._token_cache is None:
+            value = self._secrets.get(self.account_key)
+            if not value:
+                raise AuthError(
+                    f"No access token is stored for the Mastodon account {self.handle}. "
+                    "Connect the account in Settings."
+                )
+            self._token_cache = Secret(value)
+        return self._token_cache
+
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> Reply:
+        try:
+            return self._http.get(path, params=params, token=self._token())
+        except AuthError:
+            self._token_cache = None  # read the keyring again next time (reconnected?)
+            raise
+
+    def _me(self) -> str:
+        if self._account_id is None:
+            me = self._get("/api/v1/accounts/verify_credentials").data
+            self._account_id = str(me["id"])
+        return self._account_id
+
+    def _stream(
+        self,
+        path: str,
+        params: dict[str, Any],
+        limit: int,
+        since: str | None,
+        entry_id: Callable[[dict[str, Any]], str],
+    ) -> tuple[list[dict[str, Any]], str | None, bool]:
+        """Read one paginated stream newer than ``since``.
+
+        Returns:
+            (entries, newest id for the cursor, whether more pages are waiting)
+        """
+        if since is None:
+            # First sync: only the newest page; older history is not an inbox.
+            reply = self._get(path, {**params, "limit": limit})
+            entries = _entries(reply)
+            return entries, _newest(reply, entries, entry_id, None), False
+        collected: list[dict[str, Any]] = []
+        newest = since
+        reply = self._get(path, {**params, "limit": limit, "min_id": since})
+        for page in range(MAX_PAGES):
+            entries = _entries(reply)
+            collected.extend(entries)
+            newest = _newest(reply, entries, entry_id, newest) or newest
+            if len(entries) < limit:
+                return collected, newest, False
+            prev = reply.links.get("prev")
+            if not prev or page == MAX_PAGES - 1:
+                break
+            reply = self._get(prev)
+        return collected, newest, True
+
+    def _message(
+        self,
+        status: dict[str, Any],
+        me: str,
+        *,
+        kind: MessageKind | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> IncomingMessage | None:
+        try:
+            return self._to_message(status, me, kind, extra or {})
+        except (KeyError, TypeError, AttributeError) as exc:
+            log.warning(
+                "skipping a Mastodon status that could not be read (%s)", type(exc).__name__
+            )
+            return None
+
+    def _to_message(
+        self,
+        status: dict[str, Any],
+        me: str,
+        kind: MessageKind | None,
+        extra: dict[str, Any],
+    ) -> IncomingMessage | None:
+        created = parse_timestamp(status.get("created_at"))
+        if created is None:
+            log.warning("skipping Mastodon status %s without a timestamp", status.get("id"))
+            return None
+        account = status["account"]
+        acct = str(account.get("acct") or account.get("username") or "")
+        content = status.get("content") or ""
+        plain = html_to_text(content)
+        visibility = str(status.get("visibility") or "")
+        if kind is None:
+            if visibility == "direct":
+                kind = MessageKind.DM
+            elif str(status.get("in_reply_to_account_id")) == me:
+                kind = MessageKind.REPLY
+            else:
+                kind = MessageKind.MENTION
+        urls = list(plain.urls)
+        card = status.get("card") or {}
+        if isinstance(card, dict) and card.get("url") and card["url"] not in urls:
+            urls.append(card["url"])
+        media = tuple(
+            (m.get("description") or f"{m.get('type', 'attachment')} without a description")
+            for m in status.get("media_attachments") or []
+        )
+        info: dict[str, Any] = {
+            "visibility": visibility,
+            "uri": status.get("uri"),
+            "acct": acct,
+            "mentions": [str(m.get("acct")) for m in status.get("mentions") or []],
+            "language": status.get("language"),
+            "in_reply_to_account_id": _str_or_none(status.get("in_reply_to_account_id")),
+            **extra,
+        }
+        if status.get("spoiler_text"):
+            info["spoiler_text"] = status["spoiler_text"]
+        return IncomingMessage(
+            platform=Platform.MASTODON,
+            account_handle=self.handle,
+            remote_id=str(status["id"]),
+            author_handle=_qualify(acct, self.host),
+            author_name=str(account.get("display_name") or account.get("username") or acct),
+            text=plain.text,
+            created_at=created,
+            kind=kind,
+            url=status.get("url") or status.get("uri"),
+            in_reply_to=_str_or_none(status.get("in_reply_to_id")),
+            raw_markup=content,
+            urls=tuple(urls),
+            media=media,
+            author_remote_id=str(account.get("id")),
+            extra=info,
+        )
+
+    def _with_mention(self, parent: ReplyTarget, text: str) -> str:
+        acct = str(parent.extra.get("acct") or parent.author_handle or "").lstrip("@")
+        if not acct:
+            return text
+        # Accounts on our own server are written the short way, as Mastodon does.
+        acct, own = _local(acct, self.host), _local(self.handle, self.host)
+        if acct.casefold() == own.casefold():
+            return text  # a reply in our own thread
+        words = {w.casefold().rstrip(".,:;!?") for w in text.split()}
+        if f"@{acct}".casefold() in words:
+            return text
+        return f"@{acct} {text}"
+
+
+def _local(acct: str, host: str) -> str:
+    """``user@host`` -> ``user`` for our own host; other accts unchanged."""
+    suffix = "@" + host
+    return acct.removesuffix(suffix)
+
+
+def _qualify(acct: str, host: str) -> str:
+    """``user`` -> ``user@host``; ``user@other`` stays."""
+    return acct if "@" in acct or not acct else f"{acct}@{host}"
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _id_key(value: str) -> tuple[int, str]:
+    # Mastodon ids are numeric strings of varying length; compare them as numbers.
+    return (len(value), value)
+
+
+def _entries(reply: Reply) -> list[dict[str, Any]]:
+    if not isinstance(reply.data, list):
+        raise TransientError("Malformed response from Mastodon: expected a list.")
+    return [e for e in reply.data if isinstance(e, dict)]
+
+
+def _newest(
+    reply: Reply,
+    entries: list[dict[str, Any]],
+    entry_id: Callable[[dict[str, Any]], str],
+    current: str | None,
+) -> str | None:
+    """The newest id of a page: the ``min_id`` of its ``prev`` link, else the largest id."""
+    candidates = [i for e in entries if (i := entry_id(e))]
+    prev = reply.links.get("prev")
+    if prev:
+        values = parse_qs(urlsplit(prev).query).get("min_id")
+        if values:
+            candidates.append(values[0])
+    if current:
+        candidates.append(current)
+    return max(candidates, key=_id_key) if candidates else None
