@@ -10,4 +10,5 @@ if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install -q --disable-pip-version-check '.[test]'
 export QT_QPA_PLATFORM=offscreen
-exec .venv/bin/python -m pytest "$@"
+# A real Secret Service keyring (gnome-keyring in a private D-Bus session).
+exec packaging/with-keyring.sh .venv/bin/python -m pytest "$@"
