@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
+        SentimentIntensityAnalyzer,
+    )
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,13 @@ class Sentiment:
 
 UNKNOWN = Sentiment(compound=None, label="unknown")
 
-_ENGLISH = frozenset(
+
+def _words(text: str) -> frozenset[str]:
+    """A set of the whitespace-separated words of ``text``."""
+    return frozenset(text.split())
+
+
+_ENGLISH = _words(
     """
     i me my mine myself we us our ours you your yours he him his she her hers it its
     they them their theirs this that these those who whom whose which what where when
@@ -73,10 +81,10 @@ _ENGLISH = frozenset(
     would've really now today tomorrow yesterday week day time order ordered arrived
     delivery delivered broken help anyone someone nobody anything something nothing
     since ago back new item refund replacement return customer service support
-    """.split()
+    """
 )
 
-_FOREIGN = frozenset(
+_FOREIGN = _words(
     # German
     """
     der die das den dem des ein eine einen einem einer eines und ist sind war waren
@@ -113,7 +121,7 @@ _FOREIGN = frozenset(
     """
     het een en niet geen met van voor op ook nog al erg ik jij hij zij wij mijn
     jouw onze hallo bedankt niemand nooit vandaag gisteren bestelling maar omdat
-    """.split()
+    """
 )
 
 # Words both sides use count for neither ("me", "no", "a", "is", "son", ...).
@@ -194,11 +202,11 @@ def is_english(text: str) -> bool:
 
 def _get_analyzer() -> SentimentIntensityAnalyzer:
     """Build VADER's analyzer once (it reads two lexicon files) and reuse it."""
-    global _analyzer  # noqa: PLW0603
+    global _analyzer
     if _analyzer is None:
         with _lock:
             if _analyzer is None:
-                from vaderSentiment.vaderSentiment import (  # noqa: PLC0415
+                from vaderSentiment.vaderSentiment import (
                     SentimentIntensityAnalyzer,
                 )
 

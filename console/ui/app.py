@@ -13,7 +13,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console import APP_NAME, __version__
-from console.core import demo, paths
+from console.core import demo, paths, replying
 from console.core.errors import KnownError
 from console.core.store import Store
 from console.ui import style
@@ -40,19 +40,30 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def template_seeds() -> list[dict[str, object]]:
+    """The bundled templates, as the store seeds them."""
+    return [{"slug": t.slug, "title": t.title, "body": t.body.strip(), "category": t.category,
+             "platforms": list(t.platforms), "tags": list(t.tags)}
+            for t in replying.builtin_templates()]
+
+
 class Session:
     """The running services behind one window; closed as one."""
 
     def __init__(self, db_path: Path, *, settings: QSettings, label: str,
-                 throwaway: Path | None = None) -> None:
+                 throwaway: Path | None = None, data_dir: Path | None = None) -> None:
         # Open once on this thread first: a corrupt or too-new file is refused
         # here, with a clear message, before any worker starts.
-        Store.open(db_path).close()
+        store = Store.open(db_path)
+        try:
+            store.seed_templates(template_seeds())
+        finally:
+            store.close()
         self.signals = AppSignals()
         self.runner = TaskRunner(db_path)
         self.ops = Ops(self.runner, self.signals)
         self.window = MainWindow(self.ops, self.signals, settings=settings,
-                                 workspace_label=label)
+                                 workspace_label=label, data_dir=data_dir)
         self.throwaway = throwaway
 
     def close(self) -> None:
@@ -99,7 +110,8 @@ def run_gui(args: argparse.Namespace) -> int:
         if choice is None:
             return 0
         path, label, throwaway = choice
-        session = Session(path, settings=QSettings(), label=label, throwaway=throwaway)
+        session = Session(path, settings=QSettings(), label=label, throwaway=throwaway,
+                          data_dir=Path(args.data_dir) if args.data_dir else None)
     except KnownError as exc:
         box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, str(exc))
         box.setTextFormat(Qt.TextFormat.PlainText)

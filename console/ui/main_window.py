@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -22,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from console import APP_NAME, __version__
+from console.core import replying
+from console.core import templates as templates_mod
 from console.core.changes import Changes
 from console.core.models import Account, CaseStatus
 from console.core.store import CaseFilter, Store, View
@@ -113,8 +117,10 @@ class MainWindow(QMainWindow):
     """The one window: everything the community manager needs in view."""
 
     def __init__(self, ops: Ops, signals: AppSignals, *, settings: QSettings,
-                 workspace_label: str = "", parent: QWidget | None = None) -> None:
+                 workspace_label: str = "", data_dir: Path | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.data_dir = data_dir
         self.ops = ops
         self.signals = signals
         self.settings = settings
@@ -213,6 +219,7 @@ class MainWindow(QMainWindow):
         sc("w", lambda: self.case_panel.set_status(CaseStatus.WAITING))
         sc("o", lambda: self.case_panel.set_status(CaseStatus.OPEN))
         sc("a", self.case_panel.focus_owner)
+        sc("r", self.case_panel.focus_reply)
         sc("n", self.case_panel.focus_note)
         sc("Escape", self._escape)
         for i, view in enumerate(View.ALL_VIEWS, start=1):
@@ -224,6 +231,7 @@ class MainWindow(QMainWindow):
             ("Resolve", "E", lambda: self.case_panel.set_status(CaseStatus.RESOLVED)),
             ("Waiting on customer", "W", lambda: self.case_panel.set_status(CaseStatus.WAITING)),
             ("Reopen", "O", lambda: self.case_panel.set_status(CaseStatus.OPEN)),
+            ("Reply", "R", self.case_panel.focus_reply),
             ("Assign…", "A", self.case_panel.focus_owner),
             ("Add note…", "N", self.case_panel.focus_note),
         ):
@@ -245,6 +253,39 @@ class MainWindow(QMainWindow):
         self.ops.query(lambda s: s.accounts(), parent=self).success(self._accounts_loaded).run()
         self.sidebar.select_view(View.NEEDS_REPLY)
         self.refresh_counts()
+        self.load_composer_resources()
+
+    def load_composer_resources(self) -> None:
+        """Accounts, templates, settings (read worker) and voice profiles (compute worker)."""
+        data_dir = self.data_dir
+
+        def read(store: Store) -> tuple[Any, ...]:
+            records = store.templates()
+            items = [(t.id, templates_mod.Template(
+                slug=t.slug, title=t.title, body=t.body, category=t.category,
+                platforms=t.platforms or templates_mod.PLATFORMS, tags=t.tags), t.usage_count)
+                for t in records]
+            settings = {name: store.get_setting(name) for name in (
+                "user.name", "user.initials", "brand.name", "brand.domains")}
+            return store.accounts(), items, settings
+
+        def got(result: tuple[Any, ...]) -> None:
+            accounts, items, settings = result
+
+            def loaded(profiles: Any, exc: BaseException | None) -> None:
+                if exc is not None:
+                    from console.ui.ops import show_error
+                    show_error(self, exc)
+                    profiles = {}
+                if not shiboken6.isValid(self):
+                    return
+                self.case_panel.composer.set_resources(
+                    accounts=accounts, profiles=profiles, template_items=items,
+                    settings=settings)
+
+            self.ops.runner.run_compute(lambda: replying.load_profiles(data_dir), loaded)
+
+        self.ops.query(read, parent=self).success(got).run()
 
     def _accounts_loaded(self, accounts: list[Account]) -> None:
         current = self.sidebar.currentItem()
@@ -290,6 +331,7 @@ class MainWindow(QMainWindow):
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.case_panel.composer.flush()  # never lose a draft
         self.save_state()
         super().closeEvent(event)
 
@@ -375,8 +417,12 @@ class MainWindow(QMainWindow):
                 .success(self._accounts_loaded).run()
         if changes.cases:
             self.model.apply_changes(changes, on_done=self._restore_selection)
-            self.case_panel.apply_changes(changes)
+            self.case_panel.apply_changes(changes, initiator)
             self.refresh_counts()
+        elif changes.replies:
+            self.case_panel.apply_changes(changes, initiator)
+        if changes.templates or changes.settings or changes.accounts:
+            self.load_composer_resources()
 
     def selected_case(self) -> int | None:
         return self._selected_case
@@ -392,6 +438,7 @@ class MainWindow(QMainWindow):
             "e   resolve the case\n"
             "w   waiting on customer\n"
             "o   reopen\n"
+            "r   reply (Ctrl+T template, Ctrl+. quick fix, Ctrl+Enter approve)\n"
             "a   assign (type a name, Enter)\n"
             "n   add a note (Ctrl+Enter to save)\n"
             "Ctrl+1…5   Needs reply, Mine, Waiting, Resolved, All\n"

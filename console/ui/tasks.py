@@ -44,6 +44,8 @@ class TaskRunner(QObject):
         self._read = ThreadPoolExecutor(1, thread_name_prefix="db-read",
                                         initializer=self._open_store, initargs=(True,))
         self._net = ThreadPoolExecutor(4, thread_name_prefix="net")
+        # CPU-bound pure functions (voice checks) off the GUI thread.
+        self._compute = ThreadPoolExecutor(1, thread_name_prefix="compute")
         self._closed = False
         self._deliver.connect(self._drain, Qt.ConnectionType.QueuedConnection)
 
@@ -68,7 +70,11 @@ class TaskRunner(QObject):
     def _submit(self, executor: ThreadPoolExecutor, fn: Callable[[], Any], done: Done | None
                 ) -> Future[Any]:
         if self._closed:
-            raise RuntimeError("the task runner is shut down")
+            # The window is closing: late timers (a debounced check, say) are dropped.
+            log.debug("task submitted after shutdown; dropped")
+            dropped: Future[Any] = Future()
+            dropped.cancel()
+            return dropped
         future = executor.submit(fn)
         if done is not None:
             def finished(f: Future[Any]) -> None:
@@ -91,6 +97,10 @@ class TaskRunner(QObject):
     def run_net(self, fn: Callable[[], T], done: Done | None = None) -> Future[Any]:
         """Run ``fn()`` on the network pool (no database access)."""
         return self._submit(self._net, fn, done)
+
+    def run_compute(self, fn: Callable[[], T], done: Done | None = None) -> Future[Any]:
+        """Run a pure function (no database, no network) off the GUI thread."""
+        return self._submit(self._compute, fn, done)
 
     def run_on_main(self, closure: Callable[[], None]) -> None:
         """Queue ``closure`` to run on the GUI thread (safe from any thread)."""
@@ -127,6 +137,6 @@ class TaskRunner(QObject):
 
         for executor in (self._write, self._read):
             executor.submit(close_here)
-        for executor in (self._net, self._write, self._read):
+        for executor in (self._compute, self._net, self._write, self._read):
             executor.shutdown(wait=True, cancel_futures=False)
         self._stores.clear()

@@ -139,7 +139,7 @@ def test_checklist_tick_with_keyboard(qtbot, open_session, demo_db):
     wait_loaded(qtbot, window)
     case_id = select_row(qtbot, window, 1)
     panel = window.case_panel
-    panel.tabs.setCurrentIndex(0)
+    panel.tabs.setCurrentIndex(1)
     panel.issue_edit.setFocus()
     qtbot.keyClicks(panel.issue_edit, "Refund not received")
     qtbot.keyClick(panel.issue_edit, Qt.Key.Key_Return)

@@ -27,8 +27,16 @@ from PySide6.QtWidgets import (
 from console.core import timeutil
 from console.core.changes import Changes
 from console.core.errors import InvalidTransitionError
-from console.core.models import CaseDetail, CaseStatus, Direction, Message, TimelineEvent
+from console.core.models import (
+    CaseDetail,
+    CaseStatus,
+    Direction,
+    Message,
+    Reply,
+    TimelineEvent,
+)
 from console.core.store import TRANSITIONS, Store
+from console.ui.case.composer import Composer
 from console.ui.inbox.model import SENTIMENT_GLYPHS, sentiment_label
 from console.ui.ops import Ops, show_error
 
@@ -215,8 +223,10 @@ class CasePanel(QWidget):
         self.timeline.setWordWrap(True)
         self.timeline.setAccessibleName("Case timeline")
 
+        self.composer = Composer(ops)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("caseTabs")
+        self.tabs.addTab(self.composer, "&Reply")
         self.tabs.addTab(issues_tab, "Issues")
         self.tabs.addTab(notes_tab, "Notes")
         self.tabs.addTab(self.timeline, "Timeline")
@@ -227,7 +237,7 @@ class CasePanel(QWidget):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([520, 200])
+        self.splitter.setSizes([430, 330])
 
         self.placeholder = plain_label("Select a case in the inbox to see the whole conversation.",
                                        name="placeholder", wrap=True)
@@ -264,10 +274,11 @@ class CasePanel(QWidget):
             self.body.hide()
             self.placeholder.show()
             return
-        self._ops.query(lambda s: (s.case_detail(case_id), s.owners()), parent=self) \
-            .success(lambda result: self._loaded(case_id, *result)).run()
+        self._ops.query(lambda s: (s.case_detail(case_id), s.owners(), s.open_draft(case_id)),
+                        parent=self).success(lambda result: self._loaded(case_id, *result)).run()
 
-    def _loaded(self, case_id: int, detail: CaseDetail, owners: list[str]) -> None:
+    def _loaded(self, case_id: int, detail: CaseDetail, owners: list[str],
+                draft: Reply | None = None) -> None:
         if case_id != self._case_id:
             return  # the user moved on
         self._detail = detail
@@ -278,6 +289,7 @@ class CasePanel(QWidget):
             self._updating = False
         self.placeholder.hide()
         self.body.show()
+        self.composer.show_case(detail, draft)
         self.case_loaded.emit(case_id)
 
     def _fill(self, detail: CaseDetail, owners: list[str]) -> None:
@@ -325,18 +337,20 @@ class CasePanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, issue.id)
             self.issues.addItem(item)
         open_count = sum(1 for i in detail.checklist if not i.done)
-        self.tabs.setTabText(0, f"Issues ({open_count} open)" if detail.checklist else "Issues")
+        self.tabs.setTabText(1, f"Issues ({open_count} open)" if detail.checklist else "Issues")
         self.notes.clear()
         for note in detail.notes:
             self.notes.addItem(f"{note.author}, {when(note.created_at)}:\n{note.body}")
-        self.tabs.setTabText(1, f"Notes ({len(detail.notes)})" if detail.notes else "Notes")
+        self.tabs.setTabText(2, f"Notes ({len(detail.notes)})" if detail.notes else "Notes")
         self.timeline.clear()
         for event in detail.events:
             self.timeline.addItem(f"{when(event.at)}  {event.actor}: {describe_event(event)}")
         self.timeline.scrollToBottom()
 
-    def apply_changes(self, changes: Changes) -> None:
-        if self._case_id is not None and changes.cases and (
+    def apply_changes(self, changes: Changes, initiator: object = None) -> None:
+        if initiator is self.composer and not changes.cases:
+            return  # our own draft autosave: nothing on screen changes
+        if self._case_id is not None and (changes.cases or changes.replies) and (
                 not changes.case_ids or self._case_id in changes.case_ids):
             self.show_case(self._case_id)
 
@@ -409,8 +423,12 @@ class CasePanel(QWidget):
         done = item.checkState() == Qt.CheckState.Checked
         self._write(lambda s: s.set_issue_done(item_id, done))
 
+    def focus_reply(self) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.composer.editor.setFocus()
+
     def focus_note(self) -> None:
-        self.tabs.setCurrentIndex(1)
+        self.tabs.setCurrentIndex(2)
         self.note_edit.setFocus()
 
     def focus_owner(self) -> None:

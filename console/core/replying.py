@@ -1,0 +1,99 @@
+"""Glue between a case and the voice checker: template variables, check context, profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from console.core import paths, templates, voice
+from console.core.models import Account, CaseDetail, Direction, Message, MessageKind
+from console.core.templates import MissingVariable
+
+DEFAULT_PROFILE = "playful"
+
+
+def profiles_dirs(data_dir: Path | None = None) -> list[Path]:
+    """Where voice profiles come from: the bundled ones, then the user's own (which win)."""
+    dirs = [paths.resource_path("voice")]
+    user = paths.data_dir(data_dir) / "voice"
+    if user.is_dir():
+        dirs.append(user)
+    return dirs
+
+
+def load_profiles(data_dir: Path | None = None) -> dict[str, voice.Profile]:
+    profiles: dict[str, voice.Profile] = {}
+    for directory in profiles_dirs(data_dir):
+        profiles.update(voice.load_profiles(directory))
+    return profiles
+
+
+def user_profile_path(name: str, data_dir: Path | None = None) -> Path:
+    """Where an edited copy of profile ``name`` is saved."""
+    safe = "".join(ch for ch in name if ch.isalnum() or ch in "-_") or "profile"
+    return paths.data_dir(data_dir) / "voice" / f"{safe}.toml"
+
+
+def profile_source(name: str, data_dir: Path | None = None) -> Path:
+    """The file profile ``name`` is read from (the user's copy when there is one)."""
+    user = user_profile_path(name, data_dir)
+    if user.exists():
+        return user
+    return paths.resource_path(f"voice/{name}.toml")
+
+
+def profile_for(account: Account | None, profiles: dict[str, voice.Profile]) -> voice.Profile:
+    name = (account.voice_profile if account else None) or DEFAULT_PROFILE
+    if name in profiles:
+        return profiles[name]
+    return profiles.get(DEFAULT_PROFILE) or next(iter(profiles.values()))
+
+
+def builtin_templates() -> list[templates.Template]:
+    return templates.load_builtin(paths.resource_path("templates"))
+
+
+def reply_target(detail: CaseDetail) -> Message | None:
+    """The message a new reply answers: the customer's latest."""
+    inbound = [m for m in detail.messages if m.direction is Direction.INBOUND]
+    return inbound[-1] if inbound else None
+
+
+def first_name(name: str) -> str:
+    name = name.strip()
+    return name.split()[0] if name else ""
+
+
+def template_variables(*, detail: CaseDetail, account: Account | None, agent: str,
+                       initials: str, brand: str) -> dict[str, str]:
+    target = reply_target(detail)
+    return {
+        "customer_name": first_name(detail.case.contact_name),
+        "customer_handle": target.author_handle if target else detail.case.contact_handle,
+        "agent_name": first_name(agent),
+        "agent_initials": initials,
+        "case_ref": f"#{detail.case.id}",
+        "account_handle": account.handle if account else "",
+        "brand_name": brand,
+    }
+
+
+def check_context(*, detail: CaseDetail | None, account: Account | None,
+                  template_body: str | None = None,
+                  missing: Sequence[MissingVariable] = (),
+                  brand_domains: Sequence[str] = (), initials: str | None = None,
+                  char_limit: int | None = None) -> voice.CheckContext:
+    target = reply_target(detail) if detail else None
+    open_issues = [i.text for i in detail.checklist if not i.done] if detail else []
+    return voice.CheckContext(
+        platform=account.platform.value if account else "mastodon",
+        reply_to=target.text if target else None,
+        reply_to_sentiment=target.sentiment if target else None,
+        open_issues=open_issues,
+        template_body=template_body,
+        brand_domains=tuple(brand_domains),
+        public=not (target is not None and target.kind is MessageKind.DM),
+        limit=char_limit,
+        missing_variables=tuple(missing),
+        agent_initials=initials or None,
+    )

@@ -1,0 +1,532 @@
+"""The reply composer: templates, a live length counter, live voice checks, approval."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QKeySequence,
+    QShortcut,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from console.core import replying, templates, textlen, voice
+from console.core.changes import Changes
+from console.core.ids import ReplyId, TemplateId
+from console.core.models import Account, CaseDetail, Reply
+from console.core.store import Store
+from console.ui.ops import Ops, show_error
+
+SEVERITY_COLOURS = {"error": QColor("#d32f2f"), "warning": QColor("#c77700"),
+                    "suggestion": QColor("#2f6fde")}
+SEVERITY_MARKS = {"error": "⛔", "warning": "⚠", "suggestion": "💡"}
+PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "demo": "Demo"}
+
+
+class FindingHighlighter(QSyntaxHighlighter):
+    """Underlines each finding's span in the editor, coloured by severity."""
+
+    def __init__(self, document: QTextDocument) -> None:
+        super().__init__(document)
+        self.findings: list[voice.Finding] = []
+
+    def set_findings(self, findings: list[voice.Finding]) -> None:
+        self.findings = findings
+        self.rehighlight()
+
+    def highlightBlock(self, text: str) -> None:
+        block = self.currentBlock()
+        start = block.position()
+        end = start + block.length()
+        for f in self.findings:
+            if f.end <= f.start or f.end <= start or f.start >= end:
+                continue
+            fmt = QTextCharFormat()
+            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+            fmt.setUnderlineColor(SEVERITY_COLOURS.get(f.severity, QColor("gray")))
+            a = max(f.start, start) - start
+            b = min(f.end, end) - start
+            self.setFormat(a, b - a, fmt)
+
+
+class TemplatePicker(QDialog):
+    """Keyboard-driven template search: type, arrows, Enter."""
+
+    def __init__(self, items: list[tuple[TemplateId, templates.Template, int]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Insert a template")
+        self.setObjectName("templatePicker")
+        self._items = items
+        self.query = QLineEdit()
+        self.query.setObjectName("templateQuery")
+        self.query.setPlaceholderText("Type to search templates (apology, refund, dm…)")
+        self.query.setAccessibleName("Search templates")
+        self.results = QListWidget()
+        self.results.setObjectName("templateResults")
+        self.results.setAccessibleName("Matching templates")
+        self.preview = QLabel()
+        self.preview.setTextFormat(Qt.TextFormat.PlainText)
+        self.preview.setWordWrap(True)
+        self.preview.setObjectName("templatePreview")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.query)
+        layout.addWidget(self.results, 1)
+        layout.addWidget(self.preview)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.query.textChanged.connect(self._refresh)
+        self.results.currentRowChanged.connect(self._show_preview)
+        self.results.itemActivated.connect(lambda _item: self.accept())
+        self.query.installEventFilter(self)
+        self.resize(560, 420)
+        self._refresh("")
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        # Arrow keys in the search box move through the results.
+        if obj is self.query and event.type() == event.Type.KeyPress:
+            if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
+                row = self.results.currentRow() + (1 if event.key() == Qt.Key.Key_Down else -1)
+                self.results.setCurrentRow(max(0, min(self.results.count() - 1, row)))
+                return True
+        return False
+
+    def _refresh(self, text: str) -> None:
+        by_slug = {t.slug: (tid, t, uses) for tid, t, uses in self._items}
+        found = templates.fuzzy_find(text, [t for _, t, _ in self._items])
+        if not text.strip():  # most used first when nothing is typed
+            found.sort(key=lambda t: -by_slug[t.slug][2])
+        self.results.clear()
+        for t in found:
+            tid, _, uses = by_slug[t.slug]
+            item = QListWidgetItem(f"{t.title}   ·  {t.category}" + (f"  ·  used {uses}×"
+                                                                      if uses else ""))
+            item.setData(Qt.ItemDataRole.UserRole, tid)
+            item.setData(Qt.ItemDataRole.UserRole + 1, t.slug)
+            self.results.addItem(item)
+        if self.results.count():
+            self.results.setCurrentRow(0)
+
+    def _show_preview(self, row: int) -> None:
+        item = self.results.item(row)
+        if item is None:
+            self.preview.setText("")
+            return
+        slug = item.data(Qt.ItemDataRole.UserRole + 1)
+        body = next(t.body for _, t, _ in self._items if t.slug == slug)
+        self.preview.setText(body.strip()[:400])
+
+    def chosen(self) -> TemplateId | None:
+        item = self.results.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+
+class Composer(QWidget):
+    """Writes the reply for the case on show.
+
+    Signals:
+        findings_changed(list): the latest findings for the editor's text.
+        approved(int): a reply was put in the outbox.
+    """
+
+    findings_changed = Signal(list)
+    approved = Signal(int)
+
+    CHECK_DELAY_MS = 120
+    SAVE_DELAY_MS = 400
+
+    def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ops = ops
+        self.setObjectName("composer")
+        self._detail: CaseDetail | None = None
+        self._accounts: list[Account] = []
+        self._profiles: dict[str, voice.Profile] = {}
+        self._templates: list[tuple[TemplateId, templates.Template, int]] = []
+        self._settings: dict[str, Any] = {}
+        self._reply_id: ReplyId | None = None
+        self._template_id: TemplateId | None = None
+        self._template_body: str | None = None
+        self._missing: list[templates.MissingVariable] = []
+        self._findings: list[voice.Finding] = []
+        self._generation = 0
+        self._loading = False
+        self._save_pending = False
+
+        self.account_box = QComboBox()
+        self.account_box.setObjectName("accountBox")
+        self.account_box.setAccessibleName("Reply from account")
+        self.account_box.currentIndexChanged.connect(self._account_changed)
+        self.template_button = QPushButton("&Template…")
+        self.template_button.setObjectName("templateButton")
+        self.template_button.setToolTip("Insert a template (Ctrl+T)")
+        self.template_button.clicked.connect(self.pick_template)
+        self.counter = QLabel("0 / 500")
+        self.counter.setObjectName("lengthCounter")
+        self.counter.setTextFormat(Qt.TextFormat.PlainText)
+        self.counter.setAccessibleName("Length")
+        top = QHBoxLayout()
+        top.addWidget(QLabel("From"))
+        top.addWidget(self.account_box, 1)
+        top.addWidget(self.template_button)
+        top.addWidget(self.counter)
+
+        self.editor = QPlainTextEdit()
+        self.editor.setObjectName("replyEditor")
+        self.editor.setAccessibleName("Reply text")
+        self.editor.setPlaceholderText("Write a reply, or press Ctrl+T for a template. "
+                                       "Ctrl+Enter approves it for sending.")
+        self.editor.setTabChangesFocus(True)
+        self.highlighter = FindingHighlighter(self.editor.document())
+        self.editor.textChanged.connect(self._text_changed)
+
+        self.findings_list = QListWidget()
+        self.findings_list.setObjectName("findingsList")
+        self.findings_list.setAccessibleName("Voice check findings")
+        self.findings_list.setMaximumHeight(110)
+        self.findings_list.setWordWrap(True)
+        self.findings_list.itemActivated.connect(self._finding_activated)
+
+        self.status = QLabel("")
+        self.status.setObjectName("composerStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.approve_button = QPushButton("Approve for sending")
+        self.approve_button.setObjectName("approveButton")
+        self.approve_button.setToolTip("Put the reply in the outbox (Ctrl+Enter)")
+        self.approve_button.clicked.connect(self.approve)
+        self.fix_button = QPushButton("Apply &fix")
+        self.fix_button.setObjectName("fixButton")
+        self.fix_button.setToolTip("Apply the selected finding's quick fix (Ctrl+.)")
+        self.fix_button.clicked.connect(self.apply_fix)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.fix_button)
+        bottom.addWidget(self.approve_button)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.findings_list)
+        layout.addLayout(bottom)
+
+        for keys, fn in (("Ctrl+Return", self.approve), ("Ctrl+Enter", self.approve),
+                         ("Ctrl+T", self.pick_template), ("Ctrl+.", self.apply_fix)):
+            QShortcut(QKeySequence(keys), self, fn,
+                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(self.CHECK_DELAY_MS)
+        self._check_timer.timeout.connect(self.run_checks)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(self.SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save_now)
+
+    # ------------------------------------------------------------ setup
+    def set_resources(self, *, accounts: list[Account], profiles: dict[str, voice.Profile],
+                      template_items: list[tuple[TemplateId, templates.Template, int]],
+                      settings: dict[str, Any]) -> None:
+        self._accounts = accounts
+        self._profiles = profiles
+        self._templates = template_items
+        self._settings = settings
+        self._fill_accounts()
+
+    def _fill_accounts(self) -> None:
+        current = self.current_account()
+        self.account_box.blockSignals(True)
+        self.account_box.clear()
+        for account in self._accounts:
+            platform = PLATFORM_NAMES.get(account.platform.value, account.platform.value)
+            self.account_box.addItem(f"{account.handle} · {platform}", account.id)
+        if current is not None:
+            self.account_box.setCurrentIndex(self.account_box.findData(current.id))
+        self.account_box.blockSignals(False)
+
+    def current_account(self) -> Account | None:
+        account_id = self.account_box.currentData()
+        return next((a for a in self._accounts if a.id == account_id), None)
+
+    def profile(self) -> voice.Profile | None:
+        if not self._profiles:
+            return None
+        return replying.profile_for(self.current_account(), self._profiles)
+
+    # ------------------------------------------------------------ case
+    def show_case(self, detail: CaseDetail, draft: Reply | None) -> None:
+        """Load the case's draft (or an empty reply from the right account)."""
+        same_case = self._detail is not None and self._detail.case.id == detail.case.id
+        self._detail = detail
+        if same_case and (draft is None or draft.id == self._reply_id):
+            self.run_checks()  # the case changed (a ticked issue, say): check again
+            return
+        self.flush()
+        self._loading = True
+        try:
+            self._reply_id = draft.id if draft else None
+            self._template_id = draft.template_id if draft else None
+            self._template_body = draft.template_body if draft else None
+            self._missing = []
+            target = replying.reply_target(detail)
+            account_id = draft.account_id if draft else (target.account_id if target else None)
+            if account_id is not None:
+                index = self.account_box.findData(account_id)
+                if index >= 0:
+                    self.account_box.setCurrentIndex(index)
+            self.editor.setPlainText(draft.body if draft else "")
+            self.status.setText(f"Draft saved {draft.updated_at.astimezone():%H:%M}"
+                                if draft else "")
+        finally:
+            self._loading = False
+        self.run_checks()
+
+    def clear_case(self) -> None:
+        self.flush()
+        self._detail = None
+        self._reply_id = None
+        self._loading = True
+        self.editor.clear()
+        self._loading = False
+
+    # ------------------------------------------------------------ typing
+    def _text_changed(self) -> None:
+        self._generation += 1
+        self._update_counter()
+        self._check_timer.start()
+        if not self._loading and self._detail is not None:
+            self._save_pending = True
+            self._save_timer.start()
+
+    def _account_changed(self, _index: int) -> None:
+        self._update_counter()
+        self.run_checks()
+        if not self._loading and self._detail is not None and self.editor.toPlainText():
+            self._save_pending = True
+            self._save_timer.start()
+
+    def _update_counter(self) -> None:
+        account = self.current_account()
+        platform = account.platform.value if account else "mastodon"
+        info = textlen.count(self.editor.toPlainText(), platform)
+        self.counter.setText(f"{info.used} / {info.limit}")
+        self.counter.setProperty("severity", "error" if info.over else "")
+        self.counter.style().unpolish(self.counter)
+        self.counter.style().polish(self.counter)
+
+    def _context(self) -> voice.CheckContext:
+        return replying.check_context(
+            detail=self._detail, account=self.current_account(),
+            template_body=self._template_body, missing=self._missing,
+            brand_domains=self._settings.get("brand.domains") or (),
+            initials=self._settings.get("user.initials") or None)
+
+    def run_checks(self) -> None:
+        """Check the text off the GUI thread; stale results are dropped."""
+        profile = self.profile()
+        if profile is None:
+            return
+        text = self.editor.toPlainText()
+        generation = self._generation
+        context = self._context()
+
+        def check() -> list[voice.Finding]:
+            return voice.check(text, profile, context=context) if text.strip() else []
+
+        def done(result: Any, exc: BaseException | None) -> None:
+            if not shiboken6.isValid(self) or generation != self._generation:
+                return
+            if exc is not None:
+                show_error(self, exc)
+                return
+            self._show_findings(result)
+
+        self._ops.runner.run_compute(check, done)
+
+    def _show_findings(self, findings: list[voice.Finding]) -> None:
+        self._findings = findings
+        self.highlighter.set_findings(findings)
+        self.findings_list.clear()
+        for f in findings:
+            fix = f"  [fix: {f.fix.label}]" if f.fix else ""
+            item = QListWidgetItem(f"{SEVERITY_MARKS.get(f.severity, '•')} {f.message}{fix}")
+            item.setForeground(SEVERITY_COLOURS.get(f.severity, QColor("gray")))
+            self.findings_list.addItem(item)
+        errors = sum(1 for f in findings if f.blocks)
+        self.approve_button.setText("Approve (override…)" if errors else "Approve for sending")
+        self.findings_changed.emit(findings)
+
+    def findings(self) -> list[voice.Finding]:
+        return list(self._findings)
+
+    # ------------------------------------------------------------ fixes
+    def _finding_activated(self, item: QListWidgetItem) -> None:
+        self.apply_fix(self.findings_list.row(item))
+
+    def apply_fix(self, row: int | None = None) -> None:
+        """Apply the quick fix of the selected finding (or the first one that has one)."""
+        if row is None or row is False:
+            row = self.findings_list.currentRow()
+        candidates = ([self._findings[row]] if 0 <= row < len(self._findings) else
+                      [f for f in self._findings if f.fix])
+        finding = next((f for f in candidates if f.fix), None)
+        if finding is None or finding.fix is None:
+            self.status.setText("No quick fix for that finding.")
+            return
+        text = self.editor.toPlainText()
+        fix = finding.fix
+        if fix.end > len(text):
+            return
+        cursor = QTextCursor(self.editor.document())
+        cursor.setPosition(fix.start)
+        cursor.setPosition(fix.end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(fix.replacement)  # one undo step (Ctrl+Z)
+        self.status.setText(f"Applied: {fix.label}")
+        self.run_checks()
+
+    # ------------------------------------------------------------ templates
+    def pick_template(self) -> None:
+        if self._detail is None:
+            return
+        picker = TemplatePicker(self._templates, self)
+        if picker.exec() != QDialog.DialogCode.Accepted:
+            return
+        template_id = picker.chosen()
+        if template_id is not None:
+            self.insert_template(template_id)
+
+    def insert_template(self, template_id: TemplateId) -> None:
+        if self._detail is None:
+            return
+        template = next(t for tid, t, _ in self._templates if tid == template_id)
+        variables = replying.template_variables(
+            detail=self._detail, account=self.current_account(),
+            agent=self._settings.get("user.name") or "",
+            initials=self._settings.get("user.initials") or "",
+            brand=self._settings.get("brand.name") or "")
+        try:
+            rendered = templates.render(template.body, variables)
+        except Exception as exc:
+            show_error(self, exc)
+            return
+        text = rendered.text.strip()
+        shift = len(rendered.text) - len(rendered.text.lstrip())
+        self._missing = [dataclasses.replace(m, start=m.start - shift, end=m.end - shift)
+                         for m in rendered.missing]
+        self._template_id = template_id
+        self._template_body = text
+        self.editor.setPlainText(text)
+        self.editor.setFocus()
+        self._ops.write(lambda s: s.count_template_use(template_id), parent=self).run()
+        self._save_pending = True
+        self.save_now()
+
+    # ------------------------------------------------------------ saving
+    def save_now(self) -> None:
+        """Write the draft to the store now (also called by the debounce timer)."""
+        self._save_timer.stop()
+        if not self._save_pending or self._detail is None:
+            return
+        account = self.current_account()
+        if account is None:
+            return
+        self._save_pending = False
+        case_id = self._detail.case.id
+        body = self.editor.toPlainText()
+        reply_id = self._reply_id
+        target = replying.reply_target(self._detail)
+        template_id, template_body = self._template_id, self._template_body
+
+        def save(store: Store) -> tuple[ReplyId, Changes]:
+            existing = reply_id
+            if existing is None:  # an earlier save may have created it meanwhile
+                draft = store.open_draft(case_id)
+                existing = draft.id if draft else None
+            return store.save_draft(case_id, account_id=account.id, body=body, reply_id=existing,
+                                    in_reply_to_message_id=target.id if target else None,
+                                    template_id=template_id, template_body=template_body)
+
+        def saved(new_id: ReplyId) -> None:
+            if self._detail is not None and self._detail.case.id == case_id:
+                self._reply_id = new_id
+                self.status.setText("Draft saved")
+
+        self._ops.write(save, parent=self).success(saved).run(initiator=self)
+
+    def flush(self) -> None:
+        """Save a pending draft before switching case or quitting."""
+        if self._save_pending:
+            self.save_now()
+
+    # ------------------------------------------------------------ approve
+    def approve(self) -> None:
+        if self._detail is None or not self.editor.toPlainText().strip():
+            self.status.setText("Nothing to approve yet.")
+            return
+        profile = self.profile()
+        text = self.editor.toPlainText()
+        # The findings must describe exactly this text: check it now (a few ms).
+        findings = voice.check(text, profile, context=self._context()) if profile else []
+        self._show_findings(findings)
+        reason = None
+        errors = [f for f in findings if f.blocks]
+        if errors:
+            reason, ok = QInputDialog.getText(
+                self, "Override the voice check",
+                f"{len(errors)} error(s) block this reply:\n"
+                + "\n".join(f"• {f.message}" for f in errors[:5])
+                + "\n\nTo send it anyway, give a reason (it goes into the case timeline):")
+            if not ok or not reason.strip():
+                self.status.setText("Not approved: fix the errors or give a reason.")
+                return
+        self._save_pending = True
+        self.save_now()
+        case_id = self._detail.case.id
+        dicts = [f.to_dict() for f in findings]
+
+        def approve(store: Store) -> tuple[ReplyId, Changes]:
+            draft = store.open_draft(case_id)
+            if draft is None:
+                raise KeyError("no draft")
+            return draft.id, store.approve_reply(draft.id, findings=dicts,
+                                                 override_reason=reason)
+
+        def done(reply_id: ReplyId) -> None:
+            self.status.setText("Approved: in the outbox")
+            self._loading = True
+            self._reply_id = None
+            self._template_id = None
+            self._template_body = None
+            self._missing = []
+            self.editor.clear()
+            self._loading = False
+            self._save_pending = False
+            self.approved.emit(reply_id)
+
+        self._ops.write(approve, parent=self).success(done).run(initiator=self)
