@@ -12,6 +12,7 @@ import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 from console import __version__
@@ -59,6 +60,27 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("query")
     search.add_argument("--limit", type=int, default=50)
     search.add_argument("--json", action="store_true")
+    vc = sub.add_parser("voice-check", help="check a draft (read from stdin) against a voice "
+                                            "profile; exit 1 when an error finding stands")
+    vc.add_argument("--profile", required=True, help="voice profile name (see: profiles list)")
+    vc.add_argument("--platform", choices=["mastodon", "bluesky", "x"], default="mastodon")
+    vc.add_argument("--reply-to", metavar="TEXT", help="the customer's message being answered")
+    vc.add_argument("--template", metavar="ID", help="slug of the template the draft started from")
+    vc.add_argument("--issue", action="append", default=[], metavar="TEXT",
+                    help="an open checklist issue the reply should address (repeatable)")
+    vc.add_argument("--initials", help="the agent's initials, for the sign-off")
+    vc.add_argument("--dm", action="store_true", help="the reply is a direct message")
+    vc.add_argument("--json", action="store_true")
+
+    tl = sub.add_parser("templates", help="reply templates")
+    tl_sub = tl.add_subparsers(dest="templates_command", metavar="list", required=True)
+    tll = tl_sub.add_parser("list", help="the bundled templates")
+    tll.add_argument("--json", action="store_true")
+
+    pl = sub.add_parser("profiles", help="voice profiles")
+    pl_sub = pl.add_subparsers(dest="profiles_command", metavar="list", required=True)
+    pll = pl_sub.add_parser("list", help="the voice profiles available")
+    pll.add_argument("--json", action="store_true")
     return parser
 
 
@@ -217,6 +239,75 @@ def cmd_search(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def cmd_voice_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from console.core import replying, voice
+
+    profiles = replying.load_profiles(Path(args.data_dir) if args.data_dir else None)
+    if args.profile not in profiles:
+        raise KnownError(f"There is no voice profile {args.profile!r}; "
+                         f"available: {', '.join(sorted(profiles))}.")
+    template_body = None
+    if args.template:
+        found = {t.slug: t for t in replying.builtin_templates()}
+        if args.template not in found:
+            raise KnownError(f"There is no template {args.template!r} (see: templates list).")
+        template_body = found[args.template].body
+    text = sys.stdin.read()
+    if text.endswith("\n"):
+        text = text[:-1]
+    context = voice.CheckContext(
+        platform=args.platform, reply_to=args.reply_to, open_issues=tuple(args.issue),
+        template_body=template_body, public=not args.dm, agent_initials=args.initials)
+    findings = voice.check(text, profiles[args.profile], context=context)
+    if args.json:
+        json.dump([f.to_dict() for f in findings], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        for f in findings:
+            fix = f"  (fix: {f.fix.label})" if f.fix else ""
+            out.write(f"{f.severity:<10} {f.kind:<18} {f.start}-{f.end}  {f.message}{fix}\n")
+        out.write(f"{len(findings)} finding(s)\n")
+    return 1 if any(f.blocks for f in findings) else 0
+
+
+def cmd_templates_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from console.core import replying, templates
+
+    items = replying.builtin_templates()
+    if args.json:
+        json.dump([{"id": t.slug, "title": t.title, "category": t.category,
+                    "platforms": list(t.platforms), "tags": list(t.tags),
+                    "variables": sorted(templates.variables(t.body)), "body": t.body.strip()}
+                   for t in items], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    for t in items:
+        out.write(f"{t.slug:<32} {t.category:<12} {t.title}\n")
+    return 0
+
+
+def cmd_profiles_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from console.core import replying
+
+    profiles = replying.load_profiles(Path(args.data_dir) if args.data_dir else None)
+    if args.json:
+        json.dump([{"name": name, "title": p.title, "description": p.description,
+                    "source": str(replying.profile_source(
+                        name, Path(args.data_dir) if args.data_dir else None))}
+                   for name, p in sorted(profiles.items())], out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    for name, p in sorted(profiles.items()):
+        out.write(f"{name:<12} {p.title}\n")
+    return 0
+
+
+NO_STORE = {
+    ("voice-check", None): cmd_voice_check,
+    ("templates", "list"): cmd_templates_list,
+    ("profiles", "list"): cmd_profiles_list,
+}
+
 COMMANDS = {
     ("cases", "list"): cmd_cases_list,
     ("case", "show"): cmd_case_show,
@@ -228,9 +319,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     """Run a parsed subcommand; errors go to ``err`` with a non-zero exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
-    sub = getattr(args, "cases_command", None) or getattr(args, "case_command", None)
-    handler = COMMANDS[(args.command, sub)]
+    sub = (getattr(args, "cases_command", None) or getattr(args, "case_command", None)
+           or getattr(args, "templates_command", None) or getattr(args, "profiles_command", None))
     try:
+        if (args.command, sub) in NO_STORE:
+            return NO_STORE[(args.command, sub)](args, out, err)
+        handler = COMMANDS[(args.command, sub)]
         with open_store(args) as store:
             return handler(store, args, out)
     except KnownError as exc:

@@ -35,6 +35,7 @@ def populate(store: Store, data: dict[str, Any] | None = None, *,
     now = now or timeutil.now()
     shift = now - timeutil.parse_iso(data["anchor"])
     brand = data.get("brand", {})
+    store.set_setting("workspace.demo", True)
     if brand.get("agent"):
         store.set_setting("user.name", brand["agent"])
     if brand.get("initials"):

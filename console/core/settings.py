@@ -31,6 +31,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sync.interval_minutes", 5, "Minutes between automatic syncs (0 turns them off)."),
     Setting("brand.name", "", "The brand's name, for templates."),
     Setting("brand.domains", [], "Domains the brand links to; links elsewhere are flagged."),
+    Setting("workspace.demo", False, "This is the demo workspace: its accounts 'send' locally."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

@@ -195,6 +195,7 @@ class MainWindow(QMainWindow):
 
         self.sidebar.filter_chosen.connect(self._filter_chosen)
         self._selected_case: int | None = None
+        self.review_queue: Any = None
         self._search_pending = ""
         self._build_shortcuts()
         self._build_menus()
@@ -243,6 +244,10 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{i}"))
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the QShortcut acts
             action.triggered.connect(lambda _=False, v=view: self.sidebar.select_view(v))
+        replies_menu = self.menuBar().addMenu("&Replies")
+        review = replies_menu.addAction("Review queue…")
+        review.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        review.triggered.connect(self.show_review_queue)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("Keyboard shortcuts").triggered.connect(self.show_shortcuts)
         help_menu.addAction("About").triggered.connect(self.show_about)
@@ -427,6 +432,29 @@ class MainWindow(QMainWindow):
     def selected_case(self) -> int | None:
         return self._selected_case
 
+    # ------------------------------------------------------------ review
+    def show_review_queue(self) -> None:
+        from console.ui.review import ReviewQueue
+
+        if self.review_queue is None:
+            self.review_queue = ReviewQueue(self.ops, data_dir=self.data_dir, parent=self)
+            self.review_queue.open_case.connect(self.open_case)
+        else:
+            self.review_queue.refresh()
+        self.review_queue.show()
+        self.review_queue.raise_()
+        self.review_queue.activateWindow()
+
+    def open_case(self, case_id: int) -> None:
+        """Show a case in the panel, selecting its inbox row when it is loaded."""
+        row = self.model.row_of(case_id)
+        if row >= 0:
+            self.inbox.setCurrentIndex(self.model.index(row, 0))
+        else:
+            self._selected_case = case_id
+            self.case_panel.show_case(case_id)
+        self.case_panel.focus_reply()
+
     # ------------------------------------------------------------ help
     def show_shortcuts(self) -> None:
         box = QMessageBox(self)
@@ -440,6 +468,7 @@ class MainWindow(QMainWindow):
             "o   reopen\n"
             "r   reply (Ctrl+T template, Ctrl+. quick fix, Ctrl+Enter approve)\n"
             "a   assign (type a name, Enter)\n"
+            "Ctrl+Shift+R   review queue (drafts and the outbox)\n"
             "n   add a note (Ctrl+Enter to save)\n"
             "Ctrl+1…5   Needs reply, Mine, Waiting, Resolved, All\n"
             "F5   refresh\n"

@@ -177,6 +177,7 @@ class Composer(QWidget):
         self._generation = 0
         self._loading = False
         self._save_pending = False
+        self._last_text = ""
 
         self.account_box = QComboBox()
         self.account_box.setObjectName("accountBox")
@@ -317,6 +318,11 @@ class Composer(QWidget):
 
     # ------------------------------------------------------------ typing
     def _text_changed(self) -> None:
+        # Re-highlighting findings also emits textChanged: only real edits count.
+        text = self.editor.toPlainText()
+        if text == self._last_text:
+            return
+        self._last_text = text
         self._generation += 1
         self._update_counter()
         self._check_timer.start()
@@ -502,6 +508,7 @@ class Composer(QWidget):
                 f"{len(errors)} error(s) block this reply:\n"
                 + "\n".join(f"• {f.message}" for f in errors[:5])
                 + "\n\nTo send it anyway, give a reason (it goes into the case timeline):")
+            self.editor.setFocus()
             if not ok or not reason.strip():
                 self.status.setText("Not approved: fix the errors or give a reason.")
                 return

@@ -1,0 +1,209 @@
+"""The composer and the review queue, driven through the real widgets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QInputDialog
+
+from console.core.models import ReplyState
+from console.core.store import CaseFilter, Store, View
+from console.ui.case.composer import TemplatePicker
+from console.ui.inbox.model import InboxModel
+from tests.ui.test_main_window import read_store, select_row, wait_loaded
+
+
+def negative_case(path: Path) -> int:
+    store = read_store(path)
+    rows = store.cases_page(CaseFilter(view=View.NEEDS_REPLY))
+    case = next(r for r in rows if r.sentiment is not None and r.sentiment <= -0.3)
+    store.close()
+    return case.id
+
+
+def open_case(qtbot, session, case_id: int):  # type: ignore[no-untyped-def]
+    window = session.window
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: window.model.row_of(case_id) >= 0, timeout=10_000)
+    select_row(qtbot, window, window.model.row_of(case_id))
+    window.inbox.setFocus()
+    qtbot.keyClick(window.inbox, Qt.Key.Key_R)  # r: reply
+    composer = window.case_panel.composer
+    qtbot.waitUntil(lambda: composer.editor.hasFocus(), timeout=5_000)
+    qtbot.waitUntil(lambda: composer.profile() is not None, timeout=10_000)
+    return composer
+
+
+def answer_dialog(text: str | None) -> list[str]:
+    """Answer the next modal input dialog: type ``text`` and OK, or cancel when None.
+
+    Returns a list that receives the dialog's label once it was answered.
+    """
+    answered: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QInputDialog):
+            QTimer.singleShot(20, answer)
+            return
+        answered.append(dialog.labelText())
+        if text is None:
+            dialog.reject()
+        else:
+            dialog.setTextValue(text)
+            dialog.accept()
+
+    QTimer.singleShot(20, answer)
+    return answered
+
+
+def kinds(composer) -> set[str]:  # type: ignore[no-untyped-def]
+    return {f.kind for f in composer.findings()}
+
+
+def test_typing_shows_findings_and_quick_fix_edits_text(qtbot, open_session, demo_db):
+    session = open_session(demo_db)
+    composer = open_case(qtbot, session, negative_case(demo_db))
+    qtbot.keyClicks(composer.editor, "Please be advised we apologize for any inconvenience!!!")
+    qtbot.waitUntil(lambda: {"empathy", "exclamation"} <= kinds(composer), timeout=10_000)
+    assert composer.findings_list.count() == len(composer.findings())
+    assert composer.highlighter.findings == composer.findings()
+    # Quick fix: pick the exclamation finding and press the fix button.
+    row = next(i for i, f in enumerate(composer.findings())
+               if f.kind == "exclamation" and f.fix is not None)
+    composer.findings_list.setCurrentRow(row)
+    before = composer.editor.toPlainText()
+    qtbot.mouseClick(composer.fix_button, Qt.MouseButton.LeftButton)
+    assert composer.editor.toPlainText() != before
+    assert "!!!" not in composer.editor.toPlainText()
+    qtbot.waitUntil(lambda: not any(f.kind == "exclamation" and f.start >= len(before) - 3
+                                    for f in composer.findings()), timeout=5_000)
+
+
+def test_counter_follows_platform(qtbot, open_session, demo_db):
+    session = open_session(demo_db)
+    composer = open_case(qtbot, session, negative_case(demo_db))
+    # QTest cannot type characters outside the BMP: paste them, as a user would.
+    composer.editor.insertPlainText("👩‍👩‍👧‍👦 🇯🇵 hi")
+    platform = composer.current_account().platform.value
+    # family (one ZWJ sequence) + space + flag + space + "hi": 6 on both platforms
+    expected = {"bluesky": "6 / 300", "mastodon": "6 / 500"}[platform]
+    assert composer.counter.text() == expected
+
+
+def test_approve_refused_until_override_with_reason(qtbot, open_session, demo_db):
+    session = open_session(demo_db)
+    case_id = negative_case(demo_db)
+    composer = open_case(qtbot, session, case_id)
+    qtbot.keyClicks(composer.editor, "Email us at help@gmail.com to sort it")
+    qtbot.waitUntil(lambda: "private-data" in kinds(composer), timeout=10_000)
+    # Cancel the override: nothing is approved.
+    answered = answer_dialog(None)
+    qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool(answered), timeout=5_000)
+    assert "error(s) block this reply" in answered[0]
+    qtbot.waitUntil(lambda: read_store(demo_db).open_draft(case_id) is not None, timeout=5_000)
+    assert read_store(demo_db).replies([ReplyState.APPROVED]) == []
+    # Give a reason: approved, and the reason is in the case timeline.
+    session.window.activateWindow()  # offscreen, nothing re-activates it after the dialog
+    composer.editor.setFocus()
+    qtbot.waitUntil(composer.editor.hasFocus, timeout=5_000)
+    answer_dialog("Customer asked for the address")
+    qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(read_store(demo_db).replies([ReplyState.APPROVED])) == 1,
+                    timeout=10_000)
+    (reply,) = read_store(demo_db).replies([ReplyState.APPROVED])
+    assert reply.override_reason == "Customer asked for the address"
+    assert any(f["kind"] == "private-data" for f in reply.findings)
+    events = read_store(demo_db).case_events(case_id)
+    assert ("override", "Customer asked for the address") in [(e.kind, e.after) for e in events]
+    qtbot.waitUntil(lambda: composer.editor.toPlainText() == "", timeout=5_000)
+
+
+def test_drafts_survive_closing_and_reopening(qtbot, open_session, demo_db, tmp_path):
+    case_id = negative_case(demo_db)
+    first = open_session(demo_db, tmp_path / "a.ini")
+    composer = open_case(qtbot, first, case_id)
+    qtbot.keyClicks(composer.editor, "Half-written reply, do not lose me")
+    first.window.close()  # closing flushes the draft
+    first.close()
+    assert read_store(demo_db).open_draft(case_id).body == "Half-written reply, do not lose me"
+    second = open_session(demo_db, tmp_path / "b.ini")
+    composer2 = open_case(qtbot, second, case_id)
+    qtbot.waitUntil(lambda: composer2.editor.toPlainText()
+                    == "Half-written reply, do not lose me", timeout=5_000)
+
+
+def test_template_picker_inserts_rendered_template(qtbot, open_session, demo_db):
+    session = open_session(demo_db)
+    case_id = negative_case(demo_db)
+    composer = open_case(qtbot, session, case_id)
+
+    def pick() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, TemplatePicker):
+            QTimer.singleShot(20, pick)
+            return
+        qtbot.keyClicks(dialog.query, "apology late")
+        qtbot.keyClick(dialog.query, Qt.Key.Key_Return)
+
+    QTimer.singleShot(20, pick)
+    qtbot.keyClick(composer.editor, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: composer.editor.toPlainText() != "", timeout=5_000)
+    text = composer.editor.toPlainText()
+    assert "{{" not in text and "[customer_name?]" not in text
+    store = read_store(demo_db)
+    name = store.case_row(case_id).contact_name.split()[0]
+    assert name in text
+    qtbot.waitUntil(lambda: any(t.usage_count == 1 for t in read_store(demo_db).templates()),
+                    timeout=5_000)
+    # An unedited template is a stock answer.
+    qtbot.waitUntil(lambda: "stock-answer" in kinds(composer), timeout=5_000)
+
+
+def test_review_queue_approves_sends_back_deletes_and_undoes(qtbot, open_session, demo_db):
+    store = Store.open(demo_db)
+    case_id = negative_case(demo_db)
+    reply_id, _ = store.save_draft(case_id, account_id=1, body="So sorry, Sam here. I'm on it.")
+    store.close()
+    session = open_session(demo_db)
+    window = session.window
+    wait_loaded(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: window.review_queue is not None
+                    and window.review_queue.table.topLevelItemCount() == 1, timeout=10_000)
+    queue = window.review_queue
+    answer_dialog("reviewed on the plane")  # in case a finding blocks
+    qtbot.mouseClick(queue.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: read_store(demo_db).reply(reply_id).state is ReplyState.APPROVED,
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: queue.current_reply() is not None
+                    and queue.current_reply().state is ReplyState.APPROVED, timeout=5_000)
+    qtbot.mouseClick(queue.back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: read_store(demo_db).reply(reply_id).state is ReplyState.DRAFT,
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: queue.current_reply().state is ReplyState.DRAFT, timeout=5_000)
+    queue.table.setFocus()
+    qtbot.keyClick(queue.table, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: read_store(demo_db).replies() == [], timeout=10_000)
+    qtbot.waitUntil(lambda: queue.undo_button.isEnabled(), timeout=5_000)
+    queue.activateWindow()
+    queue.table.setFocus()
+    qtbot.keyClick(queue.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: len(read_store(demo_db).replies()) == 1, timeout=10_000)
+    # Approve again and send (the demo workspace sends locally).
+    qtbot.waitUntil(lambda: queue.table.topLevelItemCount() == 1, timeout=5_000)
+    queue.table.setCurrentItem(queue.table.topLevelItem(0))
+    answer_dialog("reviewed on the plane")
+    qtbot.mouseClick(queue.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: read_store(demo_db).reply(reply_id).state is ReplyState.APPROVED,
+                    timeout=10_000)
+    qtbot.mouseClick(queue.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: read_store(demo_db).reply(reply_id).state is ReplyState.SENT,
+                    timeout=10_000)
+    detail = read_store(demo_db).case_detail(case_id)
+    assert detail.messages[-1].text == "So sorry, Sam here. I'm on it."
+    assert detail.first_response_at is not None or detail.messages[-1].direction.value == "out"
+    assert window.model.data(window.model.index(0, 0), InboxModel.CaseIdRole) != case_id
