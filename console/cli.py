@@ -255,6 +255,8 @@ def cmd_voice_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     text = sys.stdin.read()
     if text.endswith("\n"):
         text = text[:-1]
+    if template_body is not None:
+        template_body = replying.template_reference(template_body, text)
     context = voice.CheckContext(
         platform=args.platform, reply_to=args.reply_to, open_issues=tuple(args.issue),
         template_body=template_body, public=not args.dm, agent_initials=args.initials)

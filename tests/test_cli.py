@@ -109,3 +109,41 @@ def test_demo_runs_on_a_throwaway_copy() -> None:
     assert out.returncode == 0, out.stderr
     cases = json.loads(out.stdout)
     assert cases and all(c["first_response_at"] is None or c["status"] == "open" for c in cases)
+
+
+def voice_check(text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "console", "voice-check", *args], input=text,
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+
+
+def test_voice_check_exit_codes_and_json() -> None:
+    bad = voice_check("We apologize for any inconvenience!!! Email sam@gmail.com LOL",
+                      "--profile", "prestige", "--reply-to", "Broken on arrival. Furious.",
+                      "--json")
+    assert bad.returncode == 1, bad.stderr
+    findings = json.loads(bad.stdout)
+    assert {"exclamation", "private-data", "slang"} <= {f["kind"] for f in findings}
+    for f in findings:
+        assert set(f) == {"kind", "rule", "severity", "start", "end", "message", "fix"}
+    text = "We apologize for any inconvenience!!! Email sam@gmail.com LOL"
+    email = next(f for f in findings if f["kind"] == "private-data")
+    assert text[email["start"]:email["end"]] == "sam@gmail.com"
+    good = voice_check("Thank you, Ann. I have asked our workshop to replace it today.\n"
+                       "— SR", "--profile", "prestige", "--platform",
+                       "bluesky", "--initials", "SR")
+    assert good.returncode == 0, good.stdout
+
+
+def test_voice_check_stock_answer_and_unknown_profile() -> None:
+    listed = json.loads(cli("templates", "list", "--json").stdout)
+    assert len(listed) >= 25
+    thanks = next(t for t in listed if t["id"] == "thanks-praise")
+    body = thanks["body"].replace("{{ customer_name }}", "Ann").replace(
+        "{{ agent_initials }}", "SR").replace("{{ brand_name }}", "Kettle & Crumb").replace(
+        "{{ agent_name }}", "Sam")
+    out = voice_check(body, "--profile", "playful", "--template", "thanks-praise", "--json")
+    assert "stock-answer" in {f["kind"] for f in json.loads(out.stdout)}
+    missing = voice_check("hi", "--profile", "nope")
+    assert missing.returncode == 1 and "no voice profile 'nope'" in missing.stderr
+    profiles = json.loads(cli("profiles", "list", "--json").stdout)
+    assert {p["name"] for p in profiles} >= {"prestige", "playful"}

@@ -233,3 +233,9 @@ def m001_create_schema(db: Database) -> None:
         END;
         """,
     )
+
+
+@migrations(name="m002_mood_order")
+def m002_mood_order(db: Database) -> None:
+    # The inbox can list the unhappiest customers first (unknown mood last).
+    db.execute("CREATE INDEX idx_cases_mood ON cases(coalesce(sentiment, 2.0), id)")

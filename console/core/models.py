@@ -106,7 +106,7 @@ class CaseRow:
     opened_at: dt.datetime
     message_count: int
     platforms: tuple[str, ...]
-    sort_key: tuple[int, int]  # keyset position (sort value, id)
+    sort_key: tuple[float, int]  # keyset position (sort value, id) in the page's order
     sentiment: float | None = None
     snoozed_until: dt.datetime | None = None
 

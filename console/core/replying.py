@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -51,6 +52,28 @@ def profile_for(account: Account | None, profiles: dict[str, voice.Profile]) -> 
 
 def builtin_templates() -> list[templates.Template]:
     return templates.load_builtin(paths.resource_path("templates"))
+
+
+def template_reference(template_body: str, draft: str) -> str:
+    """The template as this draft would read had it been sent unedited.
+
+    The template's variables are filled with whatever the draft has in their
+    place, so a stock answer compares equal however its variables were filled.
+    """
+    names = sorted(templates.variables(template_body))
+    markers = {name: f"\x00{i}\x00" for i, name in enumerate(names)}
+    try:
+        skeleton = templates.render(template_body, markers).text.strip()
+    except Exception:  # a template that no longer renders: compare as written
+        return template_body
+    pattern = re.escape(" ".join(skeleton.split()))
+    for marker in markers.values():
+        pattern = pattern.replace(re.escape(marker), "(.+?)")
+    match = re.fullmatch(pattern, " ".join(draft.split()), flags=re.DOTALL)
+    if match is None:
+        return " ".join(skeleton.replace("\x00", "").split())
+    values = dict(zip(names, match.groups())) if len(match.groups()) == len(names) else {}
+    return templates.render(template_body, values).text.strip() if values else draft
 
 
 def reply_target(detail: CaseDetail) -> Message | None:

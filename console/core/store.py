@@ -108,6 +108,7 @@ class CaseFilter:
     status: CaseStatus | None = None
     owner: str | None = None
     sentiment: str | None = None  # "negative" | "positive" | "neutral" | "unknown"
+    order: str = "waiting"  # "waiting" (longest wait first) or "mood" (unhappiest first)
 
 
 @dataclass(frozen=True)
@@ -928,14 +929,15 @@ class Store:
         """One page of the inbox, in waiting order, starting after the keyset ``after``."""
         flt = flt or CaseFilter()
         where, params = self._filter_sql(flt)
+        key = "coalesce(c.sentiment, 2.0)" if flt.order == "mood" else "c.sort_key"
         if after is not None:
-            where += " AND (c.sort_key, c.id) > (?, ?)"
+            where += f" AND ({key}, c.id) > (?, ?)"
             params += [after[0], after[1]]
         rows = self.db.conn.execute(
-            f"SELECT {self._CASE_COLUMNS} FROM cases c "
+            f"SELECT {self._CASE_COLUMNS}, {key} FROM cases c "
             f"LEFT JOIN contacts k ON k.id = c.contact_id "
-            f"WHERE {where} ORDER BY c.sort_key, c.id LIMIT ?", [*params, limit]).fetchall()
-        return [_case_row(r) for r in rows]
+            f"WHERE {where} ORDER BY {key}, c.id LIMIT ?", [*params, limit]).fetchall()
+        return [_case_row(r[:-1], sort_value=r[-1]) for r in rows]
 
     def case_rows(self, case_ids: Sequence[int]) -> list[CaseRow]:
         """The inbox rows of these cases, in the order given (missing ids skipped)."""
@@ -1371,13 +1373,14 @@ def _account(r: Sequence[Any]) -> Account:
                    role=r[4], server=r[5], voice_profile=r[6], timezone=r[7])
 
 
-def _case_row(r: Sequence[Any]) -> CaseRow:
+def _case_row(r: Sequence[Any], *, sort_value: Any = None) -> CaseRow:
     return CaseRow(
         id=CaseId(r[0]), contact_id=ContactId(r[1]), contact_name=r[2], contact_handle=r[3],
         status=CaseStatus(r[4]), owner=r[5], preview=r[6],
         waiting_since=timeutil.from_epoch(r[7]), last_activity_at=_dt(r[8]),
         opened_at=_dt(r[9]), message_count=r[10],
-        platforms=tuple(p for p in r[11].split(",") if p), sort_key=(r[12], r[0]),
+        platforms=tuple(p for p in r[11].split(",") if p),
+        sort_key=(r[12] if sort_value is None else sort_value, r[0]),
         sentiment=r[13], snoozed_until=timeutil.from_epoch(r[14]))
 
 

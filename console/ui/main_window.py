@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, QSettings, Q
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -181,6 +183,16 @@ class MainWindow(QMainWindow):
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.addWidget(self.search)
+        self.mood_box = QComboBox()
+        self.mood_box.setObjectName("moodBox")
+        self.mood_box.setAccessibleName("Filter or sort by customer mood")
+        for label, data in (("Any mood, longest wait first", None),
+                            ("Unhappiest first", "order:mood"),
+                            ("Only negative", "negative"), ("Only positive", "positive"),
+                            ("Only neutral", "neutral"), ("Mood unknown", "unknown")):
+            self.mood_box.addItem(label, data)
+        self.mood_box.currentIndexChanged.connect(self._mood_chosen)
+        toolbar.addWidget(self.mood_box)
         self.refresh_action = QAction("Refresh", self)
         self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.refresh_action.triggered.connect(self.refresh)
@@ -196,6 +208,7 @@ class MainWindow(QMainWindow):
         self.sidebar.filter_chosen.connect(self._filter_chosen)
         self._selected_case: int | None = None
         self.review_queue: Any = None
+        self.settings_dialog: Any = None
         self._search_pending = ""
         self._build_shortcuts()
         self._build_menus()
@@ -248,6 +261,9 @@ class MainWindow(QMainWindow):
         review = replies_menu.addAction("Review queue…")
         review.setShortcut(QKeySequence("Ctrl+Shift+R"))
         review.triggered.connect(self.show_review_queue)
+        settings_action = replies_menu.addAction("Templates, voice profiles and accounts…")
+        settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        settings_action.triggered.connect(self.show_settings)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("Keyboard shortcuts").triggered.connect(self.show_shortcuts)
         help_menu.addAction("About").triggered.connect(self.show_about)
@@ -346,7 +362,17 @@ class MainWindow(QMainWindow):
             self.search.blockSignals(True)
             self.search.clear()
             self.search.blockSignals(False)
-        self.model.set_filter(flt)
+        self.model.set_filter(self._with_mood(flt))
+
+    def _with_mood(self, flt: CaseFilter) -> CaseFilter:
+        data = self.mood_box.currentData()
+        if data == "order:mood":
+            return dataclasses.replace(flt, order="mood", sentiment=None)
+        return dataclasses.replace(flt, order="waiting", sentiment=data)
+
+    def _mood_chosen(self, _index: int) -> None:
+        self.model.set_filter(self._with_mood(self.model.filter),
+                              search=self.model.search_text)
 
     def _search(self) -> None:
         text = self.search.text()
@@ -444,6 +470,14 @@ class MainWindow(QMainWindow):
         self.review_queue.show()
         self.review_queue.raise_()
         self.review_queue.activateWindow()
+
+    def show_settings(self) -> None:
+        from console.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.ops, data_dir=self.data_dir, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.settings_dialog = dialog
+        dialog.show()
 
     def open_case(self, case_id: int) -> None:
         """Show a case in the panel, selecting its inbox row when it is loaded."""

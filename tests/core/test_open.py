@@ -16,6 +16,17 @@ from console.core.store import Store
 from tests.conftest import msg
 
 
+CURRENT = [m.name for m in migrations_mod.migrations._migrations]
+
+
+def newer_set() -> Migrations:
+    """This build's migrations plus whatever a test appends."""
+    newer = Migrations(migrations_mod.MIGRATION_SET)
+    for m in migrations_mod.migrations._migrations:
+        newer(name=m.name)(m.fn)
+    return newer
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -23,7 +34,7 @@ def digest(path: Path) -> str:
 def test_new_file_is_migrated_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "w.db"
     store = Store.open(path)
-    assert store.schema_version() == ["m001_create_schema"]
+    assert store.schema_version() == CURRENT
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     tables = set(store.db.table_names())
@@ -41,7 +52,7 @@ def test_empty_file_is_initialised(tmp_path: Path) -> None:
     path = tmp_path / "empty.db"
     path.touch()
     Store.open(path).close()
-    assert Store.open(path).schema_version() == ["m001_create_schema"]
+    assert Store.open(path).schema_version() == CURRENT
 
 
 def test_newer_schema_is_refused_untouched(tmp_path: Path) -> None:
@@ -104,31 +115,28 @@ def test_pending_migration_backs_up_first(tmp_path: Path, monkeypatch: pytest.Mo
     s.ingest([msg()])
     s.close()
 
-    newer = Migrations(migrations_mod.MIGRATION_SET)
-    newer(name="m001_create_schema")(migrations_mod.m001_create_schema)
+    newer = newer_set()
 
-    @newer(name="m002_test_column")
+    @newer(name="m999_test_column")
     def m002(db):  # type: ignore[no-untyped-def]
         db.execute("ALTER TABLE cases ADD COLUMN flavour TEXT")
 
     monkeypatch.setattr(store_mod, "migrations", newer)
     s = Store.open(path)
-    assert s.schema_version() == ["m001_create_schema", "m002_test_column"]
+    assert s.schema_version() == [*CURRENT, "m999_test_column"]
     s.close()
     (backup,) = tmp_path.glob("w.db.backup-*")
     old = sqlite3.connect(backup)
-    assert [r[0] for r in old.execute("SELECT name FROM _sqlite_migrations")] == [
-        "m001_create_schema"]
+    assert [r[0] for r in old.execute("SELECT name FROM _sqlite_migrations")] == CURRENT
     assert old.execute("SELECT count(*) FROM messages").fetchone()[0] == 1
 
 
 def test_failing_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "w.db"
     Store.open(path).close()
-    newer = Migrations(migrations_mod.MIGRATION_SET)
-    newer(name="m001_create_schema")(migrations_mod.m001_create_schema)
+    newer = newer_set()
 
-    @newer(name="m002_broken")
+    @newer(name="m999_broken")
     def m002(db):  # type: ignore[no-untyped-def]
         db.execute("ALTER TABLE cases ADD COLUMN half_done TEXT")
         raise RuntimeError("boom")
@@ -139,7 +147,7 @@ def test_failing_migration_rolls_back(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.undo()
     s = Store.open(path)
     assert "half_done" not in s.db["cases"].columns_dict
-    assert s.schema_version() == ["m001_create_schema"]
+    assert s.schema_version() == CURRENT
 
 
 def test_read_only_store_cannot_write(tmp_path: Path) -> None:
@@ -148,3 +156,18 @@ def test_read_only_store_cannot_write(tmp_path: Path) -> None:
     ro = Store.open(path, read_only=True)
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         ro.db.execute("INSERT INTO settings (name, value) VALUES ('x', '1')")
+
+
+def test_file_from_the_first_release_upgrades(tmp_path: Path) -> None:
+    """A workspace created with only m001 (the first schema) gains every later step."""
+    path = tmp_path / "old.db"
+    only_first = Migrations(migrations_mod.MIGRATION_SET)
+    only_first(name="m001_create_schema")(migrations_mod.m001_create_schema)
+    from sqlite_utils import Database
+
+    db = Database(path)
+    only_first.apply(db)
+    db.close()
+    store = Store.open(path)
+    assert store.schema_version() == CURRENT
+    assert list(tmp_path.glob("old.db.backup-*"))

@@ -268,3 +268,16 @@ def test_markup_is_stored_verbatim(store: Store) -> None:
     store.ingest([msg(text=text)])
     (hit,) = store.search("bold")
     assert hit.message.text == text
+
+
+def test_mood_filter_and_order(store: Store) -> None:
+    (sad,) = store.ingest([msg("@a@x.social", "x")], scorer=lambda t: -0.8).case_ids
+    (glad,) = store.ingest([msg("@b@x.social", "x")], scorer=lambda t: 0.9).case_ids
+    (unknown,) = store.ingest([msg("@c@x.social", "x")], scorer=lambda t: None).case_ids
+    (meh,) = store.ingest([msg("@d@x.social", "x")], scorer=lambda t: -0.2).case_ids
+    assert [r.id for r in store.cases_page(CaseFilter(order="mood"))] == [sad, meh, glad, unknown]
+    first = store.cases_page(CaseFilter(order="mood"), limit=2)
+    rest = store.cases_page(CaseFilter(order="mood"), after=first[-1].sort_key, limit=2)
+    assert [r.id for r in first + rest] == [sad, meh, glad, unknown]
+    assert [r.id for r in store.cases_page(CaseFilter(sentiment="negative"))] == [sad, meh]
+    assert [r.id for r in store.cases_page(CaseFilter(sentiment="unknown"))] == [unknown]

@@ -207,3 +207,51 @@ def test_review_queue_approves_sends_back_deletes_and_undoes(qtbot, open_session
     assert detail.messages[-1].text == "So sorry, Sam here. I'm on it."
     assert detail.first_response_at is not None or detail.messages[-1].direction.value == "out"
     assert window.model.data(window.model.index(0, 0), InboxModel.CaseIdRole) != case_id
+
+
+def test_voice_profile_edited_in_the_app(qtbot, open_session, demo_db, tmp_path):
+    from console.ui.settings_dialog import SettingsDialog
+
+    session = open_session(demo_db)
+    dialog = SettingsDialog(session.ops, data_dir=tmp_path)
+    qtbot.addWidget(dialog)
+    tab = dialog.profiles
+    tab.names.setCurrentRow([tab.names.item(i).text() for i in range(tab.names.count())]
+                            .index("prestige"))
+    original = tab.editor.toPlainText()
+    # A broken file is refused with a message and nothing is written.
+    tab.editor.setPlainText(original + "\n[emoji]\npolicy = 'sometimes'\n")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    assert tab.message.text().startswith("Not saved")
+    assert not (tab_path := tmp_path / "voice" / "prestige.toml").exists()
+    # A valid edit is saved as the user's copy, and wins over the bundled profile.
+    tab.editor.setPlainText(original.replace('name = "prestige"', 'name = "prestige"', 1)
+                            + "\n# edited in the app\n")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    assert tab_path.read_text(encoding="utf-8").endswith("# edited in the app\n")
+    from console.core import replying
+
+    assert replying.profile_source("prestige", tmp_path) == tab_path
+
+
+def test_user_template_added_in_the_app(qtbot, open_session, demo_db):
+    from console.ui.settings_dialog import SettingsDialog
+
+    session = open_session(demo_db)
+    dialog = SettingsDialog(session.ops)
+    qtbot.addWidget(dialog)
+    tab = dialog.templates
+    qtbot.waitUntil(lambda: tab.list.count() >= 25, timeout=5_000)
+    qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(tab.title, "Candle wax tip")
+    tab.body.setPlainText("Hi {{ customer_name }}, freeze it then peel. — {{ agent_initials }}")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(t.title == "Candle wax tip" and not t.builtin
+                                for t in read_store(demo_db).templates()), timeout=5_000)
+    # A hostile template is refused before it reaches the store.
+    qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(tab.title, "Evil")
+    tab.body.setPlainText("{{ ''.__class__.__mro__ }}")
+    qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
+    assert tab.message.text().startswith("Not saved")
+    assert not any(t.title == "Evil" for t in read_store(demo_db).templates())

@@ -212,6 +212,7 @@ class Composer(QWidget):
         self.findings_list.setMaximumHeight(110)
         self.findings_list.setWordWrap(True)
         self.findings_list.itemActivated.connect(self._finding_activated)
+        self.findings_list.hide()
 
         self.status = QLabel("")
         self.status.setObjectName("composerStatus")
@@ -384,6 +385,7 @@ class Composer(QWidget):
             item = QListWidgetItem(f"{SEVERITY_MARKS.get(f.severity, '•')} {f.message}{fix}")
             item.setForeground(SEVERITY_COLOURS.get(f.severity, QColor("gray")))
             self.findings_list.addItem(item)
+        self.findings_list.setVisible(bool(findings))
         errors = sum(1 for f in findings if f.blocks)
         self.approve_button.setText("Approve (override…)" if errors else "Approve for sending")
         self.findings_changed.emit(findings)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,6 +38,7 @@ from console.core.models import (
 )
 from console.core.store import TRANSITIONS, Store
 from console.ui.case.composer import Composer
+from console.ui.case.mood import MoodTrend, trend_text
 from console.ui.inbox.model import SENTIMENT_GLYPHS, sentiment_label
 from console.ui.ops import Ops, show_error
 
@@ -159,6 +161,12 @@ class CasePanel(QWidget):
         self.assign_button.clicked.connect(self._assign)
         self.owner_box.lineEdit().returnPressed.connect(self._assign)
 
+        self.mood = MoodTrend()
+        self.mood_label = plain_label("", name="moodLabel")
+        mood_row = QHBoxLayout()
+        mood_row.addWidget(self.mood_label)
+        mood_row.addWidget(self.mood, 1)
+
         controls = QHBoxLayout()
         controls.addWidget(plain_label("Status"))
         controls.addWidget(self.status_box)
@@ -249,6 +257,7 @@ class CasePanel(QWidget):
         body_layout.addWidget(self.title)
         body_layout.addWidget(self.subtitle)
         body_layout.addWidget(self.times)
+        body_layout.addLayout(mood_row)
         body_layout.addLayout(controls)
         body_layout.addWidget(self.splitter, 1)
 
@@ -316,6 +325,9 @@ class CasePanel(QWidget):
         self.owner_box.addItems(owners)
         self.owner_box.setCurrentText(case.owner)
 
+        self.mood.set_messages(detail.messages)
+        self.mood_label.setText(trend_text(self.mood.values))
+
         # Conversation
         while self.conv_layout.count() > 1:
             item = self.conv_layout.takeAt(0)
@@ -327,7 +339,9 @@ class CasePanel(QWidget):
         for i, message in enumerate(detail.messages):
             bubble = MessageBubble(message)
             self.conv_layout.insertWidget(i, bubble)
-        self.scroll.verticalScrollBar().setValue(self.scroll.verticalScrollBar().maximum())
+        # Scroll to the newest message once the layout knows the new height.
+        bar = self.scroll.verticalScrollBar()
+        QTimer.singleShot(0, lambda: shiboken6.isValid(bar) and bar.setValue(bar.maximum()))
 
         self.issues.clear()
         for issue in detail.checklist:
