@@ -1355,6 +1355,85 @@ class Store:
                                  [profile, account_id])
         return Changes(accounts=True)
 
+    # -------------------------------------------------------- sync state
+    def account_cursor(self, account_id: AccountId) -> str | None:
+        row = self.db.conn.execute("SELECT cursor FROM accounts WHERE id = ?",
+                                   [account_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no account #{account_id}.")
+        return str(row[0]) if row[0] is not None else None
+
+    def record_sync(self, account_id: AccountId, *, cursor: str | None = None,
+                    error: str | None = None, at: dt.datetime | None = None) -> Changes:
+        """Store an account's new cursor after a fetch (or the error that stopped it)."""
+        when = timeutil.to_epoch(at or timeutil.now())
+        with self.db.atomic():
+            if error is None:
+                self.db.conn.execute(
+                    "UPDATE accounts SET cursor = coalesce(?, cursor), last_sync_at = ?, "
+                    "last_error = NULL WHERE id = ?", [cursor, when, account_id])
+            else:
+                self.db.conn.execute("UPDATE accounts SET last_error = ? WHERE id = ?",
+                                     [error, account_id])
+        return Changes(accounts=True)
+
+    def sync_status(self) -> dict[AccountId, tuple[dt.datetime | None, str | None]]:
+        """Per account: when it last synced, and the error of its last attempt."""
+        return {AccountId(r[0]): (timeutil.from_epoch(r[1]), r[2]) for r in self.db.conn.execute(
+            "SELECT id, last_sync_at, last_error FROM accounts")}
+
+    def remove_account(self, account_id: AccountId) -> Changes:
+        """Forget an account that has no messages yet; with history it is kept read-only.
+
+        Raises:
+            KnownError: the account has messages (its cases would lose their history).
+        """
+        with self.db.atomic():
+            self.account(account_id)
+            used = self.db.conn.execute(
+                "SELECT (SELECT count(*) FROM messages WHERE account_id = ?) + "
+                "(SELECT count(*) FROM replies WHERE account_id = ?)",
+                [account_id, account_id]).fetchone()[0]
+            if used:
+                raise KnownError(
+                    "This account has messages in the case history, so it stays in the "
+                    "workspace (its credentials can still be removed from the keyring).")
+            self.db.conn.execute("DELETE FROM accounts WHERE id = ?", [account_id])
+        return Changes(accounts=True)
+
+    def set_account_hours(self, account_id: AccountId, *, timezone: str,
+                          business_hours: dict[str, Any] | None) -> Changes:
+        with self.db.atomic():
+            self.db.conn.execute(
+                "UPDATE accounts SET timezone = ?, business_hours = ? WHERE id = ?",
+                [timezone, _json(business_hours), account_id])
+        return Changes(accounts=True)
+
+    def account_hours(self, account_id: AccountId) -> dict[str, Any] | None:
+        row = self.db.conn.execute("SELECT business_hours FROM accounts WHERE id = ?",
+                                   [account_id]).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def approved_replies(self) -> list[Reply]:
+        """The outbox in sending order: by case, oldest approval first."""
+        rows = self.db.conn.execute(
+            f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} "
+            "WHERE r.state IN ('approved', 'sending') "
+            "ORDER BY r.case_id, coalesce(r.approved_at, r.created_at), r.id").fetchall()
+        return [_reply(r) for r in rows]
+
+    def message(self, message_id: MessageId) -> tuple[Message, dict[str, Any]]:
+        """A message and its platform references (``extra``), e.g. to reply to it."""
+        row = self.db.conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS}, m.extra FROM messages m "
+            "JOIN accounts a ON a.id = m.account_id WHERE m.id = ?", [message_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no message #{message_id}.")
+        return _message(row[:-1]), json.loads(row[-1]) if row[-1] else {}
+
+    # ------------------------------------------------ export / import (issue 5)
+    # (methods for export and import go here)
+
 _MESSAGE_COLUMNS = (
     "m.id, m.account_id, a.handle, m.platform, m.remote_id, m.direction, m.kind, "
     "m.author_handle, m.author_name, m.text, m.created_at, m.url, m.in_reply_to, m.sentiment"
