@@ -72,6 +72,44 @@ def build_parser() -> argparse.ArgumentParser:
     vc.add_argument("--dm", action="store_true", help="the reply is a direct message")
     vc.add_argument("--json", action="store_true")
 
+    acc = sub.add_parser("accounts", help="the brand's accounts (credentials go to the keyring)")
+    acc_sub = acc.add_subparsers(dest="accounts_command", metavar="add|list|remove",
+                                 required=True)
+    aa = acc_sub.add_parser("add", help="add and verify an account; the secret is read from "
+                                        "stdin or a prompt and stored only in the keyring")
+    aa.add_argument("platform", choices=["mastodon", "bluesky", "x"])
+    aa.add_argument("--handle", required=True)
+    aa.add_argument("--server", help="instance / PDS / API base URL")
+    aa.add_argument("--profile", help="voice profile for replies from this account")
+    aa.add_argument("--role", default="", help="e.g. support or marketing")
+    al = acc_sub.add_parser("list", help="the accounts and their sync state")
+    al.add_argument("--json", action="store_true")
+    ar = acc_sub.add_parser("remove", help="remove an account's credentials (and the account "
+                                           "itself when it has no history)")
+    ar.add_argument("handle")
+
+    sy = sub.add_parser("sync", help="fetch new messages (progress on stderr; exit 1 if an "
+                                     "account failed)")
+    sy.add_argument("--account", metavar="H", help="only this account")
+
+    rp = sub.add_parser("reply", help="draft (and approve) a reply to a case, with the voice "
+                                      "checks")
+    rp.add_argument("case_id", type=int, metavar="CASE")
+    rp.add_argument("--text", required=True)
+    rp.add_argument("--account", metavar="H", help="reply from this account (default: the one "
+                                                   "the customer wrote to)")
+    rp.add_argument("--approve", action="store_true", help="put it in the outbox")
+    rp.add_argument("--override", metavar="REASON",
+                    help="approve despite error findings, with this reason (goes into the "
+                         "timeline)")
+    rp.add_argument("--json", action="store_true")
+
+    ob = sub.add_parser("outbox", help="replies approved for sending")
+    ob_sub = ob.add_subparsers(dest="outbox_command", metavar="list|send", required=True)
+    obl = ob_sub.add_parser("list")
+    obl.add_argument("--json", action="store_true")
+    ob_sub.add_parser("send", help="send every approved reply, in order within each case")
+
     tl = sub.add_parser("templates", help="reply templates")
     tl_sub = tl.add_subparsers(dest="templates_command", metavar="list", required=True)
     tll = tl_sub.add_parser("list", help="the bundled templates")
@@ -97,7 +135,8 @@ def open_store(args: argparse.Namespace) -> Iterator[Store]:
             shutil.rmtree(path.parent, ignore_errors=True)
         return
     path = paths.workspace_path(args.workspace, base=args.data_dir)
-    if not path.exists():
+    creating = args.command == "accounts" and getattr(args, "accounts_command", "") == "add"
+    if not path.exists() and not creating:
         raise KnownError(
             f"There is no workspace at {path}. Start the app once to create it, "
             "or use --demo to try the bundled demo workspace.")
@@ -304,6 +343,209 @@ def cmd_profiles_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     return 0
 
 
+def secret_store() -> Any:
+    from console.core.secrets import KeyringSecretStore
+
+    store = KeyringSecretStore()
+    store.check()
+    return store
+
+
+def read_secret(err: TextIO) -> str:
+    """The account's token or app password: from a pipe, or a prompt that does not echo."""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("Token or app password (not shown, stored only in the "
+                               "keyring): ")
+    return sys.stdin.readline().strip()
+
+
+def cmd_accounts_add(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.connectors.registry import make_connector, secret_key
+    from console.core.secrets import MemorySecretStore
+
+    secret = read_secret(sys.stderr)
+    if not secret:
+        raise KnownError("No token or app password given (pipe it on stdin or type it at the "
+                         "prompt).")
+    keyring_store = secret_store()
+    key = secret_key(args.platform, args.handle)
+    # Verify with the secret held in memory; only a working secret reaches the keyring.
+    probe = MemorySecretStore({key: secret})
+    connector = make_connector(args.platform, handle=args.handle, server=args.server,
+                               secrets=probe)
+    info = connector.verify()
+    keyring_store.set(key, secret)
+    handle = args.handle
+    try:
+        existing = store.find_account(handle)
+        out.write(f"Credentials for {existing.handle} updated.\n")
+        return 0
+    except KnownError:
+        pass
+    store.add_account(platform=args.platform, handle=handle, display_name=info.display_name,
+                      server=info.server or args.server, role=args.role,
+                      voice_profile=args.profile)
+    out.write(f"Added {handle} on {args.platform} ({info.display_name or info.handle}).\n")
+    return 0
+
+
+def cmd_accounts_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    status = store.sync_status()
+    counts = store.unanswered_counts()
+    rows = []
+    for a in store.accounts():
+        last, error = status.get(a.id, (None, None))
+        rows.append({"id": a.id, "platform": a.platform.value, "handle": a.handle,
+                     "display_name": a.display_name, "server": a.server, "role": a.role,
+                     "voice_profile": a.voice_profile, "timezone": a.timezone,
+                     "unanswered": counts.get(a.id, 0), "last_sync_at": timeutil.iso(last),
+                     "last_error": error})
+    if args.json:
+        json.dump(rows, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    for r in rows:
+        state = r["last_error"] or (f"synced {r['last_sync_at']}" if r["last_sync_at"]
+                                    else "never synced")
+        out.write(f"{r['platform']:<9} {r['handle']:<36} {r['unanswered']:>4} waiting  "
+                  f"{state}\n")
+    return 0
+
+
+def cmd_accounts_remove(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.connectors.registry import secret_key
+
+    account = store.find_account(args.handle)
+    try:
+        secret_store().delete(secret_key(account.platform, account.handle))
+    except KnownError as exc:
+        sys.stderr.write(f"community-console: warning: {exc}\n")
+    try:
+        store.remove_account(account.id)
+        out.write(f"Removed {account.handle}.\n")
+    except KnownError as exc:
+        out.write(f"Removed the credentials of {account.handle}. {exc}\n")
+    return 0
+
+
+def cmd_sync(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.connectors.registry import make_connector
+    from console.sync import engine
+
+    accounts = [store.find_account(args.account)] if args.account else store.accounts()
+    secrets = secret_store()
+    scorer = default_scorer()
+    failed = 0
+    for account in accounts:
+        def progress(o: engine.AccountSync) -> None:
+            sys.stderr.write(f"{o.account.handle}: page {o.pages}, {o.fetched} fetched, "
+                             f"{o.new_messages} new\n")
+        try:
+            connector = make_connector(account.platform, handle=account.handle,
+                                       server=account.server, secrets=secrets)
+        except KnownError as exc:
+            sys.stderr.write(f"{account.handle}: skipped: {exc}\n")
+            continue
+        outcome = engine.sync_account(store, account, connector, scorer=scorer,
+                                      progress=progress)
+        if outcome.ok:
+            sys.stderr.write(f"{account.handle}: done, {outcome.new_messages} new message(s)\n")
+        else:
+            failed += 1
+            sys.stderr.write(f"{account.handle}: FAILED: {outcome.error}\n")
+    out.write(f"{len(accounts) - failed} of {len(accounts)} account(s) synced\n")
+    return 1 if failed else 0
+
+
+def cmd_reply(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.core import replying, voice
+
+    detail = store.case_detail(args.case_id)
+    target = replying.reply_target(detail)
+    if target is None:
+        raise KnownError(f"Case #{args.case_id} has no customer message to answer.")
+    account = store.find_account(args.account) if args.account else store.account(
+        target.account_id)
+    profile = replying.profile_for(account, replying.load_profiles(
+        Path(args.data_dir) if args.data_dir else None))
+    context = replying.check_context(
+        detail=detail, account=account, brand_domains=store.get_setting("brand.domains") or (),
+        initials=store.get_setting("user.initials") or None)
+    findings = voice.check(args.text, profile, context=context)
+    draft = store.open_draft(detail.case.id)
+    reply_id, _ = store.save_draft(detail.case.id, account_id=account.id, body=args.text,
+                                   reply_id=draft.id if draft else None,
+                                   in_reply_to_message_id=target.id)
+    errors = [f for f in findings if f.blocks]
+    state = "draft"
+    refused = False
+    if args.approve:
+        if errors and not args.override:
+            refused = True
+        else:
+            store.approve_reply(reply_id, findings=[f.to_dict() for f in findings],
+                                override_reason=args.override)
+            state = "approved"
+    if args.json:
+        json.dump({"reply_id": reply_id, "state": state,
+                   "findings": [f.to_dict() for f in findings]}, out, ensure_ascii=False,
+                  indent=2)
+        out.write("\n")
+    else:
+        for f in findings:
+            out.write(f"{f.severity:<10} {f.kind:<18} {f.message}\n")
+        out.write(f"Reply #{reply_id} is {state}.\n")
+    if refused:
+        sys.stderr.write(f"community-console: error: {len(errors)} error finding(s) block "
+                         "approval; fix them or pass --override REASON.\n")
+        return 1
+    return 0
+
+
+def cmd_outbox_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.core.models import ReplyState
+
+    replies = store.replies([ReplyState.APPROVED, ReplyState.SENDING, ReplyState.FAILED])
+    if args.json:
+        json.dump([{"id": r.id, "case_id": r.case_id, "account": r.account_handle,
+                    "state": r.state.value, "text": r.body, "error": r.error,
+                    "attempts": r.attempts, "override_reason": r.override_reason,
+                    "findings": list(r.findings)} for r in replies],
+                  out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    for r in replies:
+        out.write(f"#{r.id:<5} case #{r.case_id:<5} {r.state.value:<9} {r.account_handle:<30} "
+                  f"{' '.join(r.body.split())[:60]}" + (f"  ({r.error})" if r.error else "")
+                  + "\n")
+    out.write(f"{len(replies)} reply(ies)\n")
+    return 0
+
+
+def cmd_outbox_send(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.connectors.registry import make_connector
+    from console.sync import engine
+
+    demo_mode = bool(store.get_setting("workspace.demo"))
+    secrets = None if demo_mode else secret_store()
+
+    def connectors(account: Any) -> Any:
+        return make_connector(account.platform, handle=account.handle, server=account.server,
+                              secrets=secrets)
+
+    def progress(o: engine.SendOutcome) -> None:
+        what = "sent" if o.sent and not o.reconciled else "already posted" if o.sent \
+            else f"not sent: {o.error}"
+        sys.stderr.write(f"reply #{o.reply_id} (case #{o.case_id}): {what}\n")
+
+    outcomes = engine.send_outbox(store, connectors, progress=progress)
+    sent = sum(1 for o in outcomes if o.sent)
+    out.write(f"{sent} of {len(outcomes)} reply(ies) sent\n")
+    return 0 if sent == len(outcomes) else 1
+
+
 NO_STORE = {
     ("voice-check", None): cmd_voice_check,
     ("templates", "list"): cmd_templates_list,
@@ -311,6 +553,13 @@ NO_STORE = {
 }
 
 COMMANDS = {
+    ("accounts", "add"): cmd_accounts_add,
+    ("accounts", "list"): cmd_accounts_list,
+    ("accounts", "remove"): cmd_accounts_remove,
+    ("sync", None): cmd_sync,
+    ("reply", None): cmd_reply,
+    ("outbox", "list"): cmd_outbox_list,
+    ("outbox", "send"): cmd_outbox_send,
     ("cases", "list"): cmd_cases_list,
     ("case", "show"): cmd_case_show,
     ("search", None): cmd_search,
@@ -321,8 +570,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     """Run a parsed subcommand; errors go to ``err`` with a non-zero exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
-    sub = (getattr(args, "cases_command", None) or getattr(args, "case_command", None)
-           or getattr(args, "templates_command", None) or getattr(args, "profiles_command", None))
+    sub = next((getattr(args, name) for name in (
+        "cases_command", "case_command", "templates_command", "profiles_command",
+        "accounts_command", "outbox_command") if getattr(args, name, None)), None)
     try:
         if (args.command, sub) in NO_STORE:
             return NO_STORE[(args.command, sub)](args, out, err)
