@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from collections.abc import Callable
 import shutil
 import sys
 from pathlib import Path
@@ -15,9 +16,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from console import APP_NAME, __version__
 from console.core import demo, paths, replying
 from console.core.errors import KnownError
+from console.core.secrets import KeyringSecretStore, SecretStore
 from console.core.store import Store
 from console.ui import style
 from console.ui.main_window import MainWindow
+from console.ui.sync_controller import SyncController
 from console.ui.ops import Ops
 from console.ui.signals import AppSignals
 from console.ui.tasks import TaskRunner
@@ -40,6 +43,13 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
+def keyring_secrets() -> SecretStore:
+    """The OS keyring; a clear error (with how to fix it) when there is none."""
+    store = KeyringSecretStore()
+    store.check()
+    return store
+
+
 def template_seeds() -> list[dict[str, object]]:
     """The bundled templates, as the store seeds them."""
     return [{"slug": t.slug, "title": t.title, "body": t.body.strip(), "category": t.category,
@@ -51,7 +61,8 @@ class Session:
     """The running services behind one window; closed as one."""
 
     def __init__(self, db_path: Path, *, settings: QSettings, label: str,
-                 throwaway: Path | None = None, data_dir: Path | None = None) -> None:
+                 throwaway: Path | None = None, data_dir: Path | None = None,
+                 secrets: Callable[[], SecretStore] | None = None) -> None:
         # Open once on this thread first: a corrupt or too-new file is refused
         # here, with a clear message, before any worker starts.
         store = Store.open(db_path)
@@ -62,11 +73,19 @@ class Session:
         self.signals = AppSignals()
         self.runner = TaskRunner(db_path)
         self.ops = Ops(self.runner, self.signals)
+        from console.cli import default_scorer
+
+        self.secrets = secrets or keyring_secrets
+        self.sync = SyncController(self.ops, self.secrets, scorer=default_scorer())
         self.window = MainWindow(self.ops, self.signals, settings=settings,
-                                 workspace_label=label, data_dir=data_dir)
+                                 workspace_label=label, data_dir=data_dir, sync=self.sync,
+                                 secrets=self.secrets)
         self.throwaway = throwaway
 
     def close(self) -> None:
+        self.sync.timer.stop()
+        if self.sync.running:
+            self.sync.cancel()
         self.runner.shutdown()
         if self.throwaway is not None:
             shutil.rmtree(self.throwaway, ignore_errors=True)

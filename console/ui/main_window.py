@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QProgressBar,
+    QPushButton,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -30,11 +33,13 @@ from console.core import replying
 from console.core import templates as templates_mod
 from console.core.changes import Changes
 from console.core.models import Account, CaseStatus
+from console.core.secrets import SecretStore
 from console.core.store import CaseFilter, Store, View
 from console.ui.case.panel import PLATFORM_NAMES, CasePanel
 from console.ui.inbox.model import InboxModel
 from console.ui.ops import Ops
 from console.ui.signals import AppSignals
+from console.ui.sync_controller import SyncController
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -120,9 +125,13 @@ class MainWindow(QMainWindow):
 
     def __init__(self, ops: Ops, signals: AppSignals, *, settings: QSettings,
                  workspace_label: str = "", data_dir: Path | None = None,
+                 sync: SyncController | None = None,
+                 secrets: Callable[[], SecretStore] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data_dir = data_dir
+        self.sync = sync
+        self.secrets = secrets
         self.ops = ops
         self.signals = signals
         self.settings = settings
@@ -197,11 +206,39 @@ class MainWindow(QMainWindow):
         self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
         self.refresh_action.triggered.connect(self.refresh)
         toolbar.addAction(self.refresh_action)
+        self.sync_action = QAction("Sync", self)
+        self.sync_action.setObjectName("syncAction")
+        self.sync_action.setShortcut(QKeySequence("F9"))
+        self.sync_action.setToolTip("Fetch new messages and send the outbox (F9)")
+        self.sync_action.triggered.connect(self.sync_now)
+        toolbar.addAction(self.sync_action)
         self.addToolBar(toolbar)
+
+        self.sync_bar = QProgressBar()
+        self.sync_bar.setObjectName("syncProgress")
+        self.sync_bar.setAccessibleName("Sync progress")
+        self.sync_bar.setMaximumWidth(160)
+        self.sync_bar.hide()
+        self.cancel_sync = QPushButton("Cancel")
+        self.cancel_sync.setObjectName("cancelSync")
+        self.cancel_sync.hide()
+        self.offline_label = QLabel("Offline: replies wait in the outbox")
+        self.offline_label.setObjectName("offlineLabel")
+        self.offline_label.setProperty("severity", "warning")
+        self.offline_label.hide()
 
         self.status_label = QLabel()
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addPermanentWidget(self.offline_label)
+        self.statusBar().addPermanentWidget(self.sync_bar)
+        self.statusBar().addPermanentWidget(self.cancel_sync)
         self.statusBar().addPermanentWidget(self.status_label)
+        if self.sync is not None:
+            self.sync.progress.connect(self._sync_progress)
+            self.sync.finished.connect(self._sync_finished)
+            self.sync.offline_changed.connect(self.offline_label.setVisible)
+            self.sync.outbox_finished.connect(self._outbox_finished)
+            self.cancel_sync.clicked.connect(self.sync.cancel)
         self.signals.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.signals.changes_applied.connect(self._changes_applied)
 
@@ -209,6 +246,7 @@ class MainWindow(QMainWindow):
         self._selected_case: int | None = None
         self.review_queue: Any = None
         self.settings_dialog: Any = None
+        self.accounts_dialog: Any = None
         self._search_pending = ""
         self._build_shortcuts()
         self._build_menus()
@@ -257,6 +295,10 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{i}"))
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the QShortcut acts
             action.triggered.connect(lambda _=False, v=view: self.sidebar.select_view(v))
+        accounts_menu = self.menuBar().addMenu("&Accounts")
+        accounts_menu.addAction("Accounts…").triggered.connect(self.show_accounts)
+        sync_item = accounts_menu.addAction("Sync now\tF9")
+        sync_item.triggered.connect(self.sync_now)
         replies_menu = self.menuBar().addMenu("&Replies")
         review = replies_menu.addAction("Review queue…")
         review.setShortcut(QKeySequence("Ctrl+Shift+R"))
@@ -275,6 +317,9 @@ class MainWindow(QMainWindow):
         self.sidebar.select_view(View.NEEDS_REPLY)
         self.refresh_counts()
         self.load_composer_resources()
+        if self.sync is not None:
+            self.ops.query(lambda s: int(s.get_setting("sync.interval_minutes") or 0),
+                           parent=self).success(self.sync.set_interval).run()
 
     def load_composer_resources(self) -> None:
         """Accounts, templates, settings (read worker) and voice profiles (compute worker)."""
@@ -458,6 +503,45 @@ class MainWindow(QMainWindow):
     def selected_case(self) -> int | None:
         return self._selected_case
 
+    # ------------------------------------------------------------ sync
+    def sync_now(self) -> None:
+        if self.sync is not None:
+            self.sync.sync_all()
+
+    def _sync_progress(self, done: int, total: int, text: str) -> None:
+        running = self.sync is not None and self.sync.running
+        self.sync_bar.setVisible(running)
+        self.cancel_sync.setVisible(running)
+        self.sync_bar.setMaximum(max(total, 1))
+        self.sync_bar.setValue(done)
+        self.statusBar().showMessage(text, 15_000)
+
+    def _sync_finished(self, results: list[Any]) -> None:
+        self.sync_bar.hide()
+        self.cancel_sync.hide()
+        self.refresh_counts()
+
+    def _outbox_finished(self, outcomes: list[Any]) -> None:
+        sent = sum(1 for o in outcomes if o.sent)
+        failed = [o for o in outcomes if not o.sent]
+        text = f"Outbox: {sent} sent"
+        if failed:
+            text += f", {len(failed)} not sent ({failed[0].error})"
+        self.statusBar().showMessage(text, 15_000)
+
+    def show_accounts(self) -> None:
+        from console.core import replying
+        from console.ui.accounts_dialog import AccountsDialog
+
+        if self.secrets is None:
+            return
+        dialog = AccountsDialog(self.ops, self.secrets,
+                                profiles=sorted(replying.load_profiles(self.data_dir)),
+                                parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.accounts_dialog = dialog
+        dialog.show()
+
     # ------------------------------------------------------------ review
     def show_review_queue(self) -> None:
         from console.ui.review import ReviewQueue
@@ -465,6 +549,8 @@ class MainWindow(QMainWindow):
         if self.review_queue is None:
             self.review_queue = ReviewQueue(self.ops, data_dir=self.data_dir, parent=self)
             self.review_queue.open_case.connect(self.open_case)
+            if self.sync is not None:
+                self.review_queue.sender_requested.connect(self.sync.send_outbox)
         else:
             self.review_queue.refresh()
         self.review_queue.show()
