@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import os
+import subprocess
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +21,8 @@ from console.core.store import Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+KIT = SHARED / "peers" / "bluesky"
+CONTROL_URL = f"http://127.0.0.1:{os.environ.get('CONTROL_PORT', '2589')}"
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
 
 _counter = itertools.count(1)
@@ -42,3 +49,55 @@ def store() -> Store:
     s.add_account(platform="bluesky", handle="kettle.example", role="marketing")
     yield s
     s.close()
+
+
+# --- the local Bluesky network ----------------------------------------------------------------
+
+
+def _network_up() -> bool:
+    try:
+        with urllib.request.urlopen(f"{CONTROL_URL}/health", timeout=2) as response:
+            return bool(json.loads(response.read()).get("ok"))
+    except (OSError, ValueError):
+        return False
+
+
+def _sync(control_url: str) -> None:
+    request = urllib.request.Request(f"{control_url}/sync", data=b"", method="POST")
+    with urllib.request.urlopen(request, timeout=120) as response:
+        response.read()
+
+
+@pytest.fixture(scope="session")
+def bsky_net() -> Iterator[dict[str, Any]]:
+    """The local Bluesky network's connection.json, started once per test run.
+
+    Reuses a network that is already up (control port ``/health`` answers) and then
+    leaves it running. Otherwise runs ``../shared/peers/bluesky/start.sh`` (about 2
+    minutes cold, seconds warm) and ``stop.sh`` at the end, unless ``BSKY_NET_KEEP=1``.
+    """
+    home = Path(os.environ.get("BSKY_NET_HOME", "/tmp/bsky-net"))
+    started = False
+    connection = home / "run" / "connection.json"
+    if not (_network_up() and connection.exists()):
+        start = KIT / "start.sh"
+        if not start.exists():
+            pytest.skip(f"the Bluesky kit is not at {KIT}")
+        result = subprocess.run(
+            [str(start)], capture_output=True, text=True, timeout=1200, check=False
+        )
+        if result.returncode != 0:
+            pytest.fail(f"start.sh failed (rc={result.returncode}):\n{result.stderr[-3000:]}")
+        connection = Path(result.stdout.strip().splitlines()[-1])
+        started = True
+    conn: dict[str, Any] = json.loads(connection.read_text())
+    conn["_started_here"] = started
+    yield conn
+    if started and os.environ.get("BSKY_NET_KEEP") != "1":
+        subprocess.run([str(KIT / "stop.sh")], capture_output=True, timeout=120, check=False)
+
+
+@pytest.fixture
+def bsky_sync(bsky_net: dict[str, Any]) -> Callable[[], None]:
+    """Call it to wait until the AppView has indexed every write (``POST /sync``)."""
+    return lambda: _sync(bsky_net["control_url"])

@@ -133,8 +133,7 @@ class SyncController(QObject):
             def apply(store: Store) -> tuple[int, Changes]:
                 return engine.apply(store, account.id, page, scorer=self._scorer)
 
-            def applied(value: tuple[int, Changes]) -> None:
-                new, _changes = value
+            def applied(new: int) -> None:
                 outcome.pages += 1
                 outcome.fetched += len(page.items)
                 outcome.new_messages += new
