@@ -239,3 +239,13 @@ def m001_create_schema(db: Database) -> None:
 def m002_mood_order(db: Database) -> None:
     # The inbox can list the unhappiest customers first (unknown mood last).
     db.execute("CREATE INDEX idx_cases_mood ON cases(coalesce(sentiment, 2.0), id)")
+
+
+@migrations(name="m003_snooze")
+def m003_snooze(db: Database) -> None:
+    # Follow-ups: snooze until a time or until the customer replies; a due
+    # follow-up sorts to the top of the inbox until someone acts on it.
+    db.execute("ALTER TABLE cases ADD COLUMN snooze_until_reply INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE cases ADD COLUMN followup_due_at INTEGER")
+    db.execute("CREATE INDEX idx_cases_snoozed ON cases(snoozed_until) "
+               "WHERE snoozed_until IS NOT NULL")

@@ -255,6 +255,12 @@ class MainWindow(QMainWindow):
         self._tick.setInterval(60_000)
         self._tick.timeout.connect(self.model.tick)
         self._tick.start()
+        # Follow-ups: wake snoozed cases that are due, and tell the user.
+        self._followups = QTimer(self)
+        self._followups.setInterval(30_000)
+        self._followups.timeout.connect(self.wake_followups)
+        self._followups.start()
+        self.tray: Any = None
         self._restore_state()
 
     # ------------------------------------------------------------ setup
@@ -317,6 +323,7 @@ class MainWindow(QMainWindow):
         self.sidebar.select_view(View.NEEDS_REPLY)
         self.refresh_counts()
         self.load_composer_resources()
+        self.wake_followups()
         if self.sync is not None:
             self.ops.query(lambda s: int(s.get_setting("sync.interval_minutes") or 0),
                            parent=self).success(self.sync.set_interval).run()
@@ -503,6 +510,30 @@ class MainWindow(QMainWindow):
     def selected_case(self) -> int | None:
         return self._selected_case
 
+    # ------------------------------------------------------------ follow-ups
+    def wake_followups(self) -> None:
+        def wake(store: Store) -> tuple[list[Any], Changes]:
+            ids, changes = store.wake_due()
+            return store.case_rows(ids), changes
+
+        self.ops.write(wake, parent=self).success(self._followups_due).run(initiator=self)
+
+    def _followups_due(self, rows: list[Any]) -> None:
+        if not rows:
+            return
+        names = ", ".join(r.contact_name or r.contact_handle for r in rows[:3])
+        text = f"{len(rows)} follow-up(s) due: {names}"
+        self.statusBar().showMessage(text, 30_000)
+        from PySide6.QtWidgets import QSystemTrayIcon
+
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            if self.tray is None:
+                self.tray = QSystemTrayIcon(self.windowIcon(), self)
+                self.tray.setToolTip("Community Console")
+                self.tray.messageClicked.connect(lambda: (self.showNormal(), self.raise_()))
+                self.tray.show()
+            self.tray.showMessage("Follow-ups due", text)
+
     # ------------------------------------------------------------ sync
     def sync_now(self) -> None:
         if self.sync is not None:
@@ -590,7 +621,7 @@ class MainWindow(QMainWindow):
             "a   assign (type a name, Enter)\n"
             "Ctrl+Shift+R   review queue (drafts and the outbox)\n"
             "n   add a note (Ctrl+Enter to save)\n"
-            "Ctrl+1…5   Needs reply, Mine, Waiting, Resolved, All\n"
+            "Ctrl+1…6   Needs reply, Mine, Waiting, Resolved, All, Snoozed\n"
             "F5   refresh\n"
             "Esc   back to the inbox")
         box.open()

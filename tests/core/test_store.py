@@ -230,7 +230,8 @@ def test_views_and_account_counts(store: Store) -> None:
     store.set_status(c, "resolved")
     store.assign(a, "Priya")
     counts = store.view_counts()
-    assert counts == {"needs_reply": 1, "mine": 1, "waiting": 1, "resolved": 1, "all": 3}
+    assert counts == {"needs_reply": 1, "mine": 1, "waiting": 1, "resolved": 1, "all": 3,
+                      "snoozed": 0}
     assert store.unanswered_counts() == {1: 1}
     by_account = store.cases_page(CaseFilter(account_id=2))
     assert [r.id for r in by_account] == [b]
@@ -281,3 +282,38 @@ def test_mood_filter_and_order(store: Store) -> None:
     assert [r.id for r in first + rest] == [sad, meh, glad, unknown]
     assert [r.id for r in store.cases_page(CaseFilter(sentiment="negative"))] == [sad, meh]
     assert [r.id for r in store.cases_page(CaseFilter(sentiment="unknown"))] == [unknown]
+
+
+def test_snoozed_case_resurfaces_at_the_top_when_due(store: Store) -> None:
+    (early,) = store.ingest([msg("@a@x.social", at=T0)]).case_ids
+    (late,) = store.ingest([msg("@b@x.social", at=T0 + dt.timedelta(hours=1))]).case_ids
+    store.record_outbound(late, account_id=1, text="Checking with the warehouse",
+                          at=T0 + dt.timedelta(hours=2))
+    store.set_status(late, "waiting")
+    due = T0 + dt.timedelta(days=1)
+    store.snooze(late, until=due)
+    store.snooze(early, until_reply=True)
+    assert store.cases_page(CaseFilter(view=View.NEEDS_REPLY)) == []
+    assert {r.id for r in store.cases_page(CaseFilter(view=View.SNOOZED))} == {early, late}
+    assert store.next_wake() == due
+    assert store.wake_due(due - dt.timedelta(seconds=1))[0] == []
+    woken, changes = store.wake_due(due)
+    assert woken == [late] and changes.cases
+    needs = store.cases_page(CaseFilter(view=View.NEEDS_REPLY))
+    assert [r.id for r in needs] == [late]  # a due follow-up, though waiting on the customer
+    assert [r.id for r in store.cases_page()][0] == late  # at the very top of All
+    assert [e.kind for e in store.case_events(late)][-2:] == ["snoozed", "followup_due"]
+    # Acting on it (a reply) clears the follow-up.
+    store.record_outbound(late, account_id=1, text="Here is the news")
+    assert store.cases_page(CaseFilter(view=View.NEEDS_REPLY)) == []
+    # The customer writing ends a snooze "until they reply".
+    store.ingest([msg("@a@x.social", "any news?", at=T0 + dt.timedelta(days=2))])
+    assert [r.id for r in store.cases_page(CaseFilter(view=View.NEEDS_REPLY))] == [early]
+    assert "snooze_ended" in [e.kind for e in store.case_events(early)]
+
+
+def test_snooze_refused_for_finished_case(store: Store) -> None:
+    (case_id,) = store.ingest([msg()]).case_ids
+    store.set_status(case_id, "resolved")
+    with pytest.raises(KnownError, match="nothing to follow up"):
+        store.snooze(case_id, until_reply=True)

@@ -228,3 +228,27 @@ def test_window_state_persists(qtbot, open_session, demo_db, tmp_path):
     second = open_session(demo_db, ini)
     assert (second.window.size().width(), second.window.size().height()) == (731, 517)
     assert second.window.splitter.sizes() == sizes
+
+
+def test_snooze_from_the_panel_and_resurface_when_due(qtbot, open_session, demo_db):
+    session = open_session(demo_db)
+    window = session.window
+    wait_loaded(qtbot, window)
+    case_id = select_row(qtbot, window, 0)
+    menu = window.case_panel.snooze_button.menu()
+    action = next(a for a in menu.actions() if a.text() == "For 1 hour")
+    action.trigger()
+    qtbot.waitUntil(lambda: read_store(demo_db).case_row(case_id).snoozed_until is not None,
+                    timeout=10_000)
+    qtbot.waitUntil(lambda: window.model.row_of(case_id) == -1, timeout=10_000)  # hidden
+    # Time passes: make it due, and let the reminder timer's job run.
+    store = Store.open(demo_db)
+    store.db.execute("UPDATE cases SET snoozed_until = snoozed_until - 7200 WHERE id = ?",
+                     [case_id])
+    store.db.conn.commit()
+    store.close()
+    window.wake_followups()
+    qtbot.waitUntil(lambda: window.model.rowCount() > 0
+                    and window.model.data(window.model.index(0, 0), InboxModel.CaseIdRole)
+                    == case_id, timeout=10_000)
+    assert "follow-up" in window.statusBar().currentMessage()

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import datetime as dt
+
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QMenu,
+    QToolButton,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -54,6 +61,18 @@ def plain_label(text: str = "", *, name: str = "", wrap: bool = False) -> QLabel
     if name:
         label.setObjectName(name)
     return label
+
+
+def snooze_time(spec: dt.timedelta | str, now: dt.datetime | None = None) -> dt.datetime:
+    """When a snooze choice ends, in local time."""
+    now = (now or dt.datetime.now().astimezone())
+    if isinstance(spec, dt.timedelta):
+        return now + spec
+    nine = now.replace(hour=9, minute=0, second=0, microsecond=0)
+    if spec == "tomorrow":
+        return nine + dt.timedelta(days=1)
+    days = (7 - now.weekday()) % 7 or 7  # next Monday, a week on if today is Monday
+    return nine + dt.timedelta(days=days)
 
 
 def when(value: Any) -> str:
@@ -167,6 +186,25 @@ class CasePanel(QWidget):
         mood_row.addWidget(self.mood_label)
         mood_row.addWidget(self.mood, 1)
 
+        self.snooze_button = QToolButton()
+        self.snooze_button.setObjectName("snoozeButton")
+        self.snooze_button.setText("Snooze")
+        self.snooze_button.setAccessibleName("Snooze the case (follow up later)")
+        self.snooze_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.snooze_button)
+        for label, delta in (("For 1 hour", dt.timedelta(hours=1)),
+                             ("For 3 hours", dt.timedelta(hours=3)),
+                             ("Until tomorrow 9:00", "tomorrow"),
+                             ("Until Monday 9:00", "monday")):
+            menu.addAction(label).triggered.connect(
+                lambda _=False, d=delta: self.snooze(until=snooze_time(d)))
+        menu.addAction("Until a date and time…").triggered.connect(self._snooze_pick)
+        menu.addAction("Until the customer replies").triggered.connect(
+            lambda: self.snooze(until_reply=True))
+        menu.addSeparator()
+        menu.addAction("Wake up now").triggered.connect(self.unsnooze)
+        self.snooze_button.setMenu(menu)
+
         controls = QHBoxLayout()
         controls.addWidget(plain_label("Status"))
         controls.addWidget(self.status_box)
@@ -174,6 +212,7 @@ class CasePanel(QWidget):
         controls.addWidget(plain_label("Owner"))
         controls.addWidget(self.owner_box, 1)
         controls.addWidget(self.assign_button)
+        controls.addWidget(self.snooze_button)
 
         # Conversation: every message of the customer, from every account.
         self.conversation = QWidget()
@@ -312,6 +351,8 @@ class CasePanel(QWidget):
                 (timeutil.now() - case.waiting_since).total_seconds())
         first = detail.first_response_at
         frt = timeutil.humanize_duration((first - case.opened_at).total_seconds()) if first else "–"
+        if case.snoozed_until:
+            waited += f" · snoozed until {when(case.snoozed_until)}"
         self.times.setText(f"Opened {when(case.opened_at)} · first response {frt}"
                            f" · {case.message_count} message"
                            f"{'' if case.message_count == 1 else 's'}{waited}")
@@ -436,6 +477,34 @@ class CasePanel(QWidget):
         item_id = item.data(Qt.ItemDataRole.UserRole)
         done = item.checkState() == Qt.CheckState.Checked
         self._write(lambda s: s.set_issue_done(item_id, done))
+
+    def snooze(self, *, until: dt.datetime | None = None, until_reply: bool = False) -> None:
+        if self._case_id is None:
+            return
+        case_id = self._case_id
+        self._write(lambda s: s.snooze(case_id, until=until, until_reply=until_reply))
+
+    def unsnooze(self) -> None:
+        if self._case_id is not None:
+            case_id = self._case_id
+            self._write(lambda s: s.unsnooze(case_id))
+
+    def _snooze_pick(self) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Snooze until")
+        picker = QDateTimeEdit(QDateTime.currentDateTime().addDays(1))
+        picker.setCalendarPopup(True)
+        picker.setAccessibleName("Follow up at")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(dialog.accept)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(picker)
+        layout.addWidget(buttons)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            when = picker.dateTime().toPython().astimezone()
+            self.snooze(until=when)
 
     def focus_reply(self) -> None:
         self.tabs.setCurrentIndex(0)
