@@ -74,7 +74,10 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 _NOT_WAITING_BASE = 8_000_000_000
 
 
-def sort_key_for(waiting_since: int | None, last_activity_at: int) -> int:
+def sort_key_for(waiting_since: int | None, last_activity_at: int,
+                 followup_due_at: int | None = None) -> int:
+    if followup_due_at is not None:  # a due follow-up comes before everything else
+        return followup_due_at - 2 * _NOT_WAITING_BASE
     if waiting_since is not None:
         return waiting_since
     return _NOT_WAITING_BASE + (_NOT_WAITING_BASE - 1 - last_activity_at)
@@ -88,14 +91,16 @@ class View:
     WAITING = "waiting"
     RESOLVED = "resolved"
     ALL = "all"
+    SNOOZED = "snoozed"
 
-    ALL_VIEWS = (NEEDS_REPLY, MINE, WAITING, RESOLVED, ALL)
+    ALL_VIEWS = (NEEDS_REPLY, MINE, WAITING, RESOLVED, ALL, SNOOZED)
     LABELS = {
         NEEDS_REPLY: "Needs reply",
         MINE: "Mine",
         WAITING: "Waiting on customer",
         RESOLVED: "Resolved",
         ALL: "All",
+        SNOOZED: "Snoozed",
     }
 
 
@@ -506,6 +511,11 @@ class Store:
                     case["status"] = "open"
                 if case["waiting_since"] is None:
                     case["waiting_since"] = at
+                if case.get("snoozed_until") is not None or case.get("snooze_until_reply"):
+                    event_rows.append((case_id, at, actor, "snooze_ended", None, None,
+                                       '{"reason": "customer replied"}'))
+                    case["snoozed_until"] = None
+                    case["snooze_until_reply"] = 0
                 case["platform_set"].add(platform)
                 case["dirty"] = True
                 result.new_message_ids.append(MessageId(message_id))
@@ -528,7 +538,9 @@ class Store:
                     update_rows.append((case["status"], case["last_activity_at"],
                                         case["last_inbound_at"], case["waiting_since"], key,
                                         case["preview"], case["message_count"],
-                                        case["platforms"], case["sentiment"], case["id"]))
+                                        case["platforms"], case["sentiment"],
+                                        case.get("snoozed_until"),
+                                        case.get("snooze_until_reply", 0), case["id"]))
                 case["dirty"] = False
             conn.executemany(
                 "INSERT INTO cases (id, contact_id, status, owner, opened_at, last_activity_at, "
@@ -537,7 +549,8 @@ class Store:
             conn.executemany(
                 "UPDATE cases SET status = ?, last_activity_at = ?, last_inbound_at = ?, "
                 "waiting_since = ?, sort_key = ?, preview = ?, message_count = ?, "
-                "platforms = ?, sentiment = ? WHERE id = ?", update_rows)
+                "platforms = ?, sentiment = ?, snoozed_until = ?, snooze_until_reply = ?, "
+                "followup_due_at = NULL WHERE id = ?", update_rows)
             conn.executemany("INSERT INTO case_messages (message_id, case_id) VALUES (?, ?)",
                              link_rows)
             conn.executemany(
@@ -612,7 +625,7 @@ class Store:
         out: dict[int, dict[str, Any]] = {}
         cols = ("id", "contact_id", "status", "owner", "opened_at", "last_activity_at",
                 "last_inbound_at", "waiting_since", "preview", "message_count", "platforms",
-                "sentiment")
+                "sentiment", "snoozed_until", "snooze_until_reply")
         for chunk in _chunks(sorted(contact_ids), 500):
             marks = ",".join("?" * len(chunk))
             for row in self.db.conn.execute(
@@ -647,14 +660,18 @@ class Store:
              None if before is None else str(before), None if after is None else str(after),
              _json(detail)])
 
-    def _touch(self, case_id: int, at: int, *, waiting_since: Any = ...) -> None:
+    def _touch(self, case_id: int, at: int, *, waiting_since: Any = ...,
+               followup_due_at: Any = ...) -> None:
         row = self.db.conn.execute(
-            "SELECT waiting_since, last_activity_at FROM cases WHERE id = ?", [case_id]).fetchone()
+            "SELECT waiting_since, last_activity_at, followup_due_at FROM cases WHERE id = ?",
+            [case_id]).fetchone()
         waiting = row[0] if waiting_since is ... else waiting_since
+        due = row[2] if followup_due_at is ... else followup_due_at
         last = max(row[1], at)
         self.db.conn.execute(
-            "UPDATE cases SET waiting_since = ?, last_activity_at = ?, sort_key = ? WHERE id = ?",
-            [waiting, last, sort_key_for(waiting, last), case_id])
+            "UPDATE cases SET waiting_since = ?, last_activity_at = ?, followup_due_at = ?, "
+            "sort_key = ? WHERE id = ?",
+            [waiting, last, due, sort_key_for(waiting, last, due), case_id])
 
     def set_status(self, case_id: CaseId, status: CaseStatus | str, *, actor: str | None = None,
                    at: dt.datetime | None = None, reason: str | None = None) -> Changes:
@@ -682,7 +699,10 @@ class Store:
             self.db.conn.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case_id])
             # Finished or waiting-on-customer cases no longer wait for us.
             waiting = state["waiting_since"] if status in OPEN_STATUSES else None
-            self._touch(case_id, when, waiting_since=waiting)
+            if status in FINISHED_STATUSES:
+                self.db.conn.execute("UPDATE cases SET snoozed_until = NULL, "
+                                     "snooze_until_reply = 0 WHERE id = ?", [case_id])
+            self._touch(case_id, when, waiting_since=waiting, followup_due_at=None)
             self._event(case_id, "status", actor=actor, before=current, after=status,
                         detail={"reason": reason} if reason else None, at=at)
         return Changes(cases=True, case_ids=frozenset({case_id}))
@@ -785,7 +805,7 @@ class Store:
                 [case_id, account_id])
             self.db.conn.execute(
                 "UPDATE cases SET message_count = message_count + 1 WHERE id = ?", [case_id])
-            self._touch(case_id, when, waiting_since=None)
+            self._touch(case_id, when, waiting_since=None, followup_due_at=None)
             self._event(case_id, "message_out", actor=actor, at=when_dt,
                         detail={"message_id": message_id, "account_id": account_id,
                                 "url": url, "reply_id": reply_id})
@@ -882,12 +902,68 @@ class Store:
              preview_row[0][:300] if preview_row else "", preview_row[1] if preview_row else None,
              waiting, opened, sort_key_for(waiting, last), case_id])
 
+    def snooze(self, case_id: CaseId, *, until: dt.datetime | None = None,
+               until_reply: bool = False, actor: str | None = None) -> Changes:
+        """Hide a case from "Needs reply" until a time and/or until the customer writes."""
+        if until is None and not until_reply:
+            raise KnownError("Snooze until a date and time, or until the customer replies.")
+        with self.db.atomic():
+            state = self._case_state(case_id)
+            if state["status"] in FINISHED_STATUSES:
+                raise KnownError(f"Case #{case_id} is {state['status'].label.lower()}; "
+                                 "there is nothing to follow up.")
+            self.db.conn.execute(
+                "UPDATE cases SET snoozed_until = ?, snooze_until_reply = ?, "
+                "followup_due_at = NULL WHERE id = ?",
+                [timeutil.to_epoch(until) if until else None, int(until_reply), case_id])
+            self._touch(case_id, 0, followup_due_at=None)
+            what = " or ".join(filter(None, [timeutil.iso(until) if until else None,
+                                             "the customer replies" if until_reply else None]))
+            self._event(case_id, "snoozed", actor=actor, after=what)
+        return Changes(cases=True, case_ids=frozenset({case_id}))
+
+    def unsnooze(self, case_id: CaseId, *, actor: str | None = None) -> Changes:
+        with self.db.atomic():
+            self._case_state(case_id)
+            self.db.conn.execute(
+                "UPDATE cases SET snoozed_until = NULL, snooze_until_reply = 0 WHERE id = ?",
+                [case_id])
+            self._touch(case_id, 0, followup_due_at=None)
+            self._event(case_id, "snooze_ended", actor=actor, detail={"reason": "unsnoozed"})
+        return Changes(cases=True, case_ids=frozenset({case_id}))
+
+    def wake_due(self, now: dt.datetime | None = None) -> tuple[list[CaseId], Changes]:
+        """Follow-ups whose time has come: they move to the top of the inbox."""
+        when = timeutil.to_epoch(now or timeutil.now())
+        with self.db.atomic():
+            due = [(int(r[0]), int(r[1])) for r in self.db.conn.execute(
+                "SELECT id, snoozed_until FROM cases WHERE snoozed_until IS NOT NULL "
+                "AND snoozed_until <= ?", [when])]
+            for case_id, at in due:
+                self.db.conn.execute(
+                    "UPDATE cases SET snoozed_until = NULL, snooze_until_reply = 0 "
+                    "WHERE id = ?", [case_id])
+                self._touch(case_id, 0, followup_due_at=at)
+                self._event(case_id, "followup_due", actor="reminder",
+                            at=timeutil.from_epoch(at))
+        ids = [CaseId(c) for c, _ in due]
+        return ids, Changes(cases=bool(ids), case_ids=frozenset(ids))
+
+    def next_wake(self) -> dt.datetime | None:
+        row = self.db.conn.execute(
+            "SELECT min(snoozed_until) FROM cases WHERE snoozed_until IS NOT NULL").fetchone()
+        return timeutil.from_epoch(row[0]) if row and row[0] is not None else None
+
     # ------------------------------------------------------------- reading
     def _filter_sql(self, flt: CaseFilter) -> tuple[str, list[Any]]:
         clauses = ["c.merged_into IS NULL"]
         params: list[Any] = []
         if flt.view == View.NEEDS_REPLY:
-            clauses.append("c.status IN ('new', 'open') AND c.waiting_since IS NOT NULL")
+            clauses.append("((c.status IN ('new', 'open') AND c.waiting_since IS NOT NULL "
+                           "AND c.snoozed_until IS NULL AND c.snooze_until_reply = 0) "
+                           "OR c.followup_due_at IS NOT NULL)")
+        elif flt.view == View.SNOOZED:
+            clauses.append("(c.snoozed_until IS NOT NULL OR c.snooze_until_reply = 1)")
         elif flt.view == View.MINE:
             clauses.append("c.owner = ? AND c.status NOT IN ('resolved', 'closed')")
             params.append(self.me)
@@ -1434,6 +1510,505 @@ class Store:
     # ------------------------------------------------ export / import (issue 5)
     # (methods for export and import go here)
 
+    # Export reads plain dicts (epoch seconds, JSON columns decoded) that
+    # ``core/export.py`` turns into files.  No credentials live in these tables
+    # (they are in the keyring); sync state (cursors, last errors) is left out.
+
+    def export_case_ids(self, *, case_ids: Sequence[int] | None = None,
+                        flt: CaseFilter | None = None, search: str | None = None,
+                        since: dt.datetime | None = None,
+                        until: dt.datetime | None = None) -> list[CaseId]:
+        """The cases an export holds, in id order.
+
+        The conditions combine: the chosen ``case_ids``, the cases an inbox
+        filter (and search) shows, the cases active in ``[since, until)``
+        (opened before ``until``, last activity at or after ``since``).  With
+        none of them, every case.  Cases merged into a chosen case, and the case
+        a chosen case was merged into, come along: their timelines refer to
+        each other's messages.
+
+        Raises:
+            NotFoundError: one of ``case_ids`` does not exist.
+        """
+        conn = self.db.conn
+        chosen: set[int] | None = None
+        if case_ids is not None:
+            wanted = sorted({int(i) for i in case_ids})
+            chosen = set()
+            for chunk in _chunks(wanted, 500):
+                marks = ",".join("?" * len(chunk))
+                chosen |= {r[0] for r in conn.execute(
+                    f"SELECT id FROM cases WHERE id IN ({marks})", chunk)}
+            missing = [i for i in wanted if i not in chosen]
+            if missing:
+                raise NotFoundError(f"There is no case #{missing[0]}.")
+        clauses: list[str] = []
+        params: list[Any] = []
+        if flt is not None:
+            where, more = self._filter_sql(flt)
+            clauses.append(where)
+            params += more
+        if since is not None:
+            clauses.append("c.last_activity_at >= ?")
+            params.append(timeutil.to_epoch(since))
+        if until is not None:
+            clauses.append("c.opened_at < ?")
+            params.append(timeutil.to_epoch(until))
+        ids: set[int]
+        if clauses or chosen is None:
+            ids = {r[0] for r in conn.execute(
+                f"SELECT c.id FROM cases c WHERE {' AND '.join(clauses) or '1'}", params)}
+            if chosen is not None:
+                ids &= chosen
+        else:
+            ids = chosen
+        if search:
+            ids &= {r.id for r in self.search_cases(search, limit=1_000_000)}
+        return [CaseId(i) for i in sorted(self._merge_relatives(ids))]
+
+    def _merge_relatives(self, ids: set[int]) -> set[int]:
+        out = set(ids)
+        todo = set(ids)
+        while todo:
+            found: set[int] = set()
+            for chunk in _chunks(sorted(todo), 400):
+                marks = ",".join("?" * len(chunk))
+                for case_id, into in self.db.conn.execute(
+                        f"SELECT id, merged_into FROM cases WHERE merged_into IN ({marks}) "
+                        f"OR (id IN ({marks}) AND merged_into IS NOT NULL)", [*chunk, *chunk]):
+                    found.update((case_id, into))
+            todo = found - out
+            out |= found
+        return out
+
+    def export_refs(self, case_ids: Sequence[int]) -> tuple[list[AccountId], list[ContactId]]:
+        """The accounts and contacts that these cases (and their messages) refer to."""
+        conn = self.db.conn
+        accounts: set[int] = set()
+        contacts: set[int] = set()
+        for chunk in _chunks(list(case_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            accounts |= {r[0] for r in conn.execute(
+                f"SELECT account_id FROM case_accounts WHERE case_id IN ({marks}) UNION "
+                f"SELECT m.account_id FROM case_messages cm JOIN messages m ON m.id = cm.message_id "
+                f"WHERE cm.case_id IN ({marks}) UNION "
+                f"SELECT account_id FROM replies WHERE case_id IN ({marks})",
+                [*chunk, *chunk, *chunk])}
+            contacts |= {r[0] for r in conn.execute(
+                f"SELECT contact_id FROM cases WHERE id IN ({marks}) UNION "
+                f"SELECT m.contact_id FROM case_messages cm JOIN messages m ON m.id = cm.message_id "
+                f"WHERE cm.case_id IN ({marks}) AND m.contact_id IS NOT NULL", [*chunk, *chunk])}
+        return ([AccountId(i) for i in sorted(accounts)],
+                [ContactId(i) for i in sorted(contacts)])
+
+    def export_accounts(self, account_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Account settings worth handing over: no credentials, no sync cursor."""
+        cols = ("id", "platform", "handle", "display_name", "role", "server", "voice_profile",
+                "timezone", "business_hours", "created_at")
+        out = []
+        for chunk in _chunks(sorted(account_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.conn.execute(
+                    f"SELECT {', '.join(cols)} FROM accounts WHERE id IN ({marks})", chunk):
+                item = dict(zip(cols, row))
+                item["business_hours"] = _loads(item["business_hours"])
+                out.append(item)
+        return sorted(out, key=lambda a: a["id"])
+
+    def export_contacts(self, contact_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Contacts with their handles; contacts they were merged into come along."""
+        conn = self.db.conn
+        found: dict[int, dict[str, Any]] = {}
+        todo = set(contact_ids)
+        while todo:
+            more: set[int] = set()
+            for chunk in _chunks(sorted(todo), 500):
+                marks = ",".join("?" * len(chunk))
+                for cid, name, merged, created in conn.execute(
+                        f"SELECT id, display_name, merged_into, created_at FROM contacts "
+                        f"WHERE id IN ({marks})", chunk):
+                    found[cid] = {"id": cid, "display_name": name, "merged_into": merged,
+                                  "created_at": created, "handles": []}
+                    if merged is not None and merged not in found:
+                        more.add(merged)
+            todo = more - set(found)
+        for chunk in _chunks(sorted(found), 500):
+            marks = ",".join("?" * len(chunk))
+            for cid, platform, handle, remote_id in conn.execute(
+                    f"SELECT contact_id, platform, handle, remote_id FROM contact_handles "
+                    f"WHERE contact_id IN ({marks}) ORDER BY id", chunk):
+                found[cid]["handles"].append(
+                    {"platform": platform, "handle": handle, "remote_id": remote_id})
+        return [found[i] for i in sorted(found)]
+
+    _EXPORT_CASE = ("id", "contact_id", "status", "owner", "opened_at", "last_activity_at",
+                    "last_inbound_at", "waiting_since", "snoozed_until", "sentiment", "preview",
+                    "message_count", "platforms", "merged_into")
+    _EXPORT_MESSAGE = ("id", "account_id", "platform", "remote_id", "direction", "kind",
+                       "contact_id", "author_handle", "author_name", "text", "raw_markup", "url",
+                       "in_reply_to", "thread_root", "urls", "media", "extra", "sentiment",
+                       "created_at")
+    _EXPORT_REPLY = ("id", "account_id", "in_reply_to_message_id", "body", "state",
+                     "template_slug", "template_body", "findings", "override_reason",
+                     "idempotency_key", "attempts", "error", "sent_remote_id", "sent_url",
+                     "created_at", "updated_at", "approved_at", "sent_at")
+
+    def export_cases(self, case_ids: Sequence[int], *, batch_size: int = 500
+                     ) -> Iterator[list[dict[str, Any]]]:
+        """Whole cases, a batch at a time, in the order given.
+
+        Each case dict holds the case's columns plus ``account_ids``,
+        ``messages`` (oldest first), ``timeline`` (in the order it was written),
+        ``notes``, ``checklist`` and ``replies``.  Times are epoch seconds.
+        """
+        conn = self.db.conn
+        m_cols = ", ".join(f"m.{c}" for c in self._EXPORT_MESSAGE)
+        r_cols = ", ".join("t.slug" if c == "template_slug" else f"r.{c}"
+                           for c in self._EXPORT_REPLY)
+        for chunk in _chunks(list(case_ids), batch_size):
+            marks = ",".join("?" * len(chunk))
+            cases: dict[int, dict[str, Any]] = {}
+            for row in conn.execute(f"SELECT {', '.join(self._EXPORT_CASE)} FROM cases "
+                                    f"WHERE id IN ({marks})", chunk):
+                case = dict(zip(self._EXPORT_CASE, row))
+                case["platforms"] = [p for p in case["platforms"].split(",") if p]
+                case.update(account_ids=[], messages=[], timeline=[], notes=[], checklist=[],
+                            replies=[])
+                cases[case["id"]] = case
+            for case_id, account_id in conn.execute(
+                    f"SELECT case_id, account_id FROM case_accounts WHERE case_id IN ({marks}) "
+                    "ORDER BY case_id, account_id", chunk):
+                cases[case_id]["account_ids"].append(account_id)
+            for row in conn.execute(
+                    f"SELECT cm.case_id, {m_cols} FROM case_messages cm "
+                    f"JOIN messages m ON m.id = cm.message_id WHERE cm.case_id IN ({marks}) "
+                    "ORDER BY m.created_at, m.id", chunk):
+                message = dict(zip(self._EXPORT_MESSAGE, row[1:]))
+                message["urls"] = _loads(message["urls"]) or []
+                message["media"] = _loads(message["media"]) or []
+                message["extra"] = _loads(message["extra"]) or {}
+                cases[row[0]]["messages"].append(message)
+            for eid, case_id, at, actor, kind, before, after, detail in conn.execute(
+                    "SELECT id, case_id, at, actor, kind, before, after, detail FROM case_events "
+                    f"WHERE case_id IN ({marks}) ORDER BY id", chunk):
+                cases[case_id]["timeline"].append({
+                    "id": eid, "at": at, "actor": actor, "kind": kind, "before": before,
+                    "after": after, "detail": _loads(detail) or {}})
+            for nid, case_id, author, body, created in conn.execute(
+                    "SELECT id, case_id, author, body, created_at FROM notes "
+                    f"WHERE case_id IN ({marks}) ORDER BY created_at, id", chunk):
+                cases[case_id]["notes"].append(
+                    {"id": nid, "author": author, "body": body, "created_at": created})
+            for iid, case_id, text, source, done, done_at, created in conn.execute(
+                    "SELECT id, case_id, text, source_message_id, done, done_at, created_at "
+                    f"FROM checklist_items WHERE case_id IN ({marks}) ORDER BY id", chunk):
+                cases[case_id]["checklist"].append({
+                    "id": iid, "text": text, "source_message_id": source, "done": bool(done),
+                    "done_at": done_at, "created_at": created})
+            for row in conn.execute(
+                    f"SELECT r.case_id, {r_cols} FROM replies r "
+                    "LEFT JOIN templates t ON t.id = r.template_id "
+                    f"WHERE r.case_id IN ({marks}) ORDER BY r.id", chunk):
+                reply = dict(zip(self._EXPORT_REPLY, row[1:]))
+                reply["findings"] = _loads(reply["findings"]) or []
+                cases[row[0]]["replies"].append(reply)
+            yield [cases[i] for i in chunk if i in cases]
+
+    # Import primitives.  ``core/importer.py`` decides what to merge (matching,
+    # duplicates, conflicts) and runs these inside one ``atomic()`` block.
+
+    def import_accounts(self, accounts: Sequence[dict[str, Any]]
+                        ) -> tuple[dict[tuple[str, str], AccountId], list[AccountId]]:
+        """Map (platform, handle) to a local account, creating the missing ones.
+
+        Existing accounts are left as they are (local settings win).  Created
+        accounts have no credentials: the user adds them in the accounts dialog.
+
+        Returns:
+            The mapping, and the ids of the accounts created.
+        """
+        conn = self.db.conn
+        known = {(p, h): AccountId(i) for i, p, h in conn.execute(
+            "SELECT id, platform, handle FROM accounts")}
+        created: list[AccountId] = []
+        now = timeutil.to_epoch(timeutil.now())
+        for acc in accounts:
+            key = (str(Platform(acc["platform"])), str(acc["handle"]))
+            if key in known:
+                continue
+            cur = conn.execute(
+                "INSERT INTO accounts (platform, handle, display_name, role, server, "
+                "voice_profile, timezone, business_hours, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [key[0], key[1], acc.get("display_name") or "", acc.get("role") or "",
+                 acc.get("server"), acc.get("voice_profile"), acc.get("timezone") or "UTC",
+                 _json(acc.get("business_hours")), acc.get("created_at") or now])
+            known[key] = AccountId(int(cur.lastrowid or 0))
+            created.append(known[key])
+        return known, created
+
+    def import_find_contacts(self, handles: Iterable[tuple[str, str]]
+                             ) -> dict[tuple[str, str], ContactId]:
+        """The contact (after merges) that owns each (platform, handle), where one does."""
+        out: dict[tuple[str, str], ContactId] = {}
+        for platform, handle in set(handles):
+            row = self.db.conn.execute(
+                "SELECT h.contact_id, c.merged_into FROM contact_handles h "
+                "JOIN contacts c ON c.id = h.contact_id WHERE h.platform = ? AND h.handle = ?",
+                [platform, handle]).fetchone()
+            if row is not None:
+                out[(platform, handle)] = ContactId(row[1] or row[0])
+        return out
+
+    def import_find_contact_named(self, display_name: str) -> ContactId | None:
+        """A contact without handles (a merge leftover) known by this name."""
+        row = self.db.conn.execute(
+            "SELECT c.id FROM contacts c WHERE c.display_name = ? AND c.merged_into IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM contact_handles h WHERE h.contact_id = c.id) "
+            "ORDER BY c.id LIMIT 1", [display_name]).fetchone()
+        return ContactId(row[0]) if row else None
+
+    def import_find_merged_contact(self, display_name: str, *, into: ContactId
+                                   ) -> ContactId | None:
+        """A contact of this name that was merged into ``into`` (the same person)."""
+        row = self.db.conn.execute(
+            "SELECT id FROM contacts WHERE display_name = ? AND merged_into = ? "
+            "ORDER BY id LIMIT 1", [display_name, into]).fetchone()
+        return ContactId(row[0]) if row else None
+
+    def import_add_contact(self, display_name: str, *, created_at: int | None = None,
+                           merged_into: ContactId | None = None) -> ContactId:
+        cur = self.db.conn.execute(
+            "INSERT INTO contacts (display_name, merged_into, created_at) VALUES (?, ?, ?)",
+            [display_name, merged_into, created_at or timeutil.to_epoch(timeutil.now())])
+        return ContactId(int(cur.lastrowid or 0))
+
+    def import_add_handles(self, contact_id: ContactId,
+                           handles: Sequence[tuple[str, str, str | None]]) -> None:
+        """Give a contact more handles; a handle someone else owns is skipped."""
+        self.db.conn.executemany(
+            "INSERT INTO contact_handles (contact_id, platform, handle, remote_id) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, handle) DO NOTHING",
+            [(contact_id, p, h, r) for p, h, r in handles])
+
+    def import_find_messages(self, keys: Iterable[tuple[int, str]]
+                             ) -> dict[tuple[int, str], tuple[MessageId, CaseId | None]]:
+        """Stored messages by (account id, remote id), with the case each belongs to."""
+        out: dict[tuple[int, str], tuple[MessageId, CaseId | None]] = {}
+        by_account: dict[int, list[str]] = {}
+        for account_id, remote_id in keys:
+            by_account.setdefault(account_id, []).append(remote_id)
+        for account_id, remote_ids in by_account.items():
+            for chunk in _chunks(sorted(set(remote_ids)), 500):
+                marks = ",".join("?" * len(chunk))
+                for mid, remote_id, case_id in self.db.conn.execute(
+                        "SELECT m.id, m.remote_id, cm.case_id FROM messages m "
+                        "LEFT JOIN case_messages cm ON cm.message_id = m.id "
+                        f"WHERE m.account_id = ? AND m.remote_id IN ({marks})",
+                        [account_id, *chunk]):
+                    out[(account_id, remote_id)] = (MessageId(mid), case_id)
+        return out
+
+    def import_add_message(self, row: dict[str, Any]) -> MessageId:
+        """Insert one message exactly as given (local account and contact ids)."""
+        cols = [c for c in self._EXPORT_MESSAGE if c != "id"]
+        values = [row.get(c) for c in cols]
+        for name in ("urls", "media", "extra"):
+            i = cols.index(name)
+            values[i] = _json(values[i]) if values[i] else None
+        cur = self.db.conn.execute(
+            f"INSERT INTO messages ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+            values)
+        return MessageId(int(cur.lastrowid or 0))
+
+    def import_cases_opened_by(self, message_ids: Sequence[int]) -> dict[MessageId, CaseId]:
+        """The case whose first arrival in its timeline is each of these messages.
+
+        That first ``message_in`` event identifies a case across workspaces: it
+        never changes, even when the case is merged into another.
+        """
+        out: dict[MessageId, CaseId] = {}
+        for chunk in _chunks(sorted(set(message_ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            for case_id, message_id in self.db.conn.execute(
+                    "SELECT e.case_id, json_extract(e.detail, '$.message_id') FROM case_events e "
+                    "WHERE e.kind = 'message_in' "
+                    f"AND json_extract(e.detail, '$.message_id') IN ({marks}) "
+                    "AND e.id = (SELECT min(f.id) FROM case_events f "
+                    "            WHERE f.case_id = e.case_id AND f.kind = 'message_in')",
+                    chunk):
+                out.setdefault(MessageId(message_id), CaseId(case_id))
+        return out
+
+    def import_case_state(self, case_id: CaseId) -> dict[str, Any]:
+        """A case's columns and everything the importer compares against, as plain data."""
+        for batch in self.export_cases([case_id]):
+            if batch:
+                return batch[0]
+        raise NotFoundError(f"There is no case #{case_id}.")
+
+    def import_add_case(self, fields: dict[str, Any]) -> CaseId:
+        """Insert a case with the given columns (local contact id); returns its id."""
+        cols = [c for c in self._EXPORT_CASE if c not in ("id", "merged_into")]
+        values = [fields.get(c) for c in cols]
+        values[cols.index("platforms")] = ",".join(fields.get("platforms") or [])
+        waiting = fields.get("waiting_since")
+        cur = self.db.conn.execute(
+            f"INSERT INTO cases ({', '.join(cols)}, sort_key) "
+            f"VALUES ({', '.join('?' * len(cols))}, ?)",
+            [*values, sort_key_for(waiting, fields["last_activity_at"])])
+        return CaseId(int(cur.lastrowid or 0))
+
+    _IMPORT_UPDATABLE = frozenset({"status", "owner", "opened_at", "last_activity_at",
+                                   "last_inbound_at", "waiting_since", "snoozed_until",
+                                   "sentiment", "preview", "merged_into", "message_count",
+                                   "platforms"})
+
+    def import_update_case(self, case_id: CaseId, fields: dict[str, Any], *,
+                           recount: bool = True) -> None:
+        """Set case columns; with ``recount``, message count and platforms follow the links."""
+        unknown = set(fields) - self._IMPORT_UPDATABLE
+        if unknown:
+            raise ValueError(f"cannot set {sorted(unknown)} on a case")
+        conn = self.db.conn
+        if fields:
+            values = [",".join(v) if k == "platforms" else v for k, v in fields.items()]
+            conn.execute(f"UPDATE cases SET {', '.join(f'{k} = ?' for k in fields)} "
+                         "WHERE id = ?", [*values, case_id])
+        if recount:
+            count, platforms = conn.execute(
+                "SELECT count(*), group_concat(DISTINCT m.platform) FROM case_messages cm "
+                "JOIN messages m ON m.id = cm.message_id WHERE cm.case_id = ?",
+                [case_id]).fetchone()
+            current = conn.execute("SELECT platforms FROM cases WHERE id = ?",
+                                   [case_id]).fetchone()[0]
+            merged = set(filter(None, current.split(","))) | set(
+                filter(None, (platforms or "").split(",")))
+            conn.execute("UPDATE cases SET message_count = ?, platforms = ? WHERE id = ?",
+                         [count, ",".join(sorted(merged)), case_id])
+        waiting, last = conn.execute("SELECT waiting_since, last_activity_at FROM cases "
+                                     "WHERE id = ?", [case_id]).fetchone()
+        conn.execute("UPDATE cases SET sort_key = ? WHERE id = ?",
+                     [sort_key_for(waiting, last), case_id])
+
+    def import_link(self, case_id: CaseId, *, message_ids: Sequence[int] = (),
+                    account_ids: Sequence[int] = ()) -> None:
+        """Put messages (not yet in any case) and accounts into a case."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO case_messages (message_id, case_id) VALUES (?, ?)",
+            [(m, case_id) for m in message_ids])
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO case_accounts (case_id, account_id) VALUES (?, ?)",
+            [(case_id, a) for a in account_ids])
+
+    def import_add_note(self, case_id: CaseId, *, author: str, body: str,
+                        created_at: int) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO notes (case_id, author, body, created_at) VALUES (?, ?, ?, ?)",
+            [case_id, author, body, created_at])
+        return int(cur.lastrowid or 0)
+
+    def import_add_issue(self, case_id: CaseId, *, text: str, source_message_id: int | None,
+                         done: bool, done_at: int | None, created_at: int) -> int:
+        cur = self.db.conn.execute(
+            "INSERT INTO checklist_items (case_id, text, source_message_id, done, done_at, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [case_id, text, source_message_id, int(done), done_at, created_at])
+        return int(cur.lastrowid or 0)
+
+    def import_set_issue(self, item_id: int, *, done: bool, done_at: int | None) -> None:
+        """Set a checklist item's state without a timeline entry (the file brings it)."""
+        self.db.conn.execute("UPDATE checklist_items SET done = ?, done_at = ? WHERE id = ?",
+                             [int(done), done_at, item_id])
+
+    def import_find_replies(self, keys: Iterable[str]) -> dict[str, ReplyId]:
+        """Replies by idempotency key (the same reply in every workspace)."""
+        out: dict[str, ReplyId] = {}
+        for chunk in _chunks(sorted(set(keys)), 500):
+            marks = ",".join("?" * len(chunk))
+            for rid, key in self.db.conn.execute(
+                    f"SELECT id, idempotency_key FROM replies WHERE idempotency_key IN ({marks})",
+                    chunk):
+                out[key] = ReplyId(rid)
+        return out
+
+    def import_add_reply(self, case_id: CaseId, row: dict[str, Any]) -> ReplyId:
+        """Insert a reply as given (local ids; the caller decides its state)."""
+        slug = row.get("template_slug")
+        template = None
+        if slug:
+            found = self.db.conn.execute("SELECT id FROM templates WHERE slug = ?",
+                                         [slug]).fetchone()
+            template = found[0] if found else None
+        cols = [c for c in self._EXPORT_REPLY if c not in ("id", "template_slug")]
+        values = [_json(row.get(c) or []) if c == "findings" else row.get(c) for c in cols]
+        cur = self.db.conn.execute(
+            f"INSERT INTO replies (case_id, template_id, {', '.join(cols)}) "
+            f"VALUES (?, ?, {', '.join('?' * len(cols))})", [case_id, template, *values])
+        return ReplyId(int(cur.lastrowid or 0))
+
+    def import_add_events(self, case_id: CaseId, events: Sequence[dict[str, Any]]) -> None:
+        """Append timeline entries as given (``at`` in epoch seconds, local ids in detail)."""
+        self.db.conn.executemany(
+            "INSERT INTO case_events (case_id, at, actor, kind, before, after, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(case_id, e["at"], e["actor"], e["kind"], e.get("before"), e.get("after"),
+              _json(e.get("detail")) if e.get("detail") else None) for e in events])
+
+    # Reports read raw rows; ``core/reports.py`` does the arithmetic (time zones,
+    # business hours) in Python.
+
+    def report_accounts(self) -> list[dict[str, Any]]:
+        """Every account with its time zone and business hours (decoded)."""
+        return self.export_accounts([r[0] for r in self.db.conn.execute(
+            "SELECT id FROM accounts")])
+
+    def report_cases(self, *, opened_since: int | None = None, opened_until: int | None = None,
+                     unfinished: bool = False) -> list[dict[str, Any]]:
+        """Unmerged cases with the times reports need (epoch seconds).
+
+        Each dict: ``id``, ``status``, ``owner``, ``opened_at``, ``waiting_since``,
+        ``first_in_at`` and ``account_id`` (the first inbound message and the
+        account it came to), ``first_response_at`` (first reply sent) and
+        ``resolved_at`` (when a finished case was last resolved or closed).
+        """
+        clauses = ["c.merged_into IS NULL"]
+        params: list[Any] = []
+        if opened_since is not None:
+            clauses.append("c.opened_at >= ?")
+            params.append(opened_since)
+        if opened_until is not None:
+            clauses.append("c.opened_at < ?")
+            params.append(opened_until)
+        if unfinished:
+            clauses.append("c.status NOT IN ('resolved', 'closed')")
+        rows = self.db.conn.execute(
+            "SELECT c.id, c.status, c.owner, c.opened_at, c.waiting_since, "
+            " (SELECT m.created_at || ',' || m.account_id FROM case_messages cm "
+            "  JOIN messages m ON m.id = cm.message_id WHERE cm.case_id = c.id "
+            "  AND m.direction = 'in' ORDER BY m.created_at, m.id LIMIT 1), "
+            " (SELECT min(e.at) FROM case_events e WHERE e.case_id = c.id "
+            "  AND e.kind = 'message_out'), "
+            " CASE WHEN c.status IN ('resolved', 'closed') THEN "
+            "  (SELECT max(e.at) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'status' "
+            "   AND e.after IN ('resolved', 'closed')) END "
+            f"FROM cases c WHERE {' AND '.join(clauses)} ORDER BY c.id", params).fetchall()
+        out = []
+        for case_id, status, owner, opened, waiting, first_in, responded, resolved in rows:
+            first_at, account_id = (int(x) for x in first_in.split(",")) if first_in \
+                else (None, None)
+            out.append({"id": case_id, "status": status, "owner": owner, "opened_at": opened,
+                        "waiting_since": waiting, "first_in_at": first_at,
+                        "account_id": account_id, "first_response_at": responded,
+                        "resolved_at": resolved})
+        return out
+
+    def report_messages(self, *, since: int, until: int) -> list[tuple[int, int, str, float | None]]:
+        """Messages created in ``[since, until)``: (account id, created_at, direction, sentiment)."""
+        return [tuple(r) for r in self.db.conn.execute(
+            "SELECT account_id, created_at, direction, sentiment FROM messages "
+            "WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id", [since, until])]
+
 _MESSAGE_COLUMNS = (
     "m.id, m.account_id, a.handle, m.platform, m.remote_id, m.direction, m.kind, "
     "m.author_handle, m.author_name, m.text, m.created_at, m.url, m.in_reply_to, m.sentiment"
@@ -1521,3 +2096,8 @@ def _template(r: Sequence[Any]) -> TemplateRecord:
         id=TemplateId(r[0]), slug=r[1], title=r[2], body=r[3], category=r[4],
         platforms=tuple(p for p in r[5].split(",") if p), tags=tuple(t for t in r[6].split(",") if t),
         builtin=bool(r[7]), usage_count=r[8])
+
+
+def _loads(value: str | None) -> Any:
+    """Decode a JSON column (NULL and empty stay None)."""
+    return json.loads(value) if value else None
