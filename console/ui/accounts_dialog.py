@@ -55,6 +55,7 @@ class AccountsDialog(QDialog):
         self.table.setObjectName("accountsTable")
         self.table.setAccessibleName("Accounts")
         self.table.setRootIsDecorated(False)
+        self.table.header().setAccessibleName("Columns")
         self.table.setHeaderLabels(["Platform", "Handle", "Role", "Voice", "Last sync",
                                     "Problem"])
         for col, width in ((0, 80), (1, 220), (2, 80), (3, 80), (4, 150)):

@@ -101,25 +101,17 @@ def choose_workspace(args: argparse.Namespace) -> tuple[Path, str, Path | None] 
     path = paths.workspace_path(args.workspace, base=args.data_dir)
     if path.exists():
         return path, path.stem, None
-    box = QMessageBox()
-    box.setWindowTitle(f"Welcome to {APP_NAME}")
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText("Nothing is set up yet.\n\nTry the demo workspace: a fictional kitchenware brand "
-                "with four accounts on Mastodon and Bluesky and three weeks of conversations. "
-                "It is a throwaway copy; nothing you do there is kept.\n\n"
-                f"Or start an empty workspace at {path}.")
-    demo_button = box.addButton("Open the demo workspace", QMessageBox.ButtonRole.AcceptRole)
-    empty_button = box.addButton("Start an empty workspace", QMessageBox.ButtonRole.ActionRole)
-    box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(demo_button)
-    box.exec()
-    clicked = box.clickedButton()
-    if clicked is demo_button:
+    from console.ui.welcome import WelcomeDialog
+
+    welcome = WelcomeDialog(path)
+    if welcome.exec() != WelcomeDialog.DialogCode.Accepted or welcome.choice is None:
+        return None
+    if welcome.choice == "demo":
         demo_path = demo.create_demo_workspace(scorer=default_scorer())
         return demo_path, "Demo workspace (throwaway copy)", demo_path.parent
-    if clicked is empty_button:
-        return path, path.stem, None
-    return None
+    args.first_run = welcome.choice
+    args.import_path = welcome.import_path
+    return path, path.stem, None
 
 
 def run_gui(args: argparse.Namespace) -> int:
@@ -138,6 +130,11 @@ def run_gui(args: argparse.Namespace) -> int:
         return 1
     session.window.show()
     session.window.start()
+    first_run = getattr(args, "first_run", None)
+    if first_run == "account":
+        session.window.show_accounts()
+    elif first_run == "import" and getattr(args, "import_path", None):
+        session.window.import_case_log(args.import_path)
     try:
         return app.exec()
     finally:

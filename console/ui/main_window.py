@@ -151,6 +151,7 @@ class MainWindow(QMainWindow):
         self.inbox.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.inbox.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.inbox.header()
+        header.setAccessibleName("Inbox columns")
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(30)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -270,6 +271,8 @@ class MainWindow(QMainWindow):
             shortcut.activated.connect(fn)
 
         sc("/", self.focus_search)
+        sc("?", self.show_shortcuts)
+        sc("F1", self.show_shortcuts)
         sc("Ctrl+F", self.focus_search)
         sc("j", lambda: self.move_selection(1))
         sc("k", lambda: self.move_selection(-1))
@@ -313,7 +316,7 @@ class MainWindow(QMainWindow):
         settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
         settings_action.triggered.connect(self.show_settings)
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("Keyboard shortcuts").triggered.connect(self.show_shortcuts)
+        help_menu.addAction("Keyboard shortcuts\tF1").triggered.connect(self.show_shortcuts)
         help_menu.addAction("About").triggered.connect(self.show_about)
 
     # ------------------------------------------------------------ state
@@ -596,6 +599,25 @@ class MainWindow(QMainWindow):
         self.settings_dialog = dialog
         dialog.show()
 
+    def import_case_log(self, path: Path) -> None:
+        """Import a colleague's JSON case log (hooked up when the importer is available)."""
+        try:
+            from console.core import importer
+        except ImportError:
+            self.statusBar().showMessage("Importing case logs is not available yet.", 10_000)
+            return
+
+        def run(store: Store) -> tuple[Any, Changes]:
+            result = importer.import_file(store, path)
+            return result, result.changes
+
+        def done(result: Any) -> None:
+            self.statusBar().showMessage(
+                f"Imported {path.name}: " + "; ".join(result.summary_lines()), 20_000)
+            self.refresh()
+
+        self.ops.write(run, parent=self).success(done).run(initiator=self)
+
     def open_case(self, case_id: int) -> None:
         """Show a case in the panel, selecting its inbox row when it is loaded."""
         row = self.model.row_of(case_id)
@@ -612,6 +634,7 @@ class MainWindow(QMainWindow):
         box.setWindowTitle("Keyboard shortcuts")
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setText(
+            "F1 or ?   this list\n"
             "/  or Ctrl+F   search messages\n"
             "j / k  or ↓ / ↑   next / previous case\n"
             "e   resolve the case\n"

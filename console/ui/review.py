@@ -74,6 +74,7 @@ class ReviewQueue(QDialog):
         self.table.setObjectName("reviewTable")
         self.table.setAccessibleName("Replies waiting for review or sending")
         self.table.setRootIsDecorated(False)
+        self.table.header().setAccessibleName("Columns")
         self.table.setHeaderLabels(["Case", "Customer", "From", "State", "Findings", "Reply"])
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.currentItemChanged.connect(self._selected)

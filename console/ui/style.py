@@ -28,6 +28,15 @@ def is_dark() -> bool:
 
 
 def apply(app: QApplication) -> None:
+    """Apply the stylesheet now, and again whenever the system switches light/dark."""
+    _apply(app)
+    hints = QGuiApplication.styleHints()
+    if not getattr(app, "_console_theme_hooked", False):
+        hints.colorSchemeChanged.connect(lambda _scheme: _apply(app))
+        app._console_theme_hooked = True  # type: ignore[attr-defined]
+
+
+def _apply(app: QApplication) -> None:
     palette = DARK if is_dark() else LIGHT
     qss = resource_path("qss/console.qss").read_text(encoding="utf-8")
     app.setStyleSheet(Template(qss).safe_substitute(palette))
