@@ -29,6 +29,7 @@ def main() -> int:
     parser.add_argument("--row", type=int, default=2, help="inbox row to select")
     parser.add_argument("--view", default="needs_reply")
     parser.add_argument("--size", default="1440x860")
+    parser.add_argument("--reply", help="type this into the composer before the shot")
     args = parser.parse_args()
     app = make_app()
     tmp = Path(tempfile.mkdtemp(prefix="cc-shot-"))
@@ -47,7 +48,12 @@ def main() -> int:
             QTimer.singleShot(50, select)
             return
         window.inbox.setCurrentIndex(window.model.index(args.row, 0))
-        QTimer.singleShot(600, shoot)
+        QTimer.singleShot(600, type_reply if args.reply else shoot)
+
+    def type_reply() -> None:
+        window.case_panel.focus_reply()
+        window.case_panel.composer.editor.setPlainText(args.reply)
+        QTimer.singleShot(800, shoot)
 
     def shoot() -> None:
         window.grab().save(args.out)

@@ -159,7 +159,7 @@ class ReviewQueue(QDialog):
         self.table.clear()
         for reply in replies:
             errors = sum(1 for f in reply.findings if f.get("severity") == "error")
-            findings = f"{len(reply.findings)}" + (f" ({errors}⛔)" if errors else "")
+            findings = f"{len(reply.findings)}" + (f" ({errors} errors)" if errors else "")
             item = QTreeWidgetItem([f"#{reply.case_id}", reply.contact_name,
                                     reply.account_handle, STATE_LABELS[reply.state],
                                     findings if reply.state != ReplyState.DRAFT else "",

@@ -41,7 +41,7 @@ from console.ui.ops import Ops, show_error
 
 SEVERITY_COLOURS = {"error": QColor("#d32f2f"), "warning": QColor("#c77700"),
                     "suggestion": QColor("#2f6fde")}
-SEVERITY_MARKS = {"error": "⛔", "warning": "⚠", "suggestion": "💡"}
+SEVERITY_MARKS = {"error": "Error:", "warning": "Warning:", "suggestion": "Tip:"}
 PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "demo": "Demo"}
 
 
