@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Community Console: one inbox for all of a brand's social accounts. "
                     "With no command, opens the window.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="check this installation: open the window offscreen on a throwaway "
+                             "demo workspace, check the store and resources, print a report; "
+                             "exit 1 on a problem")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--data-dir", metavar="DIR",
                        help="folder holding the workspaces (default: the user data folder)")
@@ -591,6 +595,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if args.self_test:
+        from console.selftest import run_self_test  # Qt is imported only here
+
+        return run_self_test()
     if args.command is None:
         from console.ui.app import run_gui  # only the window needs Qt
 

@@ -13,12 +13,13 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from console import APP_NAME, __version__
+from console import APP_ID, APP_NAME, __version__
 from console.core import demo, paths, replying
 from console.core.errors import KnownError
 from console.core.secrets import KeyringSecretStore, SecretStore
 from console.core.store import Store
 from console.ui import style
+from console.selftest import exit_after_first_paint
 from console.ui.main_window import MainWindow
 from console.ui.sync_controller import SyncController
 from console.ui.ops import Ops
@@ -36,6 +37,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationDisplayName(APP_NAME)
     app.setOrganizationName("community-console")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)  # Wayland matches the window to the .desktop file
     icon = paths.resource_path("icons/community-console.svg")
     if icon.exists():
         app.setWindowIcon(QIcon(str(icon)))
@@ -130,6 +132,7 @@ def run_gui(args: argparse.Namespace) -> int:
         return 1
     session.window.show()
     session.window.start()
+    exit_after_first_paint(session.window)  # bench hook: no-op unless CC_EXIT_AFTER_FIRST_PAINT=1
     first_run = getattr(args, "first_run", None)
     if first_run == "account":
         session.window.show_accounts()

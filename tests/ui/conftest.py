@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QDialog
 
 from console.cli import default_scorer
 from console.core import demo
@@ -48,3 +49,7 @@ def open_session(qtbot, tmp_path: Path) -> Iterator:  # type: ignore[no-untyped-
     for session in sessions:
         session.window.close()
         session.close()
+    # Dialogs a test left open (a shortcut sheet, say) must not steal the next test's keys.
+    for widget in QApplication.topLevelWidgets():
+        if isinstance(widget, QDialog) and widget.isVisible():
+            widget.close()

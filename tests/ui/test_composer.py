@@ -41,11 +41,14 @@ def answer_dialog(text: str | None) -> list[str]:
     Returns a list that receives the dialog's label once it was answered.
     """
     answered: list[str] = []
+    tries = [150]  # give up after ~3 s, so a dialog that never came cannot haunt later tests
 
     def answer() -> None:
         dialog = QApplication.activeModalWidget()
         if not isinstance(dialog, QInputDialog):
-            QTimer.singleShot(20, answer)
+            tries[0] -= 1
+            if tries[0] > 0:
+                QTimer.singleShot(20, answer)
             return
         answered.append(dialog.labelText())
         if text is None:

@@ -35,10 +35,14 @@ def current_case(window) -> int:  # type: ignore[no-untyped-def]
 def type_into_dialog(text: str) -> None:
     """Type into the next modal input dialog and press Enter, with keys only."""
 
+    tries = [150]  # give up after ~3 s, so a dialog that never came cannot haunt later tests
+
     def answer() -> None:
         dialog = QApplication.activeModalWidget()
         if not isinstance(dialog, QInputDialog):
-            QTimer.singleShot(20, answer)
+            tries[0] -= 1
+            if tries[0] > 0:
+                QTimer.singleShot(20, answer)
             return
         edit = dialog.findChild(QLineEdit)
         for ch in text:
