@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QInputDialog
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
 
 from console.core.models import ReplyState
 from console.core.store import CaseFilter, Store, View
@@ -35,8 +36,11 @@ def open_case(qtbot, session, case_id: int):  # type: ignore[no-untyped-def]
     return composer
 
 
-def answer_dialog(text: str | None) -> list[str]:
+def answer_dialog(text: str | None, *, keys: bool = False) -> list[str]:
     """Answer the next modal input dialog: type ``text`` and OK, or cancel when None.
+
+    With ``keys``, the text is typed key by key and confirmed with Enter, as a
+    keyboard-only user does.
 
     Returns a list that receives the dialog's label once it was answered.
     """
@@ -53,6 +57,10 @@ def answer_dialog(text: str | None) -> list[str]:
         answered.append(dialog.labelText())
         if text is None:
             dialog.reject()
+        elif keys:
+            edit = dialog.findChild(QLineEdit)
+            QTest.keyClicks(edit, text)
+            QTest.keyClick(edit, Qt.Key.Key_Return)
         else:
             dialog.setTextValue(text)
             dialog.accept()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
     QApplication,
     QComboBox,
-    QInputDialog,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from console.core.models import CaseStatus, ReplyState
 from console.ui.inbox.model import InboxModel
+from tests.ui.test_composer import answer_dialog
 from tests.ui.test_main_window import read_store, wait_loaded
 
 
@@ -30,35 +30,6 @@ def focused() -> QWidget:
 
 def current_case(window) -> int:  # type: ignore[no-untyped-def]
     return window.model.data(window.inbox.currentIndex(), InboxModel.CaseIdRole)
-
-
-def type_into_dialog(text: str) -> None:
-    """Type into the next modal input dialog and press Enter, with keys only."""
-
-    tries = [150]  # give up after ~3 s, so a dialog that never came cannot haunt later tests
-
-    def answer() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QInputDialog):
-            tries[0] -= 1
-            if tries[0] > 0:
-                QTimer.singleShot(20, answer)
-            return
-        edit = dialog.findChild(QLineEdit)
-        for ch in text:
-            QApplication.sendEvent(edit, _key_event(ch))
-        from PySide6.QtTest import QTest
-
-        QTest.keyClick(edit, Qt.Key.Key_Return)
-
-    QTimer.singleShot(20, answer)
-
-
-def _key_event(ch: str):  # type: ignore[no-untyped-def]
-    from PySide6.QtGui import QKeyEvent
-    from PySide6.QtCore import QEvent
-
-    return QKeyEvent(QEvent.Type.KeyPress, 0, Qt.KeyboardModifier.NoModifier, ch)
 
 
 def test_keyboard_only_flow(qtbot, open_session, demo_db) -> None:
@@ -107,7 +78,7 @@ def test_keyboard_only_flow(qtbot, open_session, demo_db) -> None:
     qtbot.waitUntil(lambda: focused() is editor, timeout=5_000)
     qtbot.waitUntil(lambda: window.case_panel.composer.profile() is not None, timeout=10_000)
     qtbot.keyClicks(editor, "So sorry about this, I'm on it now and will update you today.")
-    type_into_dialog("typed from the keyboard")
+    answer_dialog("typed from the keyboard", keys=True)
     press(qtbot, editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(read_store(demo_db).replies([ReplyState.APPROVED])) == 1,
                     timeout=10_000)
