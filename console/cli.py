@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from console import __version__
+from console import __version__, cli_export
 from console.core import demo, paths, timeutil
 from console.core.errors import KnownError
 from console.core.models import CaseRow, CaseStatus
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl_sub = pl.add_subparsers(dest="profiles_command", metavar="list", required=True)
     pll = pl_sub.add_parser("list", help="the voice profiles available")
     pll.add_argument("--json", action="store_true")
+    cli_export.add_parsers(sub)
     return parser
 
 
@@ -574,6 +575,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     """Run a parsed subcommand; errors go to ``err`` with a non-zero exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
+    if (handled := cli_export.run(args, out, err)) is not None:
+        return handled
     sub = next((getattr(args, name) for name in (
         "cases_command", "case_command", "templates_command", "profiles_command",
         "accounts_command", "outbox_command") if getattr(args, name, None)), None)

@@ -1642,8 +1642,9 @@ class Store:
         return [found[i] for i in sorted(found)]
 
     _EXPORT_CASE = ("id", "contact_id", "status", "owner", "opened_at", "last_activity_at",
-                    "last_inbound_at", "waiting_since", "snoozed_until", "sentiment", "preview",
-                    "message_count", "platforms", "merged_into")
+                    "last_inbound_at", "waiting_since", "snoozed_until", "snooze_until_reply",
+                    "followup_due_at", "sentiment", "preview", "message_count", "platforms",
+                    "merged_into")
     _EXPORT_MESSAGE = ("id", "account_id", "platform", "remote_id", "direction", "kind",
                        "contact_id", "author_handle", "author_name", "text", "raw_markup", "url",
                        "in_reply_to", "thread_root", "urls", "media", "extra", "sentiment",
@@ -1672,6 +1673,7 @@ class Store:
                                     f"WHERE id IN ({marks})", chunk):
                 case = dict(zip(self._EXPORT_CASE, row))
                 case["platforms"] = [p for p in case["platforms"].split(",") if p]
+                case["snooze_until_reply"] = bool(case["snooze_until_reply"])
                 case.update(account_ids=[], messages=[], timeline=[], notes=[], checklist=[],
                             replies=[])
                 cases[case["id"]] = case
@@ -1840,39 +1842,35 @@ class Store:
                 out.setdefault(MessageId(message_id), CaseId(case_id))
         return out
 
-    def import_case_state(self, case_id: CaseId) -> dict[str, Any]:
-        """A case's columns and everything the importer compares against, as plain data."""
-        for batch in self.export_cases([case_id]):
-            if batch:
-                return batch[0]
-        raise NotFoundError(f"There is no case #{case_id}.")
-
     def import_add_case(self, fields: dict[str, Any]) -> CaseId:
         """Insert a case with the given columns (local contact id); returns its id."""
         cols = [c for c in self._EXPORT_CASE if c not in ("id", "merged_into")]
         values = [fields.get(c) for c in cols]
         values[cols.index("platforms")] = ",".join(fields.get("platforms") or [])
-        waiting = fields.get("waiting_since")
+        values[cols.index("snooze_until_reply")] = int(bool(fields.get("snooze_until_reply")))
         cur = self.db.conn.execute(
             f"INSERT INTO cases ({', '.join(cols)}, sort_key) "
             f"VALUES ({', '.join('?' * len(cols))}, ?)",
-            [*values, sort_key_for(waiting, fields["last_activity_at"])])
+            [*values, sort_key_for(fields.get("waiting_since"), fields["last_activity_at"],
+                                   fields.get("followup_due_at"))])
         return CaseId(int(cur.lastrowid or 0))
 
     _IMPORT_UPDATABLE = frozenset({"status", "owner", "opened_at", "last_activity_at",
                                    "last_inbound_at", "waiting_since", "snoozed_until",
-                                   "sentiment", "preview", "merged_into", "message_count",
-                                   "platforms"})
+                                   "snooze_until_reply", "followup_due_at", "sentiment",
+                                   "preview", "merged_into", "message_count", "platforms"})
 
     def import_update_case(self, case_id: CaseId, fields: dict[str, Any], *,
-                           recount: bool = True) -> None:
-        """Set case columns; with ``recount``, message count and platforms follow the links."""
+                           recount: bool = True, merge_platforms: bool = True) -> None:
+        """Set case columns; with ``recount``, the message count follows the links (and,
+        with ``merge_platforms``, the platforms of the linked messages are added)."""
         unknown = set(fields) - self._IMPORT_UPDATABLE
         if unknown:
             raise ValueError(f"cannot set {sorted(unknown)} on a case")
         conn = self.db.conn
         if fields:
-            values = [",".join(v) if k == "platforms" else v for k, v in fields.items()]
+            values = [",".join(v) if k == "platforms" else int(bool(v))
+                      if k == "snooze_until_reply" else v for k, v in fields.items()]
             conn.execute(f"UPDATE cases SET {', '.join(f'{k} = ?' for k in fields)} "
                          "WHERE id = ?", [*values, case_id])
         if recount:
@@ -1882,14 +1880,16 @@ class Store:
                 [case_id]).fetchone()
             current = conn.execute("SELECT platforms FROM cases WHERE id = ?",
                                    [case_id]).fetchone()[0]
-            merged = set(filter(None, current.split(","))) | set(
-                filter(None, (platforms or "").split(",")))
+            merged = set(filter(None, current.split(",")))
+            if merge_platforms:
+                merged |= set(filter(None, (platforms or "").split(",")))
             conn.execute("UPDATE cases SET message_count = ?, platforms = ? WHERE id = ?",
                          [count, ",".join(sorted(merged)), case_id])
-        waiting, last = conn.execute("SELECT waiting_since, last_activity_at FROM cases "
-                                     "WHERE id = ?", [case_id]).fetchone()
+        waiting, last, due = conn.execute(
+            "SELECT waiting_since, last_activity_at, followup_due_at FROM cases WHERE id = ?",
+            [case_id]).fetchone()
         conn.execute("UPDATE cases SET sort_key = ? WHERE id = ?",
-                     [sort_key_for(waiting, last), case_id])
+                     [sort_key_for(waiting, last, due), case_id])
 
     def import_link(self, case_id: CaseId, *, message_ids: Sequence[int] = (),
                     account_ids: Sequence[int] = ()) -> None:

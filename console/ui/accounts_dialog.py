@@ -30,6 +30,7 @@ from console.core.ids import AccountId
 from console.core.models import Account
 from console.core.secrets import MemorySecretStore, SecretStore
 from console.core.store import Store
+from console.ui.hours_editor import BusinessHoursEditor
 from console.ui.ops import Ops, show_error
 
 SERVER_HINTS = {"mastodon": "https://mastodon.social", "bluesky": "https://bsky.social",
@@ -113,12 +114,27 @@ class AccountsDialog(QDialog):
         row.addWidget(self.add_button)
         bl.addLayout(row)
 
+        # Business hours of the selected account (response times are measured in them).
+        self.hours = BusinessHoursEditor()
+        self.hours.setObjectName("hoursEditor")
+        self.hours.setAccessibleName("Business hours of the selected account")
+        self.hours_button = QPushButton("Save &hours")
+        self.hours_button.setObjectName("saveHoursButton")
+        self.hours_button.clicked.connect(self._save_hours)
+        self.hours_box = QGroupBox("Business hours of the selected account")
+        hl = QHBoxLayout(self.hours_box)
+        hl.addWidget(self.hours, 1)
+        hl.addWidget(self.hours_button, 0, Qt.AlignmentFlag.AlignBottom)
+        self.hours_box.setEnabled(False)
+        self.table.currentItemChanged.connect(self._account_selected)
+
         top = QHBoxLayout()
         top.addStretch(1)
         top.addWidget(self.remove_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 1)
         layout.addLayout(top)
+        layout.addWidget(self.hours_box)
         layout.addWidget(box)
         ops.signals.changes_applied.connect(self._changes)
         self.refresh()
@@ -149,6 +165,30 @@ class AccountsDialog(QDialog):
             item.setData(0, Qt.ItemDataRole.UserRole, a.id)
             item.setData(1, Qt.ItemDataRole.UserRole, a)
             self.table.addTopLevelItem(item)
+
+    # ------------------------------------------------------------ hours
+    def _account_selected(self, item: QTreeWidgetItem | None, _prev: Any = None) -> None:
+        self.hours_box.setEnabled(item is not None)
+        if item is None:
+            return
+        account: Account = item.data(1, Qt.ItemDataRole.UserRole)
+        self._ops.query(lambda s: s.account_hours(account.id), parent=self).success(
+            lambda hours: self.hours.set_value(account.timezone, hours)).run()
+
+    def _save_hours(self) -> None:
+        item = self.table.currentItem()
+        if item is None:
+            return
+        problem = self.hours.error()
+        if problem:
+            self.message.setText(f"Hours not saved: {problem}")
+            return
+        account: Account = item.data(1, Qt.ItemDataRole.UserRole)
+        timezone, hours = self.hours.value()
+        self._ops.write(lambda s: s.set_account_hours(account.id, timezone=timezone,
+                                                      business_hours=hours), parent=self) \
+            .success(lambda _c: self.message.setText(f"Business hours of {account.handle} "
+                                                     "saved.")).run(initiator=self)
 
     # ------------------------------------------------------------ add
     def _add(self) -> None:

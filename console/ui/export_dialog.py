@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
+
 import shiboken6
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -58,11 +58,16 @@ def default_exporter(store: Store, selection: Selection, fmt: str, path: Path, *
     return export.export(store, selection, fmt, path, progress=progress, cancelled=cancelled)
 
 
+
+def _pydate(value: QDate) -> dt.date:
+    return dt.date(value.year(), value.month(), value.day())
+
 class ExportJob:
     """One export on its own thread; ``cancel()`` asks it to stop at the next case.
 
-    Callbacks run on the GUI thread: ``on_progress(done, total)`` (at most about
-    ten times a second) and ``on_done(summary, error)``.
+    Callbacks run on the GUI thread: ``on_progress(done, total)`` and
+    ``on_done(summary, error)``.  Progress is coalesced: at most one update waits
+    for the GUI thread at a time, and it always carries the latest count.
     """
 
     def __init__(self, runner: TaskRunner, work: Callable[[Store, export.Progress,
@@ -74,7 +79,9 @@ class ExportJob:
         self._on_progress = on_progress
         self._on_done = on_done
         self._cancel = threading.Event()
-        self._last = 0.0
+        self._lock = threading.Lock()
+        self._latest = (0, 0)
+        self._scheduled = False
         self._thread = threading.Thread(target=self._run, name="export", daemon=True)
 
     def start(self) -> None:
@@ -91,10 +98,18 @@ class ExportJob:
         return not self._thread.is_alive()
 
     def _progress(self, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done in (0, total) or now - self._last >= 0.1:
-            self._last = now
-            self._runner.run_on_main(lambda: self._on_progress(done, total))
+        with self._lock:
+            self._latest = (done, total)
+            if self._scheduled:
+                return
+            self._scheduled = True
+        self._runner.run_on_main(self._deliver_progress)
+
+    def _deliver_progress(self) -> None:
+        with self._lock:
+            done, total = self._latest
+            self._scheduled = False
+        self._on_progress(done, total)
 
     def _run(self) -> None:
         result: ExportSummary | None = None
@@ -106,7 +121,7 @@ class ExportJob:
                 result = self._work(store, self._progress, self.cancelled)
             finally:
                 store.close()
-        except BaseException as exc:  # handed to the GUI thread, shown there
+        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, shown there
             error = exc
         self._runner.run_on_main(lambda: self._on_done(result, error))
 
@@ -232,8 +247,8 @@ class ExportDialog(QDialog):
         if self.filter_button.isChecked():
             return Selection(filter=self._filter, search=self._search)
         if self.range_button.isChecked():
-            since = self.since_edit.date().toPython()
-            until = self.until_edit.date().toPython() + dt.timedelta(days=1)
+            since = _pydate(self.since_edit.date())
+            until = _pydate(self.until_edit.date()) + dt.timedelta(days=1)
             utc = dt.timezone.utc
             return Selection(since=dt.datetime.combine(since, dt.time(0), tzinfo=utc),
                              until=dt.datetime.combine(until, dt.time(0), tzinfo=utc))

@@ -47,7 +47,7 @@ class ImportDialog(QDialog):
         self.setObjectName("importDialog")
         self.setWindowTitle("Import a case log")
         self._ops = ops
-        self.result: ImportResult | None = None
+        self.import_result: ImportResult | None = None
         self._running = False
 
         intro = QLabel("Import cases exported from another workspace (JSON). Nothing is "
@@ -143,7 +143,7 @@ class ImportDialog(QDialog):
             return
         self._running = False
         self._update_buttons()
-        self.result = result
+        self.import_result = result
         self.summary.setPlainText("\n".join(result.summary_lines()))
         self.conflicts.setRowCount(len(result.conflicts))
         for row, c in enumerate(result.conflicts):

@@ -248,6 +248,9 @@ class MainWindow(QMainWindow):
         self.review_queue: Any = None
         self.settings_dialog: Any = None
         self.accounts_dialog: Any = None
+        self.export_dialog: Any = None
+        self.import_dialog: Any = None
+        self.reports_dialog: Any = None
         self._search_pending = ""
         self._build_shortcuts()
         self._build_menus()
@@ -287,6 +290,13 @@ class MainWindow(QMainWindow):
             sc(f"Ctrl+{i}", lambda v=view: self.sidebar.select_view(v))
 
     def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        export = file_menu.addAction("Export cases…")
+        export.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        export.triggered.connect(self.show_export)
+        file_menu.addAction("Import case log…").triggered.connect(self.show_import)
+        file_menu.addSeparator()
+        file_menu.addAction("Quit").triggered.connect(self.close)
         case_menu = self.menuBar().addMenu("&Case")
         for label, keys, fn in (
             ("Resolve", "E", lambda: self.case_panel.set_status(CaseStatus.RESOLVED)),
@@ -315,6 +325,9 @@ class MainWindow(QMainWindow):
         settings_action = replies_menu.addAction("Templates, voice profiles and accounts…")
         settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
         settings_action.triggered.connect(self.show_settings)
+        reports = view_menu.addAction("Reports…")
+        reports.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        reports.triggered.connect(self.show_reports)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("Keyboard shortcuts\tF1").triggered.connect(self.show_shortcuts)
         help_menu.addAction("About").triggered.connect(self.show_about)
@@ -597,6 +610,34 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.ops, data_dir=self.data_dir, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog
+        dialog.show()
+
+    def show_export(self) -> None:
+        from console.ui.export_dialog import ExportDialog
+
+        case = self.selected_case()
+        dialog = ExportDialog(self.ops, case_ids=[case] if case is not None else None,
+                              current_filter=self.model.filter,
+                              search=self.model.search_text, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export_dialog = dialog
+        dialog.show()
+
+    def show_import(self) -> None:
+        from console.ui.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.ops, parent=self)
+        dialog.open_case.connect(self.open_case)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_dialog = dialog
+        dialog.show()
+
+    def show_reports(self) -> None:
+        from console.ui.reports import ReportsDialog
+
+        dialog = ReportsDialog(self.ops, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.reports_dialog = dialog
         dialog.show()
 
     def import_case_log(self, path: Path) -> None:

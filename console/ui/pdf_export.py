@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QPdfWriter,
     QTextDocument,
 )
+from PySide6.QtWidgets import QApplication
 
 from console import __version__
 from console.core import export
@@ -39,11 +40,16 @@ FOOTER = 28  # pixels kept free at the foot of each page for the page line
 
 
 def ensure_gui_app() -> QGuiApplication:
-    """The running Qt application, or a headless one created for this process."""
+    """The running Qt application, or a headless one created for this process.
+
+    The one created is a QApplication (a QGuiApplication that can also hold
+    widgets): Qt allows one application object per process, and a later
+    caller that needs widgets could not replace a plain QGuiApplication.
+    """
     app = QGuiApplication.instance()
     if app is None:
-        app = QGuiApplication([sys.argv[0] if sys.argv else "community-console",
-                               "-platform", os.environ.get("QT_QPA_PLATFORM", "offscreen")])
+        app = QApplication([sys.argv[0] if sys.argv else "community-console",
+                            "-platform", os.environ.get("QT_QPA_PLATFORM", "offscreen")])
     assert isinstance(app, QGuiApplication)
     return app
 

@@ -11,6 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import shiboken6
 from PySide6.QtCharts import (
@@ -112,6 +113,10 @@ def account_label(handle: str, platform: str) -> str:
     return f"{handle} ({PLATFORMS.get(platform, platform)})"
 
 
+
+def _pydate(value: QDate) -> dt.date:
+    return dt.date(value.year(), value.month(), value.day())
+
 class ReportsDialog(QDialog):
     """Charts of the report figures for a period and an account.
 
@@ -121,7 +126,7 @@ class ReportsDialog(QDialog):
 
     report_loaded = Signal(object)
     CHARTS = ("first_response", "resolution", "volume", "mood", "backlog")
-    TITLES = {
+    TITLES: ClassVar[dict[str, str]] = {
         "first_response": "First response",
         "resolution": "Time to resolution",
         "volume": "Volume",
@@ -223,8 +228,8 @@ class ReportsDialog(QDialog):
     def period(self) -> tuple[dt.datetime, dt.datetime]:
         """The chosen days as a UTC period (``until`` is the day after the last one)."""
         utc = dt.timezone.utc
-        since = dt.datetime.combine(self.since_edit.date().toPython(), dt.time(0), tzinfo=utc)
-        until = dt.datetime.combine(self.until_edit.date().toPython() + dt.timedelta(days=1),
+        since = dt.datetime.combine(_pydate(self.since_edit.date()), dt.time(0), tzinfo=utc)
+        until = dt.datetime.combine(_pydate(self.until_edit.date()) + dt.timedelta(days=1),
                                     dt.time(0), tzinfo=utc)
         return since, until
 
@@ -373,6 +378,5 @@ class ReportsDialog(QDialog):
         path, _ = QFileDialog.getSaveFileName(
             self, "Save chart as PNG", str(Path.home() / f"{key.replace('_', '-')}.png"),
             "PNG images (*.png)")
-        if path:
-            if not self.save_png(key, path):
-                self.status.setText(f"Could not write {path}.")
+        if path and not self.save_png(key, path):
+            self.status.setText(f"Could not write {path}.")

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QAbstractSpinBox,
     QApplication,
     QComboBox,
     QLineEdit,
@@ -139,8 +140,9 @@ def unnamed(root: QWidget) -> list[str]:
         if not isinstance(widget, (QAbstractButton, QLineEdit, QComboBox, QPlainTextEdit,
                                    QAbstractItemView)):
             continue
-        if isinstance(widget, QLineEdit) and isinstance(widget.parent(), QComboBox):
-            continue  # a combo box's own editor: the combo box carries the name
+        if isinstance(widget, QLineEdit) and isinstance(widget.parent(),
+                                                        (QComboBox, QAbstractSpinBox)):
+            continue  # a combo or spin box's own editor: the box carries the name
         name = widget.accessibleName() or (widget.text() if isinstance(
             widget, QAbstractButton) else "")
         if not name.replace("&", "").strip():
