@@ -15,6 +15,7 @@ from console.core.models import IncomingMessage, MessageKind, Platform
 from console.core.store import Store
 
 DEMO_FILE = "demo/workspace.json"
+OFFICE_HOURS = {"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:30"}
 
 
 def load_data() -> dict[str, Any]:
@@ -53,6 +54,10 @@ def populate(store: Store, data: dict[str, Any] | None = None, *,
             server=acc.get("server"), voice_profile=acc.get("voice_profile"),
             timezone=acc.get("timezone", "UTC"))
         accounts[acc["key"]] = (account_id, acc["platform"], acc["handle"])
+        # The team works office hours (as Three UK's social team did, Mon-Fri 9:00-17:30):
+        # reports measure response times in them.
+        store.set_account_hours(account_id, timezone=acc.get("timezone", "UTC"),
+                                business_hours=acc.get("business_hours", OFFICE_HOURS))
 
     customers = {c["key"]: c for c in data["customers"]}
     contacts: dict[str, ContactId] = {}

@@ -50,7 +50,7 @@ class AccountsDialog(QDialog):
         self._secrets = secrets
         self.setObjectName("accountsDialog")
         self.setWindowTitle("Accounts")
-        self.resize(820, 520)
+        self.resize(840, 680)
 
         self.table = QTreeWidget()
         self.table.setObjectName("accountsTable")
