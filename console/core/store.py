@@ -809,8 +809,12 @@ class Store:
             self.db.conn.execute(
                 "INSERT OR IGNORE INTO case_accounts (case_id, account_id) VALUES (?, ?)",
                 [case_id, account_id])
+            platforms = set(filter(None, self.db.conn.execute(
+                "SELECT platforms FROM cases WHERE id = ?", [case_id]).fetchone()[0].split(",")))
+            platforms.add(account.platform.value)
             self.db.conn.execute(
-                "UPDATE cases SET message_count = message_count + 1 WHERE id = ?", [case_id])
+                "UPDATE cases SET message_count = message_count + 1, platforms = ? WHERE id = ?",
+                [",".join(sorted(platforms)), case_id])
             self._touch(case_id, when, waiting_since=None, followup_due_at=None)
             self._event(case_id, "message_out", actor=actor, at=when_dt,
                         detail={"message_id": message_id, "account_id": account_id,

@@ -317,3 +317,10 @@ def test_snooze_refused_for_finished_case(store: Store) -> None:
     store.set_status(case_id, "resolved")
     with pytest.raises(KnownError, match="nothing to follow up"):
         store.snooze(case_id, until_reply=True)
+
+
+def test_reply_from_another_platform_joins_the_case_platforms(store: Store) -> None:
+    (case_id,) = store.ingest([msg()]).case_ids
+    assert store.case_row(case_id).platforms == ("mastodon",)
+    store.record_outbound(case_id, account_id=3, text="Answering from Bluesky")
+    assert store.case_row(case_id).platforms == ("bluesky", "mastodon")
