@@ -12,10 +12,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from console.connectors.base import Connector, Page, ReplyTarget, SentRef
-from console.core import timeutil
 from console.core.changes import Changes
 from console.core.errors import (
     AuthError,
@@ -24,7 +22,6 @@ from console.core.errors import (
     NotFoundError,
     RateLimitedError,
     RejectedError,
-    TransientError,
 )
 from console.core.ids import AccountId, ReplyId
 from console.core.models import Account, Reply, ReplyState
@@ -278,11 +275,3 @@ def send_outbox(store: Store, connectors: Callable[[Account], Connector], *,
             progress(outcome)
     return outcomes
 
-
-def summary(outcomes: list[AccountSync]) -> dict[str, Any]:
-    return {
-        "accounts": len(outcomes),
-        "failed": [o.account.handle for o in outcomes if not o.ok],
-        "new_messages": sum(o.new_messages for o in outcomes),
-        "at": timeutil.iso(timeutil.now()),
-    }

@@ -24,10 +24,9 @@ from PySide6.QtWidgets import (
 
 from console.core import replying, voice
 from console.core.changes import Changes
-from console.core.ids import CaseId, ReplyId
 from console.core.models import Reply, ReplyState
 from console.core.store import Store
-from console.ui.ops import Ops, show_error
+from console.ui.ops import Ops
 
 STATE_LABELS = {ReplyState.DRAFT: "Draft", ReplyState.APPROVED: "Approved (outbox)",
                 ReplyState.SENDING: "Sending…", ReplyState.FAILED: "Failed",
@@ -310,7 +309,3 @@ class ReviewQueue(QDialog):
             lambda _c: self._ops.signals.status_message.emit("Outbox sent (demo: locally).")
         ).run(initiator=self)
 
-
-def reply_ids(queue: ReviewQueue) -> list[tuple[ReplyId, CaseId, ReplyState]]:
-    """What the queue shows, for tests and accessibility checks."""
-    return [(r.id, r.case_id, r.state) for r in queue._replies]
