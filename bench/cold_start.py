@@ -3,7 +3,7 @@ bare PySide6 window measured in the same run.
 
 Every measurement is a fresh process, timed from just before it starts until it
 prints its first-paint line: for the app, the inbox viewport painted with rows
-(``CC_EXIT_AFTER_FIRST_PAINT=1``, see ``console.selftest.exit_after_first_paint``);
+(``CC_EXIT_AFTER_FIRST_PAINT=1``, see ``console.ui.selftest.exit_after_first_paint``);
 for the baseline, a QMainWindow holding a QTreeView with 20 rows, shown and painted.
 The process then quits. Variants take turns round by round; each figure is the
 median of ``--runs``. The app variants open the same demo workspace, a fresh copy
@@ -103,7 +103,7 @@ def measure(command: list[str], *, env: dict[str, str], cwd: Path, timeout: floa
             err.seek(0)
             raise SystemExit(
                 f"{' '.join(command)} exited {code} without a first-paint line within "
-                f"{timeout:.0f} s. Is console.selftest.exit_after_first_paint called from "
+                f"{timeout:.0f} s. Is console.ui.selftest.exit_after_first_paint called from "
                 f"console/ui/app.py?\n{err.read()[-3000:]}")
     return {"wall_s": wall, "in_process_s": report.get("first_paint_s") or float("nan"),
             "rows": report.get("rows", 0)}

@@ -599,7 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if args.self_test:
-        from console.selftest import run_self_test  # Qt is imported only here
+        from console.ui.selftest import run_self_test  # Qt is imported only here
 
         return run_self_test()
     if args.command is None:

@@ -32,7 +32,7 @@ def lines_by_check(stdout: str) -> dict[str, str]:
 
 
 def test_self_test_passes() -> None:
-    out = run(["-m", "console.selftest"])
+    out = run(["-m", "console.ui.selftest"])
     assert out.returncode == 0, out.stdout + out.stderr
     assert lines_by_check(out.stdout) == dict.fromkeys(CHECKS, "ok"), out.stdout
     assert "self-test passed" in out.stdout
@@ -50,7 +50,7 @@ def checkout_copy(tmp_path: Path) -> Path:
 
 
 def run_in(root: Path) -> subprocess.CompletedProcess[str]:
-    return run(["-m", "console.selftest"], cwd=root, env={"PYTHONPATH": str(root)})
+    return run(["-m", "console.ui.selftest"], cwd=root, env={"PYTHONPATH": str(root)})
 
 
 def test_self_test_fails_on_a_damaged_resource(checkout_copy: Path) -> None:
@@ -83,7 +83,7 @@ def test_self_test_fails_when_the_window_raises() -> None:
         "        raise RuntimeError('broken inbox row')\n"
         "    return original(self, index, role)\n"
         "model.InboxModel.data = data\n"
-        "from console.selftest import run_self_test\n"
+        "from console.ui.selftest import run_self_test\n"
         "sys.exit(run_self_test())\n"
     )
     out = run(["-c", code])
@@ -102,7 +102,7 @@ def test_first_paint_hook_reports_and_quits(tmp_path: Path) -> None:
         "from console.cli import default_scorer\n"
         "from console.core import demo\n"
         "from console.core.secrets import MemorySecretStore\n"
-        "from console.selftest import exit_after_first_paint\n"
+        "from console.ui.selftest import exit_after_first_paint\n"
         "from console.ui.app import Session, make_app\n"
         "app = make_app()\n"
         "tmp = Path(sys.argv[1])\n"

@@ -19,7 +19,7 @@ from console.core.errors import KnownError
 from console.core.secrets import KeyringSecretStore, SecretStore
 from console.core.store import Store
 from console.ui import style
-from console.selftest import exit_after_first_paint
+from console.ui.selftest import exit_after_first_paint
 from console.ui.main_window import MainWindow
 from console.ui.sync_controller import SyncController
 from console.ui.ops import Ops

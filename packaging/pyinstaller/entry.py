@@ -10,7 +10,7 @@ import sys
 
 if __name__ == "__main__":
     if "--self-test" in sys.argv[1:]:
-        from console.selftest import run_self_test
+        from console.ui.selftest import run_self_test
 
         sys.exit(run_self_test())
     from console.app import main

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core import timeutil
+from console.core import export, timeutil
 from console.core.changes import Changes
 from console.core.errors import InvalidTransitionError
 from console.core.models import (
@@ -111,34 +111,12 @@ class MessageBubble(QFrame):
 
 
 def describe_event(event: TimelineEvent) -> str:
-    k = event.kind
-    if k == "opened":
-        return "Case opened"
-    if k == "message_in":
-        return "Customer message received"
-    if k == "message_out":
-        return "Reply sent" + (f": {event.detail['url']}" if event.detail.get("url") else "")
-    if k == "status":
-        reason = event.detail.get("reason")
-        text = f"Status {event.before} → {event.after}"
-        return text + (f" ({reason})" if reason else "")
-    if k == "assign":
-        return f"Owner {event.before} → {event.after}"
-    if k == "note":
-        return f"Note: {event.after}"
-    if k == "issue_added":
-        return f"Issue added: {event.after}"
-    if k == "issue_ticked":
-        return f"Issue answered: {event.detail.get('text', '')}"
-    if k == "issue_unticked":
-        return f"Issue reopened: {event.detail.get('text', '')}"
-    if k == "merged":
-        if "into_case" in event.detail:
-            return f"Merged into case #{event.detail['into_case']}"
-        return f"Case #{event.detail.get('from_case')} merged in"
-    if k == "contact_merged":
-        return f"Contact #{event.before} merged into #{event.after}"
-    return k.replace("_", " ").capitalize() + (f": {event.after}" if event.after else "")
+    """A timeline entry in words: the same wording as the exported transcripts."""
+    text = export.describe_event({"kind": event.kind, "before": event.before,
+                                  "after": event.after, "detail": event.detail})
+    if event.kind == "message_out" and event.detail.get("url"):
+        text += f": {event.detail['url']}"
+    return text
 
 
 class CasePanel(QWidget):

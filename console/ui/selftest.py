@@ -17,7 +17,7 @@ was shipped. In order, each check needing the ones before it:
    inbox, opens a case, the review queue and the settings, and closes, with
    no Python exception, error dialog, logged error or Qt critical message.
 
-``python -m console.selftest`` runs it too. The module also holds the
+``python -m console.ui.selftest`` runs it too. The module also holds the
 ``CC_EXIT_AFTER_FIRST_PAINT`` hook used by ``bench/cold_start.py``.
 """
 
