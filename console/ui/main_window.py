@@ -178,7 +178,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([230, 700, 560])
+        self.splitter.setSizes([270, 640, 530])
         self.setCentralWidget(self.splitter)
 
         self.search = QLineEdit()

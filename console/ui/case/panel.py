@@ -6,8 +6,7 @@ from typing import Any
 
 import datetime as dt
 
-import shiboken6
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -169,6 +168,7 @@ class CasePanel(QWidget):
         self.snooze_button.setText("Snooze")
         self.snooze_button.setAccessibleName("Snooze the case (follow up later)")
         self.snooze_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.snooze_button.setMinimumWidth(self.snooze_button.sizeHint().width() + 16)
         menu = QMenu(self.snooze_button)
         for label, delta in (("For 1 hour", dt.timedelta(hours=1)),
                              ("For 3 hours", dt.timedelta(hours=3)),
@@ -203,6 +203,10 @@ class CasePanel(QWidget):
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(self.conversation)
         self.scroll.setAccessibleName("Conversation")
+        self._stick_to_bottom = False
+        bar = self.scroll.verticalScrollBar()
+        bar.rangeChanged.connect(self._range_changed)
+        bar.actionTriggered.connect(self._user_scrolled)
 
         # Issues checklist
         self.issues = QListWidget()
@@ -284,6 +288,13 @@ class CasePanel(QWidget):
         layout.addWidget(self.body, 1)
         self.body.hide()
 
+    def _range_changed(self, _low: int, high: int) -> None:
+        if self._stick_to_bottom:
+            self.scroll.verticalScrollBar().setValue(high)
+
+    def _user_scrolled(self, _action: int) -> None:
+        self._stick_to_bottom = False
+
     # ------------------------------------------------------------ loading
     @property
     def case_id(self) -> int | None:
@@ -358,9 +369,11 @@ class CasePanel(QWidget):
         for i, message in enumerate(detail.messages):
             bubble = MessageBubble(message)
             self.conv_layout.insertWidget(i, bubble)
-        # Scroll to the newest message once the layout knows the new height.
+        # Show the newest message: follow the scroll range as the wrapped bubbles
+        # find their heights, until the user scrolls or the next case loads.
+        self._stick_to_bottom = True
         bar = self.scroll.verticalScrollBar()
-        QTimer.singleShot(0, lambda: shiboken6.isValid(bar) and bar.setValue(bar.maximum()))
+        bar.setValue(bar.maximum())
 
         self.issues.clear()
         for issue in detail.checklist:
