@@ -32,7 +32,7 @@ from console.core.errors import (
     RejectedError,
     TransientError,
 )
-from console.core.secrets import Secret
+from console.core.secrets import Secret, SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +189,35 @@ def retry_after(headers: Mapping[str, str], now: float) -> float | None:
         if seconds is not None:
             return seconds
     return None
+
+
+class StoredToken:
+    """A bearer token read from the secret store once, and forgotten when refused.
+
+    Forgetting it makes the next call read the keyring again, so reconnecting
+    the account (a new token) needs no restart.
+    """
+
+    def __init__(self, secrets: SecretStore, key: str, missing: str) -> None:
+        self._secrets = secrets
+        self._key = key
+        self._missing = missing
+        self._cached: Secret | None = None
+
+    def get(self) -> Secret:
+        if self._cached is None:
+            value = self._secrets.get(self._key)
+            if not value:
+                raise AuthError(self._missing)
+            self._cached = Secret(value)
+        return self._cached
+
+    def forget(self) -> None:
+        self._cached = None
+
+    def known(self) -> Iterable[str]:
+        """The token's value, for scrubbing it out of messages."""
+        return (self._cached.reveal(),) if self._cached is not None else ()
 
 
 class HttpClient:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -40,10 +40,10 @@ from console.connectors.base import (
     parse_timestamp,
 )
 from console.connectors.htmltext import html_to_text
-from console.connectors.http import DEFAULT_TIMEOUT, HttpClient, Reply, Timeout
+from console.connectors.http import DEFAULT_TIMEOUT, HttpClient, Reply, StoredToken, Timeout
 from console.core.errors import AuthError, NotFoundError, RejectedError, TransientError
 from console.core.models import IncomingMessage, MessageKind, Platform
-from console.core.secrets import Secret, SecretStore
+from console.core.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -85,14 +85,15 @@ class MastodonConnector:
         self.host = urlsplit(self.server).netloc
         self.handle = _qualify(handle.lstrip("@"), self.host)
         self.account_key = account_key
-        self._secrets = secrets
-        self._token_cache: Secret | None = None
+        self._auth = StoredToken(secrets, account_key, (
+            f"No access token is stored for the Mastodon account {self.handle}. "
+            "Connect the account in Settings."))
         self._account_id: str | None = None
         self._http = HttpClient(
             session,
             base_url=self.server,
             service=f"Mastodon ({self.host})",
-            secrets=self._known_secrets,
+            secrets=self._auth.known,
             timeout=timeout,
             sleep=sleep,
             clock=clock,
@@ -226,7 +227,7 @@ class MastodonConnector:
             "/api/v1/statuses",
             json=body,
             headers={"Idempotency-Key": idempotency_key},
-            token=self._token(),
+            token=self._auth.get(),
         ).data
         return SentRef(
             remote_id=str(status["id"]),
@@ -266,25 +267,11 @@ class MastodonConnector:
 
     # --- internals ---------------------------------------------------------------------
 
-    def _known_secrets(self) -> Iterable[str]:
-        return (self._token_cache.reveal(),) if self._token_cache is not None else ()
-
-    def _token(self) -> Secret:
-        if self._token_cache is None:
-            value = self._secrets.get(self.account_key)
-            if not value:
-                raise AuthError(
-                    f"No access token is stored for the Mastodon account {self.handle}. "
-                    "Connect the account in Settings."
-                )
-            self._token_cache = Secret(value)
-        return self._token_cache
-
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Reply:
         try:
-            return self._http.get(path, params=params, token=self._token())
+            return self._http.get(path, params=params, token=self._auth.get())
         except AuthError:
-            self._token_cache = None  # read the keyring again next time (reconnected?)
+            self._auth.forget()  # read the keyring again next time (reconnected?)
             raise
 
     def _me(self) -> str:

@@ -30,7 +30,7 @@ import datetime as dt
 import html
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
@@ -46,10 +46,10 @@ from console.connectors.base import (
     normalize_for_match,
     parse_timestamp,
 )
-from console.connectors.http import DEFAULT_TIMEOUT, ErrorInfo, HttpClient, Timeout
+from console.connectors.http import DEFAULT_TIMEOUT, ErrorInfo, HttpClient, StoredToken, Timeout
 from console.core.errors import AuthError, KnownError, RejectedError, TransientError
 from console.core.models import IncomingMessage, MessageKind, Platform
-from console.core.secrets import Secret, SecretStore
+from console.core.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -101,14 +101,15 @@ class XConnector:
         self.handle = handle.lstrip("@")
         self.server = server.rstrip("/")
         self.account_key = account_key
-        self._secrets = secrets
-        self._token_cache: Secret | None = None
+        self._auth = StoredToken(secrets, account_key, (
+            f"No access token is stored for the X account @{self.handle}. "
+            "Connect the account in Settings."))
         self._me: tuple[str, str] | None = None  # (id, username)
         self._http = HttpClient(
             session,
             base_url=self.server,
             service=f"X ({urlsplit(self.server).netloc})",
-            secrets=self._known_secrets,
+            secrets=self._auth.known,
             timeout=timeout,
             sleep=sleep,
             clock=clock,
@@ -240,9 +241,9 @@ class XConnector:
         log.info("posting an X reply (outbox key %s)", idempotency_key)
         body = {"text": text, "reply": {"in_reply_to_tweet_id": parent.remote_id}}
         try:
-            data = self._http.post("/2/tweets", json=body, token=self._token()).data
+            data = self._http.post("/2/tweets", json=body, token=self._auth.get()).data
         except AuthError:
-            self._token_cache = None
+            self._auth.forget()
             raise
         tweet = (data or {}).get("data") or {}
         if "id" not in tweet:
@@ -410,25 +411,11 @@ class XConnector:
 
     # --- internals ---------------------------------------------------------------------
 
-    def _known_secrets(self) -> Iterable[str]:
-        return (self._token_cache.reveal(),) if self._token_cache is not None else ()
-
-    def _token(self) -> Secret:
-        if self._token_cache is None:
-            value = self._secrets.get(self.account_key)
-            if not value:
-                raise AuthError(
-                    f"No access token is stored for the X account @{self.handle}. "
-                    "Connect the account in Settings."
-                )
-            self._token_cache = Secret(value)
-        return self._token_cache
-
     def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         try:
-            data = self._http.get(path, params=params, token=self._token()).data
+            data = self._http.get(path, params=params, token=self._auth.get()).data
         except AuthError:
-            self._token_cache = None
+            self._auth.forget()
             raise
         if not isinstance(data, dict):
             raise TransientError(f"Malformed response from X for {path}.")
