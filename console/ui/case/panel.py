@@ -133,6 +133,7 @@ class CasePanel(QWidget):
         self._detail: CaseDetail | None = None
         self._case_id: int | None = None
         self._updating = False
+        self._owners: list[str] | None = None
         self.setObjectName("casePanel")
 
         self.title = plain_label("", name="caseTitle", wrap=True)
@@ -311,11 +312,18 @@ class CasePanel(QWidget):
             self.body.hide()
             self.placeholder.show()
             return
-        self._ops.query(lambda s: (s.case_detail(case_id), s.owners(), s.open_draft(case_id)),
-                        parent=self).success(lambda result: self._loaded(case_id, *result)).run()
+        owners = self._owners  # the owner list scans every case: read it once, not per click
+
+        def load(store: Store) -> tuple[CaseDetail, list[str], Reply | None]:
+            return (store.case_detail(case_id), owners or store.owners(),
+                    store.open_draft(case_id))
+
+        self._ops.query(load, parent=self).success(
+            lambda result: self._loaded(case_id, *result)).run()
 
     def _loaded(self, case_id: int, detail: CaseDetail, owners: list[str],
                 draft: Reply | None = None) -> None:
+        self._owners = owners
         if case_id != self._case_id:
             return  # the user moved on
         self._detail = detail
@@ -433,6 +441,8 @@ class CasePanel(QWidget):
         if self._case_id is None:
             return
         to = self.owner_box.currentText().strip()
+        if self._owners is not None and to not in self._owners:
+            self._owners = None  # a new owner: read the list again
         case_id = self._case_id
         self._write(lambda s: s.assign(case_id, to))
 
