@@ -105,12 +105,22 @@ def icns_images(data: bytes) -> dict[bytes, bytes]:
     return images
 
 
+def decode_png(data: bytes) -> QImage:
+    """A PNG's pixels (a null image if it does not decode).
+
+    ``loadFromData(QByteArray, "PNG")``, not ``QImage.fromData(data, b"PNG")``: PySide6
+    6.11.3 refuses a positional bytes format with ValueError; this form works on 6.6 to 6.11.
+    """
+    image = QImage()
+    image.loadFromData(QByteArray(data), "PNG")
+    return image
+
+
 def same_image(a: bytes, b: bytes, tolerance: int = 8) -> bool:
     """Whether two PNGs show the same pixels, each channel within ``tolerance``."""
     if a == b:
         return True
-    images = [QImage.fromData(x, b"PNG").convertToFormat(QImage.Format.Format_ARGB32)
-              for x in (a, b)]
+    images = [decode_png(x).convertToFormat(QImage.Format.Format_ARGB32) for x in (a, b)]
     if any(im.isNull() for im in images) or images[0].size() != images[1].size():
         return False
     pa, pb = (bytes(im.constBits()) for im in images)
