@@ -16,6 +16,14 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from tests.helpers import keyring_isolation_problem, need  # noqa: E402
+
+# Tests never touch the user's own keyring. Under packaging/with-keyring.sh the keyring is a
+# throwaway one (checked in pytest_configure); otherwise every keyring call in this process
+# and its subprocesses goes to keyring's "fail" backend, and keyring tests skip (fail in CI).
+if not os.environ.get("CC_TEST_KEYRING_DIR"):
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+
 from console.core.models import IncomingMessage, MessageKind, Platform  # noqa: E402
 from console.core.store import Store  # noqa: E402
 
@@ -26,6 +34,14 @@ CONTROL_URL = f"http://127.0.0.1:{os.environ.get('CONTROL_PORT', '2589')}"
 T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
 
 _counter = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse to run at all when with-keyring.sh's keyring is not a throwaway one."""
+    if os.environ.get("CC_TEST_KEYRING_DIR"):
+        problem = keyring_isolation_problem(os.environ)
+        if problem:
+            raise pytest.UsageError(f"refusing to run the tests against this keyring: {problem}")
 
 
 def msg(author: str = "@ann@example.social", text: str = "My order is late",
@@ -81,8 +97,8 @@ def bsky_net() -> Iterator[dict[str, Any]]:
     connection = home / "run" / "connection.json"
     if not (_network_up() and connection.exists()):
         start = KIT / "start.sh"
-        if not start.exists():
-            pytest.skip(f"the Bluesky kit is not at {KIT}")
+        need(start.exists(), f"the Bluesky kit at {KIT} (the ../shared folder beside this "
+                             "checkout, with peers/bluesky)")
         result = subprocess.run(
             [str(start)], capture_output=True, text=True, timeout=1200, check=False
         )

@@ -25,9 +25,6 @@ from console.core import demo, paths, reports, timeutil
 from console.core.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
-WIRED = "cli_export" in (REPO / "console" / "cli.py").read_text(encoding="utf-8")
-needs_wiring = pytest.mark.skipif(
-    not WIRED, reason="console/cli.py does not hand export/import/report to cli_export yet")
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -117,7 +114,6 @@ def test_in_process_errors(data_dir: Path, tmp_path: Path) -> None:
 
 
 # -------------------------------------------------------------- subprocess
-@needs_wiring
 def test_export_json_then_import_twice(data_dir: Path, tmp_path: Path) -> None:
     log = tmp_path / "log.json"
     out = cli("--data-dir", str(data_dir), "export", "--format", "json", "--all",
@@ -147,7 +143,6 @@ def test_export_json_then_import_twice(data_dir: Path, tmp_path: Path) -> None:
     assert len(listed) == summary["cases"] - 1  # the merged-away case is not listed
 
 
-@needs_wiring
 def test_export_csv_html_for_chosen_cases_and_dates(data_dir: Path, tmp_path: Path) -> None:
     store = workspace(data_dir)
     try:
@@ -178,7 +173,6 @@ def test_export_csv_html_for_chosen_cases_and_dates(data_dir: Path, tmp_path: Pa
     assert not (tmp_path / "x.json").exists()
 
 
-@needs_wiring
 def test_export_pdf_headless(data_dir: Path, tmp_path: Path) -> None:
     store = workspace(data_dir)
     try:
@@ -198,7 +192,6 @@ def test_export_pdf_headless(data_dir: Path, tmp_path: Path) -> None:
         assert " ".join(message.split()) in flat
 
 
-@needs_wiring
 def test_report_prints_the_same_numbers(data_dir: Path) -> None:
     args = ("--since", "2020-01-01", "--until", "2040-01-01")
     out = cli("--data-dir", str(data_dir), "report", *args, "--json")

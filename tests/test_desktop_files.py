@@ -11,9 +11,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
-
 from console import APP_ID, __version__
+from tests.helpers import need
 
 REPO = Path(__file__).resolve().parent.parent
 LINUX = REPO / "packaging" / "linux"
@@ -25,9 +24,9 @@ PNG_SIZES = (16, 22, 24, 32, 48, 64, 128, 256, 512)
 
 def tool(name: str, package: str) -> str:
     path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed (Debian package {package}; "
-                    "packaging/install-deps.sh --test installs it)")
+    need(path, f"{name} (Debian package {package}; packaging/install-deps.sh --test "
+               "installs it)")
+    assert path is not None
     return path
 
 

@@ -19,6 +19,7 @@ from console.core.secrets import (
     Secret,
     SecretStore,
 )
+from tests.helpers import require_test_keyring
 
 TOKEN = "s3cr3t-token-value-1234"
 
@@ -97,12 +98,7 @@ def test_null_backend_is_refused_instead_of_losing_credentials(restore_keyring: 
 
 
 def test_keyring_round_trip_with_the_available_backend() -> None:
-    backend = keyring.get_keyring()
-    if isinstance(backend, (fail.Keyring, null.Keyring)):
-        pytest.skip(
-            f"no usable keyring backend here ({type(backend).__module__}); "
-            "CI provides gnome-keyring"
-        )
+    require_test_keyring()  # with-keyring.sh's throwaway gnome-keyring, never the user's
     store = KeyringSecretStore(service="community-console-tests")
     key = f"test-{uuid.uuid4()}"
     try:

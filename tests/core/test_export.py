@@ -20,8 +20,10 @@ from console.core.importer import InvalidCaseLogError
 from console.core.models import CaseStatus, ReplyState
 from console.core.store import CaseFilter, Store, View
 from tests.conftest import T0, msg
+from tests.helpers import need_module
 
-jsonschema = pytest.importorskip("jsonschema")
+jsonschema = need_module("jsonschema", "jsonschema (the test extra: pip install "
+                         "--require-hashes -r requirements-test.lock)")
 
 
 # ------------------------------------------------------------------ helpers

@@ -19,11 +19,11 @@ from PySide6.QtWidgets import QToolBar
 from console.connectors.bluesky import BlueskyConnector
 from console.connectors.http import build_session
 from console.connectors.registry import secret_key
-from console.core.errors import SecretStoreError
 from console.core.models import ReplyState
 from console.core.secrets import MemorySecretStore
 from console.core.store import Store
 from console.ui.app import keyring_secrets
+from tests.helpers import require_test_keyring
 from tests.ui.test_composer import answer_dialog
 from tests.ui.test_main_window import read_store
 
@@ -39,10 +39,8 @@ def click_sync(qtbot, window) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def real_keyring():  # type: ignore[no-untyped-def]
-    try:
-        store = keyring_secrets()
-    except SecretStoreError as exc:
-        pytest.skip(f"no OS keyring here ({exc}); CI runs this under gnome-keyring")
+    require_test_keyring()  # with-keyring.sh's throwaway gnome-keyring, never the user's
+    store = keyring_secrets()
     yield store
     store.delete(secret_key("bluesky", "brand.test"))
 
