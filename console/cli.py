@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,15 +35,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="check this installation: open the window offscreen on a throwaway "
                              "demo workspace, check the store and resources, print a report; "
                              "exit 1 on a problem")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--data-dir", metavar="DIR",
-                       help="folder holding the workspaces (default: the user data folder)")
-    where.add_argument("--demo", action="store_true",
-                       help="work on a fresh throwaway copy of the bundled demo workspace")
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="folder holding the workspaces (default: the user data folder); "
+                             "with --demo, where the throwaway demo copy is made")
+    parser.add_argument("--demo", action="store_true",
+                        help="work on a fresh throwaway copy of the bundled demo workspace "
+                             "(removed at exit)")
     parser.add_argument("--workspace", default="default", metavar="NAME",
                         help="workspace name inside the data folder (default: %(default)s)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("init", help="create a new empty workspace (--data-dir, --workspace) "
+                                "without opening the window; never overwrites one")
 
     cases = sub.add_parser("cases", help="list cases")
     cases_sub = cases.add_subparsers(dest="cases_command", metavar="list", required=True)
@@ -127,11 +132,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def create_demo_copy(data_dir: str | Path | None) -> Path:
+    """A fresh throwaway demo workspace: in its own folder under ``data_dir`` when given
+    (the caller removes ``path.parent``), else in the system's temporary folder."""
+    folder = None
+    if data_dir:
+        base = Path(data_dir).expanduser()
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix="community-console-demo-", dir=base))
+        except OSError as exc:
+            raise KnownError(f"Cannot make the demo copy in {base}: {exc.strerror or exc}.") \
+                from exc
+    return demo.create_demo_workspace(folder, scorer=default_scorer())
+
+
+def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Create a new empty workspace, as the window's first start does; never overwrite one."""
+    if args.demo:
+        raise KnownError("init makes a new empty workspace; --demo always works on a "
+                         "throwaway copy of the demo workspace (nothing to create).")
+    path = paths.workspace_path(args.workspace, base=args.data_dir)
+    if path.exists():
+        raise KnownError(f"There is already a workspace at {path}; init never overwrites one. "
+                         "Pick another --workspace NAME or --data-dir DIR.")
+    Store.open(path).close()  # creates the file and its schema
+    out.write(f"Created an empty workspace at {path}.\n"
+              "Next: community-console accounts add ... (see --help), then sync.\n")
+    return 0
+
+
 @contextmanager
 def open_store(args: argparse.Namespace) -> Iterator[Store]:
     """The workspace the arguments name; a throwaway demo copy with ``--demo``."""
     if args.demo:
-        path = demo.create_demo_workspace(scorer=default_scorer())
+        path = create_demo_copy(args.data_dir)
         store = Store.open(path)
         try:
             yield store
@@ -143,8 +178,8 @@ def open_store(args: argparse.Namespace) -> Iterator[Store]:
     creating = args.command == "accounts" and getattr(args, "accounts_command", "") == "add"
     if not path.exists() and not creating:
         raise KnownError(
-            f"There is no workspace at {path}. Start the app once to create it, "
-            "or use --demo to try the bundled demo workspace.")
+            f"There is no workspace at {path}. Create it with `community-console init` "
+            "(or start the app once), or use --demo to try the bundled demo workspace.")
     store = Store.open(path)
     try:
         yield store
@@ -552,6 +587,7 @@ def cmd_outbox_send(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 
 
 NO_STORE = {
+    ("init", None): cmd_init,
     ("voice-check", None): cmd_voice_check,
     ("templates", "list"): cmd_templates_list,
     ("profiles", "list"): cmd_profiles_list,

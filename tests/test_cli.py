@@ -147,3 +147,60 @@ def test_voice_check_stock_answer_and_unknown_profile() -> None:
     assert missing.returncode == 1 and "no voice profile 'nope'" in missing.stderr
     profiles = json.loads(cli("profiles", "list", "--json").stdout)
     assert {p["name"] for p in profiles} >= {"prestige", "playful"}
+
+
+# --- headless start: init, and --demo under --data-dir ---------------------------------------
+
+
+def test_init_creates_an_empty_workspace_then_refuses_to_overwrite_it(tmp_path: Path) -> None:
+    data = tmp_path / "cc"
+    path = paths.workspace_path("shop", base=data)
+    before = cli("--data-dir", str(data), "--workspace", "shop", "cases", "list")
+    assert before.returncode == 1 and "community-console init" in before.stderr
+
+    made = cli("--data-dir", str(data), "--workspace", "shop", "init")
+    assert made.returncode == 0, made.stderr
+    assert str(path) in made.stdout and path.exists()
+    store = Store.open(path, read_only=True)
+    try:
+        assert store.accounts() == [] and store.cases_page(limit=10) == []
+    finally:
+        store.close()
+    listed = cli("--data-dir", str(data), "--workspace", "shop", "cases", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
+
+    # A workspace with history is never overwritten, whatever its content.
+    store = Store.open(path)
+    store.set_setting("user.name", "Sam")
+    store.close()
+    content = path.read_bytes()
+    again = cli("--data-dir", str(data), "--workspace", "shop", "init")
+    assert again.returncode == 1 and again.stdout == ""
+    assert "already a workspace" in again.stderr and "never overwrites" in again.stderr
+    assert path.read_bytes() == content
+    # Another name in the same folder is fine.
+    assert cli("--data-dir", str(data), "--workspace", "other", "init").returncode == 0
+
+
+def test_init_refuses_demo() -> None:
+    out = cli("--demo", "init")
+    assert out.returncode == 1 and "--demo" in out.stderr
+
+
+def test_demo_copy_goes_under_data_dir_and_is_removed(tmp_path: Path) -> None:
+    from console.cli import create_demo_copy
+
+    data = tmp_path / "big-disk"
+    path = create_demo_copy(data)
+    assert path.parent.parent == data and path.exists()
+    shutil.rmtree(path.parent)
+
+    data.mkdir(exist_ok=True)
+    (data / "keep.txt").write_text("the user's")
+    stamp = data.stat().st_mtime_ns
+    out = cli("--demo", "--data-dir", str(data), "cases", "list", "--json")
+    assert out.returncode == 0, out.stderr
+    assert len(json.loads(out.stdout)) >= 60
+    # The copy was made in DIR (its folder came and went: DIR changed) and removed at exit.
+    assert data.stat().st_mtime_ns != stamp
+    assert sorted(p.name for p in data.iterdir()) == ["keep.txt"]

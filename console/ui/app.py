@@ -95,10 +95,10 @@ class Session:
 
 def choose_workspace(args: argparse.Namespace) -> tuple[Path, str, Path | None] | None:
     """The workspace to open: demo copy, named workspace, or (first start) the user's pick."""
-    from console.cli import default_scorer
+    from console.cli import create_demo_copy, default_scorer
 
-    if args.demo:
-        path = demo.create_demo_workspace(scorer=default_scorer())
+    if args.demo:  # under --data-dir when given (removed at exit like the temporary one)
+        path = create_demo_copy(args.data_dir)
         return path, "Demo workspace (throwaway copy)", path.parent
     path = paths.workspace_path(args.workspace, base=args.data_dir)
     if path.exists():
