@@ -8,9 +8,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packaging/install-deps.sh --test
 if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --require-hashes \
-  -r requirements-test.lock
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps .
+pip=(.venv/bin/python -m pip install -q --disable-pip-version-check)
+"${pip[@]}" --require-hashes -r requirements-test.lock
+"${pip[@]}" --no-deps .
 export QT_QPA_PLATFORM=offscreen
 # A real Secret Service keyring of the test run's own (never the user's keyring folder).
 exec packaging/with-keyring.sh .venv/bin/python -m pytest "$@"

@@ -115,4 +115,4 @@ def test_install_commands_use_the_lock() -> None:
     test_sh = (REPO / "packaging" / "test.sh").read_text(encoding="utf-8")
     assert "--require-hashes -r requirements.lock" in readme
     assert "--require-hashes -r requirements-test.lock" in test_sh
-    assert "install --no-deps ." in readme and "install -q --no-deps ." in test_sh
+    assert "install --no-deps ." in readme and '"${pip[@]}" --no-deps .' in test_sh
