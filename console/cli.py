@@ -458,8 +458,13 @@ def cmd_accounts_remove(store: Store, args: argparse.Namespace, out: TextIO) -> 
     from console.connectors.registry import secret_key
 
     account = store.find_account(args.handle)
+    key = secret_key(account.platform, account.handle)
     try:
-        secret_store().delete(secret_key(account.platform, account.handle))
+        secrets = secret_store()
+        secrets.delete(key)
+        # Bluesky also keeps its refresh JWT (BlueskyConnector.session_key): left behind, it
+        # would keep the removed account signed in. Deleting a missing entry is a no-op.
+        secrets.delete(f"{key}:session")
     except KnownError as exc:
         sys.stderr.write(f"community-console: warning: {exc}\n")
     try:
