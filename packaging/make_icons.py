@@ -108,8 +108,8 @@ def icns_images(data: bytes) -> dict[bytes, bytes]:
 def decode_png(data: bytes) -> QImage:
     """A PNG's pixels (a null image if it does not decode).
 
-    ``loadFromData(QByteArray, "PNG")``, not ``QImage.fromData(data, b"PNG")``: PySide6
-    6.11.3 refuses a positional bytes format with ValueError; this form works on 6.6 to 6.11.
+    ``loadFromData(QByteArray, "PNG")``, not ``QImage.fromData(data, b"PNG")``, which PySide6
+    refuses with ValueError (seen on 6.6.3.1 and 6.11.3); this form works on both.
     """
     image = QImage()
     image.loadFromData(QByteArray(data), "PNG")
