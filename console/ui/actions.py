@@ -107,9 +107,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("composer.fix", "Quick fix", ("Ctrl+.",), None,
                "apply the quick fix of the first finding", COMPOSER),
     # In the note box
-    ActionSpec("note.add", "Add note", ("Ctrl+Return",), None, "add the note", NOTE),
+    ActionSpec("note.add", "Add note", ("Ctrl+Return", "Ctrl+Enter"), None, "add the note", NOTE),
     # In the review queue
-    ActionSpec("review.approve", "Approve", ("Ctrl+Return",), None,
+    ActionSpec("review.approve", "Approve", ("Ctrl+Return", "Ctrl+Enter"), None,
                "approve the selected reply", REVIEW),
     ActionSpec("review.save", "Save edit", ("Ctrl+S",), None, "save the edited draft", REVIEW),
     ActionSpec("review.draft", "Back to draft", ("Ctrl+D",), None,

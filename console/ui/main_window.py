@@ -293,7 +293,6 @@ class MainWindow(QMainWindow):
         actions.build_menus(self.menuBar(), self.actions_by_id)
         self.refresh_action = self.actions_by_id["refresh"]
         self.sync_action = self.actions_by_id["sync"]
-        self.sync_action.setObjectName("syncAction")
         self.toolbar.addAction(self.refresh_action)
         self.toolbar.addAction(self.sync_action)
 
