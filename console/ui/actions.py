@@ -105,7 +105,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("composer.template", "Insert template", ("Ctrl+T",), None,
                "insert a template (fuzzy search)", COMPOSER),
     ActionSpec("composer.fix", "Quick fix", ("Ctrl+.",), None,
-               "apply the quick fix of the first finding", COMPOSER),
+               "apply the quick fix of the selected finding (or the first)", COMPOSER),
     # In the note box
     ActionSpec("note.add", "Add note", ("Ctrl+Return", "Ctrl+Enter"), None, "add the note", NOTE),
     # In the review queue
