@@ -391,3 +391,17 @@ def test_menus_show_the_same_keys_as_the_table(qtbot, open_session, demo_db) -> 
             keys = [QKeySequence.fromString(k) for k in spec.shortcuts]
             assert in_menus.pop(f"action.{spec.id}") == (spec.menu, spec.text, keys), spec.id
     assert in_menus == {}  # nothing in a menu that is not in the table
+
+
+def test_no_key_is_bound_twice_where_both_could_act() -> None:
+    """Qt fires neither of two shortcuts on one key (and warns "Ambiguous shortcut")."""
+    def keys(*contexts: str) -> list[str]:
+        return [QKeySequence.fromString(k).toString() for spec in actions.ACTIONS
+                if spec.context in contexts for k in spec.shortcuts]
+
+    # The composer and the note box live inside the main window; the review queue is
+    # a window of its own.
+    for together in ((actions.WINDOW, actions.COMPOSER), (actions.WINDOW, actions.NOTE),
+                     (actions.REVIEW,)):
+        bound = keys(*together)
+        assert sorted(k for k in set(bound) if bound.count(k) > 1) == [], together
