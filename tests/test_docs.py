@@ -73,7 +73,7 @@ def path_of(parser: argparse.ArgumentParser, args: list[str]) -> tuple[str, ...]
 def readme_command_lines() -> list[list[str]]:
     """The arguments of every ``community-console …`` line in README's shell blocks."""
     found = []
-    for block in re.findall(r"```sh\n(.*?)```", readme(), flags=re.S):
+    for block in re.findall(r"```sh\n(.*?)```", readme(), flags=re.DOTALL):
         for line in block.splitlines():
             tokens = shlex.split(line, comments=True)
             starts = [i for i, t in enumerate(tokens) if t.rsplit("/", 1)[-1] == PROGRAM]
@@ -167,5 +167,5 @@ def test_readme_lists_every_setting_with_its_default_and_help() -> None:
 
 
 def test_readme_lists_no_setting_the_app_lacks() -> None:
-    names = set(re.findall(r"^\| `([^`]+)` \|", section(SETTINGS_HEADING), flags=re.M))
+    names = set(re.findall(r"^\| `([^`]+)` \|", section(SETTINGS_HEADING), flags=re.MULTILINE))
     assert names - {s.name for s in SETTINGS} == set()

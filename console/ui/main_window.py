@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -277,7 +278,7 @@ class MainWindow(QMainWindow):
             "next": lambda: self.move_selection(1),
             "previous": lambda: self.move_selection(-1),
             "search": self.focus_search,
-            **{f"view.{view}": (lambda v=view: self.sidebar.select_view(v))
+            **{f"view.{view}": functools.partial(self.sidebar.select_view, view)
                for view in View.ALL_VIEWS},
             "reports": self.show_reports,
             "refresh": self.refresh,

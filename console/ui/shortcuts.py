@@ -62,9 +62,8 @@ class ShortcutsDialog(QDialog):
     def listed(self) -> list[tuple[str, str]]:
         """(keys, what) as shown, for tests and screen readers alike."""
         out = []
-        for i in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(i)
-            for j in range(group.childCount()):
-                child = group.child(j)
-                out.append((child.text(0), child.text(1)))
+        groups = (self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount()))
+        for group in filter(None, groups):
+            children = (group.child(j) for j in range(group.childCount()))
+            out += [(child.text(0), child.text(1)) for child in filter(None, children)]
         return out
