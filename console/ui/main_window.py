@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,6 +36,7 @@ from console.core.changes import Changes
 from console.core.models import Account, CaseStatus
 from console.core.secrets import SecretStore
 from console.core.store import CaseFilter, Store, View
+from console.ui import actions
 from console.ui.case.panel import PLATFORM_NAMES, CasePanel
 from console.ui.inbox.model import InboxModel
 from console.ui.ops import Ops
@@ -203,16 +205,7 @@ class MainWindow(QMainWindow):
             self.mood_box.addItem(label, data)
         self.mood_box.currentIndexChanged.connect(self._mood_chosen)
         toolbar.addWidget(self.mood_box)
-        self.refresh_action = QAction("Refresh", self)
-        self.refresh_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Refresh))
-        self.refresh_action.triggered.connect(self.refresh)
-        toolbar.addAction(self.refresh_action)
-        self.sync_action = QAction("Sync", self)
-        self.sync_action.setObjectName("syncAction")
-        self.sync_action.setShortcut(QKeySequence("F9"))
-        self.sync_action.setToolTip("Fetch new messages and send the outbox (F9)")
-        self.sync_action.triggered.connect(self.sync_now)
-        toolbar.addAction(self.sync_action)
+        self.toolbar = toolbar
         self.addToolBar(toolbar)
 
         self.sync_bar = QProgressBar()
@@ -252,8 +245,8 @@ class MainWindow(QMainWindow):
         self.import_dialog: Any = None
         self.reports_dialog: Any = None
         self._search_pending = ""
-        self._build_shortcuts()
-        self._build_menus()
+        self.shortcuts_dialog: Any = None
+        self._build_actions()
 
         self._tick = QTimer(self)
         self._tick.setInterval(60_000)
@@ -268,69 +261,41 @@ class MainWindow(QMainWindow):
         self._restore_state()
 
     # ------------------------------------------------------------ setup
-    def _build_shortcuts(self) -> None:
-        def sc(keys: str, fn: Any) -> None:
-            shortcut = QShortcut(QKeySequence(keys), self)
-            shortcut.activated.connect(fn)
-
-        sc("/", self.focus_search)
-        sc("?", self.show_shortcuts)
-        sc("F1", self.show_shortcuts)
-        sc("Ctrl+F", self.focus_search)
-        sc("j", lambda: self.move_selection(1))
-        sc("k", lambda: self.move_selection(-1))
-        sc("e", lambda: self.case_panel.set_status(CaseStatus.RESOLVED))
-        sc("w", lambda: self.case_panel.set_status(CaseStatus.WAITING))
-        sc("o", lambda: self.case_panel.set_status(CaseStatus.OPEN))
-        sc("a", self.case_panel.focus_owner)
-        sc("r", self.case_panel.focus_reply)
-        sc("n", self.case_panel.focus_note)
-        sc("Escape", self._escape)
-        for i, view in enumerate(View.ALL_VIEWS, start=1):
-            sc(f"Ctrl+{i}", lambda v=view: self.sidebar.select_view(v))
-
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        export = file_menu.addAction("Export cases…")
-        export.setShortcut(QKeySequence("Ctrl+Shift+E"))
-        export.triggered.connect(self.show_export)
-        file_menu.addAction("Import case log…").triggered.connect(self.show_import)
-        file_menu.addSeparator()
-        file_menu.addAction("Quit").triggered.connect(self.close)
-        case_menu = self.menuBar().addMenu("&Case")
-        for label, keys, fn in (
-            ("Resolve", "E", lambda: self.case_panel.set_status(CaseStatus.RESOLVED)),
-            ("Waiting on customer", "W", lambda: self.case_panel.set_status(CaseStatus.WAITING)),
-            ("Reopen", "O", lambda: self.case_panel.set_status(CaseStatus.OPEN)),
-            ("Reply", "R", self.case_panel.focus_reply),
-            ("Assign…", "A", self.case_panel.focus_owner),
-            ("Add note…", "N", self.case_panel.focus_note),
-        ):
-            action = case_menu.addAction(f"{label}\t{keys}")
-            action.triggered.connect(fn)
-        view_menu = self.menuBar().addMenu("&View")
-        for i, view in enumerate(View.ALL_VIEWS, start=1):
-            action = view_menu.addAction(View.LABELS[view])
-            action.setShortcut(QKeySequence(f"Ctrl+{i}"))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the QShortcut acts
-            action.triggered.connect(lambda _=False, v=view: self.sidebar.select_view(v))
-        accounts_menu = self.menuBar().addMenu("&Accounts")
-        accounts_menu.addAction("Accounts…").triggered.connect(self.show_accounts)
-        sync_item = accounts_menu.addAction("Sync now\tF9")
-        sync_item.triggered.connect(self.sync_now)
-        replies_menu = self.menuBar().addMenu("&Replies")
-        review = replies_menu.addAction("Review queue…")
-        review.setShortcut(QKeySequence("Ctrl+Shift+R"))
-        review.triggered.connect(self.show_review_queue)
-        settings_action = replies_menu.addAction("Templates, voice profiles and accounts…")
-        settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
-        settings_action.triggered.connect(self.show_settings)
-        reports = view_menu.addAction("Reports…")
-        reports.setShortcut(QKeySequence("Ctrl+Shift+P"))
-        reports.triggered.connect(self.show_reports)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("Keyboard shortcuts\tF1").triggered.connect(self.show_shortcuts)
-        help_menu.addAction("About").triggered.connect(self.show_about)
+    def _build_actions(self) -> None:
+        """Menus, keys and toolbar buttons, all from the one table in ui/actions.py."""
+        status = self.case_panel.set_status
+        handlers: dict[str, Callable[[], object]] = {
+            "export": self.show_export,
+            "import": self.show_import,
+            "quit": self.close,
+            "resolve": lambda: status(CaseStatus.RESOLVED),
+            "waiting": lambda: status(CaseStatus.WAITING),
+            "reopen": lambda: status(CaseStatus.OPEN),
+            "reply": self.case_panel.focus_reply,
+            "assign": self.case_panel.focus_owner,
+            "note": self.case_panel.focus_note,
+            "snooze": self.case_panel.show_snooze_menu,
+            "next": lambda: self.move_selection(1),
+            "previous": lambda: self.move_selection(-1),
+            "search": self.focus_search,
+            **{f"view.{view}": functools.partial(self.sidebar.select_view, view)
+               for view in View.ALL_VIEWS},
+            "reports": self.show_reports,
+            "refresh": self.refresh,
+            "escape": self._escape,
+            "accounts": self.show_accounts,
+            "sync": self.sync_now,
+            "review": self.show_review_queue,
+            "settings": self.show_settings,
+            "shortcuts": self.show_shortcuts,
+            "about": self.show_about,
+        }
+        self.actions_by_id = actions.build_window_actions(self, handlers)
+        actions.build_menus(self.menuBar(), self.actions_by_id)
+        self.refresh_action = self.actions_by_id["refresh"]
+        self.sync_action = self.actions_by_id["sync"]
+        self.toolbar.addAction(self.refresh_action)
+        self.toolbar.addAction(self.sync_action)
 
     # ------------------------------------------------------------ state
     def start(self) -> None:
@@ -671,24 +636,12 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ help
     def show_shortcuts(self) -> None:
-        box = QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setTextFormat(Qt.TextFormat.PlainText)
-        box.setText(
-            "F1 or ?   this list\n"
-            "/  or Ctrl+F   search messages\n"
-            "j / k  or ↓ / ↑   next / previous case\n"
-            "e   resolve the case\n"
-            "w   waiting on customer\n"
-            "o   reopen\n"
-            "r   reply (Ctrl+T template, Ctrl+. quick fix, Ctrl+Enter approve)\n"
-            "a   assign (type a name, Enter)\n"
-            "Ctrl+Shift+R   review queue (drafts and the outbox)\n"
-            "n   add a note (Ctrl+Enter to save)\n"
-            "Ctrl+1…6   Needs reply, Mine, Waiting, Resolved, All, Snoozed\n"
-            "F5   refresh\n"
-            "Esc   back to the inbox")
-        box.open()
+        from console.ui.shortcuts import ShortcutsDialog
+
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
 
     def show_about(self) -> None:
         from PySide6 import __version__ as pyside_version

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,6 +25,7 @@ from console.core import replying, voice
 from console.core.changes import Changes
 from console.core.models import Reply, ReplyState
 from console.core.store import Store
+from console.ui import actions
 from console.ui.ops import Ops
 
 STATE_LABELS = {ReplyState.DRAFT: "Draft", ReplyState.APPROVED: "Approved (outbox)",
@@ -134,10 +134,11 @@ class ReviewQueue(QDialog):
         layout.addWidget(splitter, 1)
         layout.addLayout(buttons)
 
-        for keys, fn in (("Ctrl+Return", self._approve), ("Delete", self._delete),
-                         ("Ctrl+Z", self._undo_delete), ("Ctrl+S", self._save),
-                         ("Ctrl+D", self._back_to_draft)):
-            QShortcut(QKeySequence(keys), self, fn)
+        actions.install_shortcuts(self, actions.REVIEW, {
+            "review.approve": self._approve, "review.delete": self._delete,
+            "review.undo": self._undo_delete, "review.save": self._save,
+            "review.draft": self._back_to_draft,
+        }, scope=Qt.ShortcutContext.WindowShortcut)
         ops.signals.changes_applied.connect(self._changes_applied)
         self.refresh()
 

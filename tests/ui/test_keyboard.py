@@ -10,13 +10,13 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QWidget,
 )
 
 from console.core.models import CaseStatus, ReplyState
 from console.ui.inbox.model import InboxModel
+from console.ui.shortcuts import ShortcutsDialog
 from tests.ui.test_composer import answer_dialog
 from tests.ui.test_main_window import read_store, wait_loaded
 
@@ -111,8 +111,9 @@ def test_keyboard_only_flow(qtbot, open_session, demo_db) -> None:
 
     # F1 shows the shortcut sheet.
     press(qtbot, window.inbox, Qt.Key.Key_F1)
-    qtbot.waitUntil(lambda: any(isinstance(w, QMessageBox) and w.isVisible()
-                                and "Ctrl+Enter" in w.text()
+    qtbot.waitUntil(lambda: any(isinstance(w, ShortcutsDialog) and w.isVisible()
+                                and ("Ctrl+Return or Ctrl+Enter",
+                                     "approve the reply into the outbox") in w.listed()
                                 for w in QApplication.topLevelWidgets()), timeout=5_000)
 
 

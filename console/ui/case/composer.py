@@ -9,8 +9,6 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
-    QKeySequence,
-    QShortcut,
     QSyntaxHighlighter,
     QTextCharFormat,
     QTextCursor,
@@ -37,6 +35,7 @@ from console.core.changes import Changes
 from console.core.ids import ReplyId, TemplateId
 from console.core.models import Account, CaseDetail, Reply
 from console.core.store import Store
+from console.ui import actions
 from console.ui.ops import Ops, show_error
 
 SEVERITY_COLOURS = {"error": QColor("#d32f2f"), "warning": QColor("#c77700"),
@@ -237,10 +236,10 @@ class Composer(QWidget):
         layout.addWidget(self.findings_list)
         layout.addLayout(bottom)
 
-        for keys, fn in (("Ctrl+Return", self.approve), ("Ctrl+Enter", self.approve),
-                         ("Ctrl+T", self.pick_template), ("Ctrl+.", self.apply_fix)):
-            QShortcut(QKeySequence(keys), self, fn,
-                      context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        actions.install_shortcuts(self, actions.COMPOSER, {
+            "composer.approve": self.approve, "composer.template": self.pick_template,
+            "composer.fix": self.apply_fix,
+        }, scope=Qt.ShortcutContext.WidgetWithChildrenShortcut)
 
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)

@@ -7,7 +7,6 @@ from typing import Any
 import datetime as dt
 
 from PySide6.QtCore import QDateTime, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -43,6 +42,7 @@ from console.core.models import (
     TimelineEvent,
 )
 from console.core.store import TRANSITIONS, Store
+from console.ui import actions
 from console.ui.case.composer import Composer
 from console.ui.case.mood import MoodTrend, trend_text
 from console.ui.inbox.model import SENTIMENT_GLYPHS, sentiment_label
@@ -237,8 +237,8 @@ class CasePanel(QWidget):
         self.note_button = QPushButton("Add &note")
         self.note_button.setObjectName("noteButton")
         self.note_button.clicked.connect(self._add_note)
-        QShortcut(QKeySequence("Ctrl+Return"), self.note_edit, self._add_note,
-                  context=Qt.ShortcutContext.WidgetShortcut)
+        actions.install_shortcuts(self.note_edit, actions.NOTE, {"note.add": self._add_note},
+                                  scope=Qt.ShortcutContext.WidgetShortcut)
         notes_tab = QWidget()
         nl = QVBoxLayout(notes_tab)
         nl.addWidget(self.notes)
@@ -514,6 +514,14 @@ class CasePanel(QWidget):
     def focus_note(self) -> None:
         self.tabs.setCurrentIndex(2)
         self.note_edit.setFocus()
+
+    def show_snooze_menu(self) -> None:
+        """Keyboard shortcut entry point: the Snooze button's menu, under the button."""
+        if self._case_id is None:
+            return
+        button = self.snooze_button
+        # popup(), not showMenu(): showMenu() runs a nested event loop until the menu closes.
+        button.menu().popup(button.mapToGlobal(button.rect().bottomLeft()))
 
     def focus_owner(self) -> None:
         self.owner_box.setFocus()
