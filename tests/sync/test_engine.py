@@ -37,15 +37,15 @@ def test_sync_is_incremental_and_threads_across_accounts(world) -> None:
     for i in range(7):
         support.add_incoming(f"cust{i}@x", f"problem {i}")
     hello.add_incoming("cust1@x", "also, marketing: where is my parcel?")
-    out = engine.sync_account(store, acc["support@demo.example"], support)
+    out = engine.sync_account(store, acc["support@demo.example"], lambda _a: support)
     assert (out.ok, out.pages, out.fetched, out.new_messages) == (True, 3, 7, 7)
     assert store.account_cursor(acc["support@demo.example"].id) == "7"
-    engine.sync_account(store, acc["hello@demo.example"], hello)
+    engine.sync_account(store, acc["hello@demo.example"], lambda _a: hello)
     assert store.case_count() == 7  # cust1 wrote to both accounts: one case
-    again = engine.sync_account(store, acc["support@demo.example"], support)
+    again = engine.sync_account(store, acc["support@demo.example"], lambda _a: support)
     assert (again.fetched, again.new_messages) == (0, 0)
     support.add_incoming("cust9@x", "new one")
-    later = engine.sync_account(store, acc["support@demo.example"], support)
+    later = engine.sync_account(store, acc["support@demo.example"], lambda _a: support)
     assert (later.fetched, later.new_messages) == (1, 1)
 
 
@@ -57,7 +57,7 @@ def test_one_failing_account_does_not_stop_the_others(world) -> None:
     support.add_incoming("a@x", "hi")
     hello.add_incoming("b@x", "hi")
     support.fail_next("fetch_since", AuthError("The access token was revoked"))
-    results = [engine.sync_account(store, a, connectors[a.id]) for a in store.accounts()]
+    results = [engine.sync_account(store, a, lambda x: connectors[x.id]) for a in store.accounts()]
     by = {r.account.handle: r for r in results}
     assert not by["support@demo.example"].ok
     assert "revoked" in by["support@demo.example"].error
@@ -73,13 +73,13 @@ def test_offline_and_rate_limits_are_reported(world) -> None:
     fake = connectors[acc.id]
     fake.add_incoming("a@x", "hi")
     fake.fail_next("fetch_since", NetworkError("example.test is unreachable"))
-    out = engine.sync_account(store, acc, fake)
+    out = engine.sync_account(store, acc, lambda _a: fake)
     assert out.offline and "Offline" in out.error
     fake.fail_next("fetch_since", RateLimitedError("slow down", retry_after=42))
-    out = engine.sync_account(store, acc, fake)
+    out = engine.sync_account(store, acc, lambda _a: fake)
     assert out.retry_after == 42 and "42" in out.error
     assert store.message_count() == 0
-    assert engine.sync_account(store, acc, fake).new_messages == 1
+    assert engine.sync_account(store, acc, lambda _a: fake).new_messages == 1
 
 
 def test_cancel_stops_between_pages(world) -> None:
@@ -89,7 +89,7 @@ def test_cancel_stops_between_pages(world) -> None:
     for i in range(9):
         fake.add_incoming(f"c{i}@x", "hi")
     token = engine.CancelToken()
-    out = engine.sync_account(store, acc, fake, cancel=token,
+    out = engine.sync_account(store, acc, lambda _a: fake, cancel=token,
                               progress=lambda o: token.cancel())
     assert out.pages == 1 and out.error == "Sync cancelled."
     assert store.message_count() == 3  # the page that arrived is kept
@@ -108,7 +108,7 @@ def test_outbox_sends_once_in_order_and_reconciles_a_dropped_connection(world) -
     acc = accounts(store)["support@demo.example"]
     fake = connectors[acc.id]
     fake.add_incoming("a@x", "broken")
-    engine.sync_account(store, acc, fake)
+    engine.sync_account(store, acc, lambda _a: fake)
     (case_id,) = [r.id for r in store.cases_page()]
     first = approve(store, case_id, "Sorry! Looking now.", acc.id)
     second = approve(store, case_id, "Fixed: new one on its way.", acc.id)
@@ -135,7 +135,7 @@ def test_rejected_reply_fails_visibly_and_blocks_its_case(world) -> None:
     fake = connectors[acc.id]
     fake.add_incoming("a@x", "broken")
     fake.add_incoming("b@x", "also broken")
-    engine.sync_account(store, acc, fake)
+    engine.sync_account(store, acc, lambda _a: fake)
     cases = [r.id for r in store.cases_page()]
     r1 = approve(store, cases[0], "one", acc.id)
     r2 = approve(store, cases[0], "two", acc.id)
