@@ -167,7 +167,7 @@ def sync_account(db: Store | Db, account: Account, connect: Connect, *,
         account: the account to sync.
         connect: makes its connector (called here, so a failure is this account's).
         scorer: sentiment of a message text, for new messages.
-        cancel: checked before each page.
+        cancel: checked before each page and again before storing it.
         progress: called after each page with the running totals.
 
     Returns:
@@ -185,6 +185,10 @@ def sync_account(db: Store | Db, account: Account, connect: Connect, *,
             if cancel is not None:
                 cancel.check()
             page = fetch(connector, cursor)
+            if cancel is not None:
+                # Cancelled while the page was on its way: stop now, store nothing of it.
+                # The cursor did not move, so the next sync fetches it again.
+                cancel.check()
             new, changes = run(functools.partial(apply, account_id=account.id, page=page,
                                                  scorer=scorer))
             outcome.pages += 1
