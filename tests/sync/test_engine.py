@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from console.connectors.fake import FakeConnector
 from console.core import timeutil
-from console.core.errors import AuthError, NetworkError, RateLimitedError, RejectedError
+from console.core.errors import (
+    AuthError,
+    KnownError,
+    NetworkError,
+    RateLimitedError,
+    RejectedError,
+    SecretStoreError,
+)
 from console.core.models import ReplyState
 from console.core.store import Store
 from console.sync import engine
@@ -161,3 +170,129 @@ def test_demo_workspace_sends_locally(tmp_path) -> None:
     assert [o.sent for o in out] == [True]
     assert store.reply(reply_id).state is ReplyState.SENT
     assert store.case_detail(case.id).messages[-1].text == "On it, sorry about this. ^SR"
+
+
+def test_database_steps_never_overlap_a_network_call(world) -> None:
+    """The window runs each Db step on its writer thread: none may run inside a network call."""
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    for i in range(7):
+        fake.add_incoming(f"c{i}@x", "hi")
+    in_step = threading.Event()
+    steps: list[str] = []
+
+    def db(step):  # type: ignore[no-untyped-def]
+        in_step.set()
+        try:
+            steps.append(getattr(step, "func", step).__name__)
+            return step(store)
+        finally:
+            in_step.clear()
+
+    class Watched:
+        def __getattr__(self, name: str) -> object:
+            assert not in_step.is_set(), f"network call {name} inside a database step"
+            return getattr(fake, name)
+
+    out = engine.sync_account(db, acc, lambda _a: Watched())
+    assert out.ok and out.new_messages == 7
+    assert steps == ["_cursor", "apply", "apply", "apply"]
+    (case_id, *_) = [r.id for r in store.cases_page()]
+    approve(store, case_id, "On it.", acc.id)
+    (sent,) = engine.send_outbox(db, lambda _a: Watched())
+    assert sent.sent
+    assert steps[4:] == ["_outbox", "plan_send", "finish_send"]
+
+
+def test_connector_that_cannot_be_made_fails_the_account_not_the_run(world) -> None:
+    store, connectors = world
+    acc = accounts(store)
+
+    def connect(account):  # type: ignore[no-untyped-def]
+        if account.handle == "support@demo.example":
+            raise KnownError("A Mastodon account needs its server.")
+        return connectors[account.id]
+
+    connectors[acc["hello@demo.example"].id].add_incoming("b@x", "hi")
+    results = {a.handle: engine.sync_account(store, a, connect) for a in store.accounts()}
+    assert results["support@demo.example"].error == "A Mastodon account needs its server."
+    assert results["hello@demo.example"].new_messages == 1
+    assert store.sync_status()[acc["support@demo.example"].id][1] == \
+        "A Mastodon account needs its server."
+
+
+def test_cancel_while_a_page_is_in_flight_stores_nothing_of_it(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "hi")
+    token = engine.CancelToken()
+
+    class CancelledMidFetch:
+        def fetch_since(self, cursor):  # type: ignore[no-untyped-def]
+            page = fake.fetch_since(cursor)
+            token.cancel()  # the user pressed Cancel while this page was on its way
+            return page
+
+    out = engine.sync_account(store, acc, lambda _a: CancelledMidFetch(), cancel=token)
+    assert out.cancelled and out.pages == 0 and out.error == "Sync cancelled."
+    assert store.message_count() == 0 and store.account_cursor(acc.id) is None
+    assert store.sync_status()[acc.id][1] is None  # a cancel is not an error
+    assert engine.sync_account(store, acc, lambda _a: fake).new_messages == 1
+
+
+def test_reply_without_a_connector_is_marked_failed_with_the_reason(world) -> None:
+    """The same function sends for the CLI (`outbox send`) and the window."""
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    fake.add_incoming("b@x", "also broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    cases = [r.id for r in store.cases_page()]
+    stuck = approve(store, cases[0], "one", acc.id)
+    later = approve(store, cases[0], "two", acc.id)
+
+    def no_connector(account):  # type: ignore[no-untyped-def]
+        raise KnownError(f"{account.platform.value} accounts have no connector.")
+
+    (out,) = engine.send_outbox(store, no_connector)
+    assert out.reply_id == stuck and out.final and "no connector" in out.error
+    failed = store.reply(stuck)
+    assert failed.state is ReplyState.FAILED and "no connector" in failed.error
+    assert store.reply(later).state is ReplyState.APPROVED  # held back behind it
+    assert fake.sent == []
+
+
+def test_locked_keyring_leaves_the_reply_for_the_next_run(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    reply_id = approve(store, store.cases_page()[0].id, "one", acc.id)
+
+    def locked(account):  # type: ignore[no-untyped-def]
+        raise SecretStoreError("The keyring is locked.")
+
+    (out,) = engine.send_outbox(store, locked)
+    assert not out.sent and not out.final and "locked" in out.error
+    assert store.reply(reply_id).state is not ReplyState.FAILED
+    (out,) = engine.send_outbox(store, lambda _a: fake)
+    assert out.sent and [s.text for s in fake.sent] == ["one"]
+
+
+def test_reply_whose_message_is_unknown_is_marked_failed(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    case_id = store.cases_page()[0].id
+    reply_id, _ = store.save_draft(case_id, account_id=acc.id, body="hello")
+    store.approve_reply(reply_id)
+    (out,) = engine.send_outbox(store, lambda _a: fake)
+    assert out.final and "which message it answers" in out.error
+    assert store.reply(reply_id).state is ReplyState.FAILED
+    assert fake.sent == []
