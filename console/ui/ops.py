@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt
@@ -67,11 +67,11 @@ class _Op:
         self._success: Callable[[Any], None] | None = None
         self._failure: Callable[[BaseException], None] | None = None
 
-    def success(self, cb: Callable[[Any], None]) -> _Op:
+    def success(self, cb: Callable[[Any], None]) -> Self:
         self._success = cb
         return self
 
-    def failure(self, cb: Callable[[BaseException], None]) -> _Op:
+    def failure(self, cb: Callable[[BaseException], None]) -> Self:
         self._failure = cb
         return self
 

@@ -237,7 +237,7 @@ def read(path: Path) -> Store:
 
 @pytest.mark.parametrize("fault", ["500", "refused"])
 def test_a_failing_server_does_not_stop_the_other_account(qtbot, workspace, fault: str) -> None:
-    session, (good, bad), path = workspace(2)
+    session, (_, bad), path = workspace(2)
     if fault == "500":
         bad.failing = True
     else:
@@ -268,7 +268,7 @@ def test_a_failing_server_does_not_stop_the_other_account(qtbot, workspace, faul
 
 
 def test_cancel_mid_sync(qtbot, workspace) -> None:
-    session, (quick, slow), path = workspace(2)
+    session, (_, slow), path = workspace(2)
     slow.hold = threading.Event()
     window = session.window
     with qtbot.waitSignal(session.sync.account_finished, timeout=WAIT,
