@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from console.core.changes import Changes
 from console.core.errors import BugError, KnownError
 from console.core.store import Store
+from console.sync.engine import Db
 from console.ui.signals import AppSignals
 from console.ui.tasks import TaskRunner
 
@@ -153,7 +154,7 @@ class Ops:
 
         self.runner.run_on_main(guarded)
 
-    def writer(self, *, initiator: object = None) -> Callable[[Callable[[Store], T]], T]:
+    def writer(self, *, initiator: object = None) -> Db:
         """For a worker thread: run one database step on the writer thread and wait for it.
 
         This is the ``Db`` the sync engine is given in the window; a step that
