@@ -103,7 +103,7 @@ class Workspace:
         """Sync until caught up; returns the new messages."""
         new = 0
         while True:
-            out = engine.sync_account(self.store, self.account, self.connector,
+            out = engine.sync_account(self.store, self.account, lambda _account: self.connector,
                                       scorer=self.scorer)
             assert out.ok, out.error
             new += out.new_messages

@@ -483,18 +483,17 @@ def cmd_sync(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     secrets = secret_store()
     scorer = default_scorer()
     failed = 0
+
+    def connect(account: Any) -> Any:
+        return make_connector(account.platform, handle=account.handle, server=account.server,
+                              secrets=secrets)
+
+    def progress(o: engine.AccountSync) -> None:
+        sys.stderr.write(f"{o.account.handle}: page {o.pages}, {o.fetched} fetched, "
+                         f"{o.new_messages} new\n")
+
     for account in accounts:
-        def progress(o: engine.AccountSync) -> None:
-            sys.stderr.write(f"{o.account.handle}: page {o.pages}, {o.fetched} fetched, "
-                             f"{o.new_messages} new\n")
-        try:
-            connector = make_connector(account.platform, handle=account.handle,
-                                       server=account.server, secrets=secrets)
-        except KnownError as exc:
-            sys.stderr.write(f"{account.handle}: skipped: {exc}\n")
-            continue
-        outcome = engine.sync_account(store, account, connector, scorer=scorer,
-                                      progress=progress)
+        outcome = engine.sync_account(store, account, connect, scorer=scorer, progress=progress)
         if outcome.ok:
             sys.stderr.write(f"{account.handle}: done, {outcome.new_messages} new message(s)\n")
         else:

@@ -83,3 +83,32 @@ def test_core_imports_without_pyside6() -> None:
                          cwd=PACKAGE.parent, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def _runner_methods() -> set[str]:
+    """The TaskRunner's ``run_*`` methods, read from tasks.py (no Qt import needed)."""
+    tree = ast.parse((PACKAGE / "ui" / "tasks.py").read_text(encoding="utf-8"))
+    (runner,) = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "TaskRunner"]
+    return {n.name for n in runner.body
+            if isinstance(n, ast.FunctionDef) and n.name.startswith("run_")}
+
+
+def test_runner_methods_are_found() -> None:
+    assert {"run_write", "run_read", "run_net", "run_compute", "run_on_main"} <= _runner_methods()
+
+
+@pytest.mark.parametrize("path", modules("ui"), ids=str)
+def test_background_work_only_through_ops(path: Path) -> None:
+    """Widgets run background work through ui/ops.py helpers, never the TaskRunner itself.
+
+    The helpers give every callback the "widget still alive" check and the same
+    error handling; a direct ``runner.run_net(...)`` would skip both.
+    """
+    rel = path.relative_to(PACKAGE).as_posix()
+    if rel in {"ui/ops.py", "ui/tasks.py"}:
+        return
+    methods = _runner_methods()
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    used = sorted(f"line {n.lineno}: .{n.attr}" for n in ast.walk(tree)
+                  if isinstance(n, ast.Attribute) and n.attr in methods)
+    assert not used, f"{rel} calls the TaskRunner directly (use ops.net/compute/…): {used}"

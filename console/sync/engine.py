@@ -1,17 +1,25 @@
-"""Sync and send, in two kinds of steps: network only (fetch, post) and database only (apply).
+"""Sync and send: network-only steps (fetch, post), database-only steps (apply), one driver.
 
-No function here does both, so the UI can run the network steps on its network
-pool and the database steps on its writer thread; the CLI simply calls them in
-turn. The engine has no notion of time beyond what it is given.
+No step does both, and the drivers (:func:`sync_account`, :func:`send_outbox`)
+never touch the database themselves: every database step goes through a
+:data:`Db`, a function that runs the step where the caller's database lives.
+The command line passes the store itself (the step runs right there); the
+window passes a function that runs the step on its one writer thread and waits
+for the answer on the network worker. So both run the same code, and the
+database is never held during a network call. The engine has no notion of time
+beyond what it is given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from console.connectors.base import Connector, Page, ReplyTarget, SentRef
 from console.core.changes import Changes
@@ -22,6 +30,7 @@ from console.core.errors import (
     NotFoundError,
     RateLimitedError,
     RejectedError,
+    SecretStoreError,
 )
 from console.core.ids import AccountId, ReplyId
 from console.core.models import Account, Reply, ReplyState
@@ -29,8 +38,32 @@ from console.core.store import Store
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 #: At most this many pages per account and sync, so one busy account cannot starve the rest.
 MAX_PAGES = 20
+
+#: Makes the connector for an account (it may read the keyring: call it on a worker).
+Connect = Callable[[Account], Connector]
+
+
+class Db(Protocol):
+    """Runs one database step, ``step(store)``, and returns its result."""
+
+    def __call__(self, step: Callable[[Store], T], /) -> T: ...
+
+
+def direct(store: Store) -> Db:
+    """A :data:`Db` that runs each step right here on ``store`` (command line, tests)."""
+
+    def run(step: Callable[[Store], T], /) -> T:
+        return step(store)
+
+    return run
+
+
+def _db(db: Store | Db) -> Db:
+    return direct(db) if isinstance(db, Store) else db
 
 
 class Cancelled(KnownError):
@@ -47,12 +80,26 @@ class AccountSync:
     pages: int = 0
     error: str | None = None
     offline: bool = False
+    cancelled: bool = False
     retry_after: float | None = None
     changes: Changes = field(default_factory=Changes)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def snapshot(self) -> AccountSync:
+        """A copy to hand to another thread while this one keeps counting."""
+        return dataclasses.replace(self)
+
+    def fail(self, exc: BaseException) -> None:
+        """Record why the sync stopped (the user's words for it)."""
+        if isinstance(exc, Cancelled):
+            self.error, self.cancelled = str(exc), True
+            return
+        self.error, self.offline = describe_error(exc)
+        if isinstance(exc, RateLimitedError):
+            self.retry_after = exc.retry_after
 
 
 class CancelToken:
@@ -73,25 +120,6 @@ class CancelToken:
             raise Cancelled("Sync cancelled.")
 
 
-# ----------------------------------------------------------------- fetching
-def fetch(connector: Connector, cursor: str | None) -> Page:
-    """Network only: one page of inbound items newer than ``cursor``."""
-    return connector.fetch_since(cursor)
-
-
-def apply(store: Store, account_id: AccountId, page: Page, *,
-          scorer: Callable[[str], float | None] | None = None) -> tuple[int, Changes]:
-    """Database only: store a fetched page and move the account's cursor past it.
-
-    The messages and the cursor are written in one transaction, so a crash
-    between pages neither loses nor repeats anything.
-    """
-    with store.atomic():
-        result = store.ingest(page.items, actor="sync", scorer=scorer)
-        changes = result.changes | store.record_sync(account_id, cursor=page.cursor)
-    return len(result.new_message_ids), changes
-
-
 def describe_error(exc: BaseException) -> tuple[str, bool]:
     """A message for the user, and whether it means we are offline."""
     if isinstance(exc, NetworkError):
@@ -106,22 +134,63 @@ def describe_error(exc: BaseException) -> tuple[str, bool]:
     return f"Unexpected error: {type(exc).__name__}: {exc}", False
 
 
-def sync_account(store: Store, account: Account, connector: Connector, *,
+# ----------------------------------------------------------------- fetching
+def fetch(connector: Connector, cursor: str | None) -> Page:
+    """Network only: one page of inbound items newer than ``cursor``."""
+    return connector.fetch_since(cursor)
+
+
+def apply(store: Store, account_id: AccountId, page: Page, *,
+          scorer: Callable[[str], float | None] | None = None) -> tuple[int, Changes]:
+    """Database only: store a fetched page and move the account's cursor past it.
+
+    The messages and the cursor are written in one transaction, so a crash
+    between pages neither loses nor repeats anything.
+
+    Returns:
+        How many messages were new, and what changed.
+    """
+    with store.atomic():
+        result = store.ingest(page.items, actor="sync", scorer=scorer)
+        changes = result.changes | store.record_sync(account_id, cursor=page.cursor)
+    return len(result.new_message_ids), changes
+
+
+def sync_account(db: Store | Db, account: Account, connect: Connect, *,
                  scorer: Callable[[str], float | None] | None = None,
                  cancel: CancelToken | None = None,
                  progress: Callable[[AccountSync], None] | None = None) -> AccountSync:
-    """Fetch and apply pages until the account is caught up (headless use: CLI, cron).
+    """Fetch and apply pages until the account is caught up (or MAX_PAGES).
 
-    One account's failure is reported in its AccountSync, never raised.
+    Args:
+        db: the store, or a :data:`Db` that runs database steps elsewhere.
+        account: the account to sync.
+        connect: makes its connector (called here, so a failure is this account's).
+        scorer: sentiment of a message text, for new messages.
+        cancel: checked before each page and again before storing it.
+        progress: called after each page with the running totals.
+
+    Returns:
+        How it went. One account's failure is reported here (and recorded on the
+        account), never raised, so it cannot stop the other accounts.
     """
+    run = _db(db)
     outcome = AccountSync(account=account)
-    cursor = store.account_cursor(account.id)
     try:
+        if cancel is not None:
+            cancel.check()
+        connector = connect(account)
+        cursor = run(functools.partial(_cursor, account_id=account.id))
         for _ in range(MAX_PAGES):
             if cancel is not None:
                 cancel.check()
             page = fetch(connector, cursor)
-            new, changes = apply(store, account.id, page, scorer=scorer)
+            if cancel is not None:
+                # Cancelled while the page was on its way: stop now, store nothing of it.
+                # The cursor did not move, so the next sync fetches it again.
+                cancel.check()
+            new, changes = run(functools.partial(apply, account_id=account.id, page=page,
+                                                 scorer=scorer))
             outcome.pages += 1
             outcome.fetched += len(page.items)
             outcome.new_messages += new
@@ -131,18 +200,26 @@ def sync_account(store: Store, account: Account, connector: Connector, *,
                 progress(outcome)
             if not page.has_more:
                 break
-    except Cancelled as exc:
-        outcome.error = str(exc)
     except Exception as exc:  # any one account's failure stays with that account
-        message, offline = describe_error(exc)
-        outcome.error = message
-        outcome.offline = offline
-        if isinstance(exc, RateLimitedError):
-            outcome.retry_after = exc.retry_after
+        outcome.fail(exc)
         if not isinstance(exc, KnownError):
-            log.exception("sync of %s failed", account.handle)
-        store.record_sync(account.id, error=message)
+            log.error("sync of %s failed", account.handle, exc_info=exc)
+        if not outcome.cancelled:
+            try:
+                outcome.changes |= run(functools.partial(_record_error, account_id=account.id,
+                                                         error=outcome.error))
+            except Exception:  # the window is closing, say: the outcome still stands
+                log.warning("could not record the sync error of %s", account.handle,
+                            exc_info=True)
     return outcome
+
+
+def _cursor(store: Store, *, account_id: AccountId) -> str | None:
+    return store.account_cursor(account_id)
+
+
+def _record_error(store: Store, *, account_id: AccountId, error: str | None) -> Changes:
+    return store.record_sync(account_id, error=error)
 
 
 # ------------------------------------------------------------------ sending
@@ -153,7 +230,7 @@ class SendOutcome:
     sent: bool = False
     reconciled: bool = False  # found already posted: not sent twice
     error: str | None = None
-    final: bool = False  # the platform refused it: needs an edit, not a retry
+    final: bool = False  # marked failed: needs an edit or a retry by hand, not a resend
     changes: Changes = field(default_factory=Changes)
 
 
@@ -162,15 +239,26 @@ class SendPlan:
     """What the network step needs for one reply (plain data, no store)."""
 
     reply: Reply
+    account: Account
     target: ReplyTarget
     interrupted: bool  # a previous attempt may have reached the platform
 
 
 def plan_send(store: Store, reply_id: ReplyId) -> SendPlan:
-    """Database only: mark the reply as sending (saved BEFORE any network call)."""
+    """Database only: mark the reply as sending (saved BEFORE any network call).
+
+    Raises:
+        KnownError: the reply cannot be sent as it is (no message to answer, its
+            account is gone, it is no longer approved).
+    """
     before = store.reply(reply_id)
     if before.in_reply_to_message_id is None:
         raise NotFoundError(f"Reply #{reply_id} does not say which message it answers.")
+    try:
+        account = store.account(before.account_id)
+    except NotFoundError:
+        raise NotFoundError(f"The account of reply #{reply_id} ({before.account_handle}) "
+                            "was removed.") from None
     message, extra = store.message(before.in_reply_to_message_id)
     interrupted = before.state is ReplyState.SENDING
     store.mark_reply_sending(reply_id)
@@ -179,7 +267,7 @@ def plan_send(store: Store, reply_id: ReplyId) -> SendPlan:
     target = ReplyTarget(remote_id=message.remote_id, author_handle=message.author_handle,
                          visibility=visibility if isinstance(visibility, str) else None,
                          extra=extra)
-    return SendPlan(reply=reply, target=target, interrupted=interrupted)
+    return SendPlan(reply=reply, account=account, target=target, interrupted=interrupted)
 
 
 def post(connector: Connector, plan: SendPlan) -> tuple[SentRef, bool]:
@@ -222,6 +310,13 @@ def finish_send(store: Store, plan: SendPlan, result: SentRef | None,
     return outcome
 
 
+def fail_unplanned(store: Store, reply: Reply, reason: str) -> SendOutcome:
+    """Database only: a reply that cannot be sent at all is marked failed, with the reason."""
+    changes = store.mark_reply_failed(reply.id, reason)
+    return SendOutcome(reply_id=reply.id, case_id=reply.case_id, error=reason, final=True,
+                       changes=changes)
+
+
 def send_local(store: Store, reply_id: ReplyId) -> SendOutcome:
     """The demo workspace's built-in accounts 'send' by recording the reply locally."""
     reply = store.reply(reply_id)
@@ -231,43 +326,43 @@ def send_local(store: Store, reply_id: ReplyId) -> SendOutcome:
     return SendOutcome(reply_id=reply_id, case_id=reply.case_id, sent=True, changes=changes)
 
 
-def send_outbox(store: Store, connectors: Callable[[Account], Connector], *,
+def _outbox(store: Store) -> tuple[list[Reply], bool]:
+    return store.approved_replies(), bool(store.get_setting("workspace.demo"))
+
+
+def send_outbox(db: Store | Db, connect: Connect, *,
                 cancel: CancelToken | None = None,
                 progress: Callable[[SendOutcome], None] | None = None) -> list[SendOutcome]:
-    """Send every approved reply, in order within each case (headless use).
+    """Send every approved reply, in order within each case.
 
     A reply that fails holds back the later replies of its case, so a customer
-    never gets the second answer before the first.
+    never gets the second answer before the first. A reply that cannot be
+    planned (no message to answer, its account removed, no connector for its
+    account) is marked failed with the reason.
+
+    Args:
+        db: the store, or a :data:`Db` that runs database steps elsewhere.
+        connect: makes the connector of an account (once per account and run).
+        cancel: checked before each reply.
+        progress: called after each reply.
+
+    Returns:
+        One outcome per reply tried.
     """
+    run = _db(db)
     outcomes: list[SendOutcome] = []
-    demo = bool(store.get_setting("workspace.demo"))
+    replies, demo = run(_outbox)
     blocked_cases: set[int] = set()
-    cache: dict[int, Connector] = {}
-    for reply in store.approved_replies():
+    cache: dict[AccountId, Connector] = {}
+    for reply in replies:
         if cancel is not None and cancel.cancelled:
             break
         if reply.case_id in blocked_cases:
             continue
         if demo:
-            outcome = send_local(store, reply.id)
+            outcome = run(functools.partial(send_local, reply_id=reply.id))
         else:
-            try:
-                plan = plan_send(store, reply.id)
-            except KnownError as exc:
-                store.mark_reply_failed(reply.id, str(exc))
-                outcomes.append(SendOutcome(reply_id=reply.id, case_id=reply.case_id,
-                                            error=str(exc), final=True))
-                blocked_cases.add(reply.case_id)
-                continue
-            try:
-                if reply.account_id not in cache:
-                    cache[reply.account_id] = connectors(store.account(reply.account_id))
-                sent, found = post(cache[reply.account_id], plan)
-                outcome = finish_send(store, plan, sent, None, reconciled=found)
-            except Exception as exc:
-                if not isinstance(exc, KnownError):
-                    log.exception("sending reply #%s failed", reply.id)
-                outcome = finish_send(store, plan, None, exc)
+            outcome = _send_one(run, reply, connect, cache)
         if not outcome.sent:
             blocked_cases.add(reply.case_id)
         outcomes.append(outcome)
@@ -275,3 +370,25 @@ def send_outbox(store: Store, connectors: Callable[[Account], Connector], *,
             progress(outcome)
     return outcomes
 
+
+def _send_one(run: Db, reply: Reply, connect: Connect,
+              cache: dict[AccountId, Connector]) -> SendOutcome:
+    try:
+        plan = run(functools.partial(plan_send, reply_id=reply.id))
+    except KnownError as exc:
+        return run(functools.partial(fail_unplanned, reply=reply, reason=str(exc)))
+    try:
+        if plan.account.id not in cache:
+            cache[plan.account.id] = connect(plan.account)
+    except SecretStoreError as exc:  # a locked keyring: try again later, not the reply's fault
+        return SendOutcome(reply_id=reply.id, case_id=reply.case_id, error=str(exc))
+    except KnownError as exc:  # no connector for this account: it can never go out as it is
+        return run(functools.partial(fail_unplanned, reply=reply, reason=f"Not sent: {exc}"))
+    try:
+        sent, found = post(cache[plan.account.id], plan)
+    except Exception as exc:
+        if not isinstance(exc, KnownError):
+            log.error("sending reply #%s failed", reply.id, exc_info=exc)
+        return run(functools.partial(finish_send, plan=plan, result=None, error=exc))
+    return run(functools.partial(finish_send, plan=plan, result=sent, error=None,
+                                 reconciled=found))

@@ -213,11 +213,12 @@ class AccountsDialog(QDialog):
             self._secrets().set(key, secret)
             return info
 
-        def verified(info: Any, exc: BaseException | None) -> None:
+        def not_verified(exc: BaseException) -> None:
             self.add_button.setEnabled(True)
-            if exc is not None:
-                self.message.setText(f"Not added: {exc}")
-                return
+            self.message.setText(f"Not added: {exc}")
+
+        def verified(info: AccountInfo) -> None:
+            self.add_button.setEnabled(True)
             self.secret.clear()
 
             def add(store: Store) -> tuple[AccountId, Changes]:
@@ -231,7 +232,7 @@ class AccountsDialog(QDialog):
                 "messages.")).failure(lambda e: self.message.setText(f"Not added: {e}")) \
                 .run(initiator=self)
 
-        self._ops.runner.run_net(verify, verified)
+        self._ops.net(verify, parent=self).success(verified).failure(not_verified).run()
 
     # ------------------------------------------------------------ remove
     def _remove(self) -> None:
@@ -250,10 +251,7 @@ class AccountsDialog(QDialog):
         def forget() -> None:
             self._secrets().delete(key)
 
-        def forgotten(_value: Any, exc: BaseException | None) -> None:
-            if exc is not None:
-                show_error(self, exc)
-
+        def forgotten(_value: object = None) -> None:
             def remove(store: Store) -> tuple[str, Changes]:
                 try:
                     return f"Removed {account.handle}.", store.remove_account(account.id)
@@ -262,4 +260,8 @@ class AccountsDialog(QDialog):
 
             self._ops.write(remove, parent=self).success(self.message.setText).run()
 
-        self._ops.runner.run_net(forget, forgotten)
+        def not_forgotten(exc: BaseException) -> None:
+            show_error(self, exc)
+            forgotten()  # the account goes even when the keyring would not let go
+
+        self._ops.net(forget, parent=self).success(forgotten).failure(not_forgotten).run()

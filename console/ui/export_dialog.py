@@ -2,7 +2,7 @@
 
 The export runs on its own thread with its own read-only connection, so a
 long export never holds up the inbox's reads or the writer.  Progress comes
-back to the GUI thread through the TaskRunner's main-thread queue.
+back to the GUI thread through the op helpers (Ops.on_main).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -40,7 +40,6 @@ from console.core.errors import KnownError
 from console.core.export import ExportCancelled, ExportSummary, Selection
 from console.core.store import CaseFilter, Store, View
 from console.ui.ops import Ops, show_error
-from console.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +69,13 @@ class ExportJob:
     for the GUI thread at a time, and it always carries the latest count.
     """
 
-    def __init__(self, runner: TaskRunner, work: Callable[[Store, export.Progress,
-                                                           export.Cancelled], ExportSummary],
+    def __init__(self, ops: Ops, work: Callable[[Store, export.Progress,
+                                                 export.Cancelled], ExportSummary],
                  *, on_progress: Callable[[int, int], None],
-                 on_done: Callable[[ExportSummary | None, BaseException | None], None]) -> None:
-        self._runner = runner
+                 on_done: Callable[[ExportSummary | None, BaseException | None], None],
+                 parent: QObject | None = None) -> None:
+        self._ops = ops
+        self._parent = parent  # callbacks are dropped once it is gone
         self._work = work
         self._on_progress = on_progress
         self._on_done = on_done
@@ -103,7 +104,7 @@ class ExportJob:
             if self._scheduled:
                 return
             self._scheduled = True
-        self._runner.run_on_main(self._deliver_progress)
+        self._ops.on_main(self._deliver_progress, parent=self._parent)
 
     def _deliver_progress(self) -> None:
         with self._lock:
@@ -116,14 +117,14 @@ class ExportJob:
         error: BaseException | None = None
         try:
             # A connection of its own: sqlite3 connections belong to one thread.
-            store = Store.open(self._runner.db_path, read_only=True)
+            store = Store.open(self._ops.db_path, read_only=True)
             try:
                 result = self._work(store, self._progress, self.cancelled)
             finally:
                 store.close()
         except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread, shown there
             error = exc
-        self._runner.run_on_main(lambda: self._on_done(result, error))
+        self._ops.on_main(lambda: self._on_done(result, error), parent=self._parent)
 
 
 class ExportDialog(QDialog):
@@ -304,8 +305,8 @@ class ExportDialog(QDialog):
         self.progress.setVisible(True)
         self.status.setText("Exporting…")
         self.cancel_button.setText("Cancel")
-        self.job = ExportJob(self._ops.runner, work, on_progress=self._progressed,
-                             on_done=self._done)
+        self.job = ExportJob(self._ops, work, on_progress=self._progressed,
+                             on_done=self._done, parent=self)
         self._update_buttons()
         self.job.start()
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
@@ -326,18 +325,18 @@ class MainWindow(QMainWindow):
         def got(result: tuple[Any, ...]) -> None:
             accounts, items, settings = result
 
-            def loaded(profiles: Any, exc: BaseException | None) -> None:
-                if exc is not None:
-                    from console.ui.ops import show_error
-                    show_error(self, exc)
-                    profiles = {}
-                if not shiboken6.isValid(self):
-                    return
+            def loaded(profiles: Any) -> None:
                 self.case_panel.composer.set_resources(
                     accounts=accounts, profiles=profiles, template_items=items,
                     settings=settings)
 
-            self.ops.runner.run_compute(lambda: replying.load_profiles(data_dir), loaded)
+            def not_loaded(exc: BaseException) -> None:
+                from console.ui.ops import show_error
+                show_error(self, exc)
+                loaded({})
+
+            self.ops.compute(lambda: replying.load_profiles(data_dir), parent=self) \
+                .success(loaded).failure(not_loaded).run()
 
         self.ops.query(read, parent=self).success(got).run()
 
@@ -534,6 +533,8 @@ class MainWindow(QMainWindow):
         self.refresh_counts()
 
     def _outbox_finished(self, outcomes: list[Any]) -> None:
+        if not outcomes:
+            return  # nothing was waiting: no news
         sent = sum(1 for o in outcomes if o.sent)
         failed = [o for o in outcomes if not o.sent]
         text = f"Outbox: {sent} sent"

@@ -1,26 +1,36 @@
-"""Fluent helpers through which widgets read and write the store in the background.
+"""The one way the window runs work in the background: fluent op helpers over the TaskRunner.
 
     ops.write(lambda s: s.assign(case_id, "Priya")).success(cb).run(initiator=self)
     ops.query(lambda s: s.case_detail(case_id)).success(cb).run()
+    ops.net(lambda: connector.verify(), parent=self).success(cb).failure(cb).run()
+    ops.compute(lambda: voice.check(text, rules), parent=self).success(cb).run()
+
+Every callback runs on the GUI thread, only while ``parent`` is alive, and an
+error without a ``failure`` callback is shown the same way everywhere.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import CancelledError
+from pathlib import Path
+from typing import Any, Self, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.core.changes import Changes
-from console.core.errors import KnownError
+from console.core.errors import BugError, KnownError
 from console.core.store import Store
+from console.sync.engine import Db
 from console.ui.signals import AppSignals
 from console.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def show_error(parent: QWidget | None, exc: BaseException, *, title: str = "Community Console"
@@ -41,19 +51,28 @@ def show_error(parent: QWidget | None, exc: BaseException, *, title: str = "Comm
     box.open()
 
 
+def changes_of(result: Any) -> Changes | None:
+    """The Changes a write step returned: ``Changes`` or ``(value, Changes)``."""
+    if isinstance(result, Changes):
+        return result
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Changes):
+        return result[1]
+    return None
+
+
 class _Op:
-    def __init__(self, ops: Ops, parent: QObject | None, fn: Callable[[Store], Any]) -> None:
+    def __init__(self, ops: Ops, parent: QObject | None, fn: Callable[..., Any]) -> None:
         self._ops = ops
         self._parent = parent
         self._fn = fn
         self._success: Callable[[Any], None] | None = None
         self._failure: Callable[[BaseException], None] | None = None
 
-    def success(self, cb: Callable[[Any], None]) -> _Op:
+    def success(self, cb: Callable[[Any], None]) -> Self:
         self._success = cb
         return self
 
-    def failure(self, cb: Callable[[BaseException], None]) -> _Op:
+    def failure(self, cb: Callable[[BaseException], None]) -> Self:
         self._failure = cb
         return self
 
@@ -79,14 +98,8 @@ class WriteOp(_Op):
 
     def run(self, *, initiator: object = None) -> None:
         def done(result: Any, exc: BaseException | None) -> None:
-            value = result
-            changes = None
-            if exc is None:
-                if isinstance(result, Changes):
-                    changes, value = result, result
-                elif isinstance(result, tuple) and len(result) == 2 and isinstance(result[1],
-                                                                                   Changes):
-                    value, changes = result
+            changes = changes_of(result) if exc is None else None
+            value = result[0] if isinstance(result, tuple) and changes is not None else result
             self._finish(value, exc)
             if changes:
                 self._ops.signals.changes_applied.emit(changes, initiator)
@@ -101,12 +114,67 @@ class QueryOp(_Op):
         self._ops.runner.run_read(self._fn, self._finish)
 
 
+class NetOp(_Op):
+    """``fn()`` on the network pool (no database); success gets its result."""
+
+    def run(self) -> None:
+        self._ops.runner.run_net(self._fn, self._finish)
+
+
+class ComputeOp(_Op):
+    """``fn()``, a pure function (no database, no network), off the GUI thread."""
+
+    def run(self) -> None:
+        self._ops.runner.run_compute(self._fn, self._finish)
+
+
 class Ops:
     """Factory handed to widgets (constructor injection, no globals)."""
 
     def __init__(self, runner: TaskRunner, signals: AppSignals) -> None:
         self.runner = runner
         self.signals = signals
+
+    @property
+    def db_path(self) -> Path:
+        """The workspace file (for work that opens a read-only connection of its own)."""
+        return self.runner.db_path
+
+    def net(self, fn: Callable[[], Any], *, parent: QObject | None = None) -> NetOp:
+        return NetOp(self, parent, fn)
+
+    def compute(self, fn: Callable[[], Any], *, parent: QObject | None = None) -> ComputeOp:
+        return ComputeOp(self, parent, fn)
+
+    def on_main(self, closure: Callable[[], None], *, parent: QObject | None = None) -> None:
+        """From any thread: run ``closure`` on the GUI thread, if ``parent`` is still alive."""
+        def guarded() -> None:
+            if parent is None or shiboken6.isValid(parent):
+                closure()
+
+        self.runner.run_on_main(guarded)
+
+    def writer(self, *, initiator: object = None) -> Db:
+        """For a worker thread: run one database step on the writer thread and wait for it.
+
+        This is the ``Db`` the sync engine is given in the window; a step that
+        returns Changes emits ``changes_applied`` on the GUI thread, as a WriteOp does.
+        """
+        def run(step: Callable[[Store], T], /) -> T:
+            if threading.current_thread() is threading.main_thread():
+                raise BugError("Ops.writer() blocks: call it from a worker, not the GUI thread.")
+            try:
+                result = self.runner.run_write(step).result()
+            except CancelledError:  # the runner was shut down before the step ran
+                raise KnownError("The workspace was closed before the change was saved.") \
+                    from None
+            changes = changes_of(result)
+            if changes:
+                self.runner.run_on_main(
+                    lambda: self.signals.changes_applied.emit(changes, initiator))
+            return result
+
+        return run
 
     def write(self, fn: Callable[[Store], Any], *, parent: QObject | None = None) -> WriteOp:
         return WriteOp(self, parent, fn)

@@ -1,18 +1,16 @@
-"""Background sync and sending for the window: per-account queues, progress, cancel, timer."""
+"""Schedules the sync engine for the window: one serial queue per account, progress, cancel, timer."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import Any
+import threading
+from collections import deque
+from collections.abc import Callable, Hashable
 
-import shiboken6
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from console.connectors.base import Connector
 from console.connectors.registry import make_connector
-from console.core.changes import Changes
-from console.core.errors import KnownError
 from console.core.models import Account
 from console.core.secrets import SecretStore
 from console.core.store import Store
@@ -21,11 +19,17 @@ from console.ui.ops import Ops
 
 log = logging.getLogger(__name__)
 
+#: The outbox is one queue of its own: replies of one case may use different accounts.
+OUTBOX: Hashable = "outbox"
+
 
 class SyncController(QObject):
-    """Runs the engine's network steps on the net pool and its database steps on the writer.
+    """Runs ``engine.sync_account`` and ``engine.send_outbox``, the code the command line runs.
 
-    Each account is its own serial chain (page after page); accounts run in parallel.
+    Each engine call runs on the network pool with its database steps handed to
+    the writer thread (``Ops.writer``). Calls for one account queue up behind
+    each other; accounts run in parallel. The controller only schedules calls
+    and relays what they report.
 
     Signals:
         started(int): a sync began for N accounts.
@@ -42,6 +46,8 @@ class SyncController(QObject):
     finished = Signal(list)
     offline_changed = Signal(bool)
     outbox_finished = Signal(list)
+    # Emitted on a network worker after each page; relayed on the GUI thread.
+    _page_done = Signal(object)
 
     def __init__(self, ops: Ops, secrets: Callable[[], SecretStore], *,
                  scorer: Callable[[str], float | None] | None = None,
@@ -51,19 +57,29 @@ class SyncController(QObject):
         self._ops = ops
         self._secrets_factory = secrets
         self._secrets: SecretStore | None = None
+        self._secrets_lock = threading.Lock()
         self._scorer = scorer
         self._factory = connector_factory or (lambda a, s: make_connector(
             a.platform, handle=a.handle, server=a.server, secrets=s))
         self._cancel: engine.CancelToken | None = None
+        self._send_cancel: engine.CancelToken | None = None
+        self._send_again = False
         self._results: list[engine.AccountSync] = []
         self._total = 0
         self._offline = False
+        self._queues: dict[Hashable, deque[Callable[[Callable[[], None]], None]]] = {}
+        self._busy: set[Hashable] = set()
+        self._page_done.connect(self._relay_page, Qt.ConnectionType.QueuedConnection)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.sync_all)
 
     @property
     def running(self) -> bool:
         return self._cancel is not None
+
+    @property
+    def offline(self) -> bool:
+        return self._offline
 
     def set_interval(self, minutes: int) -> None:
         """Automatic sync every N minutes (0 turns it off)."""
@@ -73,18 +89,41 @@ class SyncController(QObject):
             self.timer.stop()
 
     def cancel(self) -> None:
+        """Stop the running sync (between pages) and send run (between replies)."""
+        if self._send_cancel is not None:
+            self._send_cancel.cancel()
         if self._cancel is not None:
             self._cancel.cancel()
             self.progress.emit(len(self._results), self._total, "Cancelling…")
 
-    def _secret_store(self) -> SecretStore:
+    def _connect(self, account: Account) -> Connector:
         # Called on a network worker: the keyring may block on an unlock prompt.
-        if self._secrets is None:
-            self._secrets = self._secrets_factory()
-        return self._secrets
+        with self._secrets_lock:
+            if self._secrets is None:
+                self._secrets = self._secrets_factory()
+            secrets = self._secrets
+        return self._factory(account, secrets)
+
+    # ------------------------------------------------------------ queues
+    def _enqueue(self, key: Hashable, start: Callable[[Callable[[], None]], None]) -> None:
+        """Run ``start(done)`` after every earlier job of ``key``; it calls ``done`` at the end."""
+        self._queues.setdefault(key, deque()).append(start)
+        if key not in self._busy:
+            self._next(key)
+
+    def _next(self, key: Hashable) -> None:
+        queue = self._queues.get(key)
+        if not queue:
+            self._busy.discard(key)
+            self._queues.pop(key, None)
+            return
+        self._busy.add(key)
+        start = queue.popleft()
+        start(lambda: self._next(key))
 
     # ------------------------------------------------------------ sync
     def sync_all(self) -> None:
+        """Sync every account (the demo workspace has none to sync)."""
         if self.running:
             return
 
@@ -101,69 +140,44 @@ class SyncController(QObject):
                                if demo else "No accounts yet: add one in Accounts.")
             self.finished.emit([])
             return
-        self._cancel = engine.CancelToken()
+        cancel = self._cancel = engine.CancelToken()
         self._results = []
         self._total = len(accounts)
         self.started.emit(len(accounts))
         self.progress.emit(0, self._total, f"Syncing {self._total} account(s)…")
         for account in accounts:
-            self._next_page(account, engine.AccountSync(account=account), None, first=True)
+            self._enqueue(account.id, self._sync_job(account, cancel))
 
-    def _next_page(self, account: Account, outcome: engine.AccountSync, connector: Any,
-                   *, first: bool = False) -> None:
-        cancel = self._cancel
-        assert cancel is not None
+    def _sync_job(self, account: Account, cancel: engine.CancelToken
+                  ) -> Callable[[Callable[[], None]], None]:
+        db = self._ops.writer(initiator=self)
+        report = self._page_done.emit
+        scorer = self._scorer
 
-        def fetch(cursor: str | None) -> tuple[Any, Any]:
-            cancel.check()
-            conn = connector or self._factory(account, self._secret_store())
-            return conn, engine.fetch(conn, cursor)
+        def work() -> engine.AccountSync:
+            return engine.sync_account(db, account, self._connect, scorer=scorer, cancel=cancel,
+                                       progress=lambda o: report(o.snapshot()))
 
-        def read_cursor(store: Store) -> str | None:
-            return store.account_cursor(account.id)
+        def start(done: Callable[[], None]) -> None:
+            def finished(outcome: engine.AccountSync) -> None:
+                done()
+                self._account_done(outcome)
 
-        def fetched(result: Any, exc: BaseException | None) -> None:
-            if not shiboken6.isValid(self):
-                return
-            if exc is not None:
-                self._account_failed(account, outcome, exc)
-                return
-            conn, page = result
+            def failed(exc: BaseException) -> None:  # a bug in the engine: still finish
+                log.error("sync of %s failed", account.handle, exc_info=exc)
+                outcome = engine.AccountSync(account=account)
+                outcome.fail(exc)
+                finished(outcome)
 
-            def apply(store: Store) -> tuple[int, Changes]:
-                return engine.apply(store, account.id, page, scorer=self._scorer)
+            self._ops.net(work, parent=self).success(finished).failure(failed).run()
 
-            def applied(new: int) -> None:
-                outcome.pages += 1
-                outcome.fetched += len(page.items)
-                outcome.new_messages += new
-                self.progress.emit(len(self._results), self._total,
-                                   f"{account.handle}: {outcome.fetched} fetched, "
-                                   f"{outcome.new_messages} new")
-                if page.has_more and outcome.pages < engine.MAX_PAGES and not cancel.cancelled:
-                    self._ops.query(read_cursor, parent=self).success(
-                        lambda cursor: self._ops.runner.run_net(lambda: fetch(cursor), fetched)
-                    ).run()
-                else:
-                    self._account_done(outcome)
+        return start
 
-            self._ops.write(apply, parent=self).success(applied).failure(
-                lambda e: self._account_failed(account, outcome, e)).run(initiator=self)
-
-        self._ops.query(read_cursor, parent=self).success(
-            lambda cursor: self._ops.runner.run_net(lambda: fetch(cursor), fetched)).run()
-
-    def _account_failed(self, account: Account, outcome: engine.AccountSync,
-                        exc: BaseException) -> None:
-        message, offline = engine.describe_error(exc)
-        if isinstance(exc, engine.Cancelled):
-            message, offline = "Cancelled", False
-        elif not isinstance(exc, KnownError):
-            log.error("sync of %s failed", account.handle, exc_info=exc)
-        outcome.error = message
-        outcome.offline = offline
-        self._ops.write(lambda s: s.record_sync(account.id, error=message), parent=self).run()
-        self._account_done(outcome)
+    @Slot(object)
+    def _relay_page(self, outcome: engine.AccountSync) -> None:
+        self.progress.emit(len(self._results), self._total,
+                           f"{outcome.account.handle}: {outcome.fetched} fetched, "
+                           f"{outcome.new_messages} new")
 
     def _account_done(self, outcome: engine.AccountSync) -> None:
         self._results.append(outcome)
@@ -186,80 +200,34 @@ class SyncController(QObject):
         self.progress.emit(self._total, self._total, text)
         self.finished.emit(results)
         # Anything approved while offline goes out now that we are online.
-        if not offline:
+        if not offline and not any(r.cancelled for r in results):
             self.send_outbox()
 
     # ------------------------------------------------------------ outbox
     def send_outbox(self) -> None:
         """Send every approved reply (the demo workspace sends locally)."""
-        factory = self._factory
-
-        def start(store: Store) -> tuple[list[Any], bool]:
-            return store.approved_replies(), bool(store.get_setting("workspace.demo"))
-
-        def begin(result: tuple[list[Any], bool]) -> None:
-            replies, demo = result
-            if not replies:
-                return
-            if demo:
-                def local(store: Store) -> tuple[list[engine.SendOutcome], Changes]:
-                    outcomes = [engine.send_local(store, r.id) for r in replies]
-                    changes = Changes()
-                    for o in outcomes:
-                        changes |= o.changes
-                    return outcomes, changes
-
-                self._ops.write(local, parent=self).success(self.outbox_finished.emit) \
-                    .run(initiator=self)
-                return
-            # One reply at a time: plan (writer), post (network pool), finish (writer),
-            # so the database is never held during a network call.
-            self._send_chain(list(replies), [], set(), factory, {})
-
-        self._ops.query(start, parent=self).success(begin).run()
-
-    def _send_chain(self, queue: list[Any], outcomes: list[engine.SendOutcome],
-                    blocked: set[int], factory: Any, cache: dict[int, Connector]) -> None:
-        while queue and queue[0].case_id in blocked:
-            queue.pop(0)
-        if not queue:
-            self.outbox_finished.emit(outcomes)
+        if self._send_cancel is not None:
+            self._send_again = True  # one more run after this one picks up the new replies
             return
-        reply = queue.pop(0)
+        cancel = self._send_cancel = engine.CancelToken()
+        db = self._ops.writer(initiator=self)
 
-        def plan(store: Store) -> tuple[engine.SendPlan, Account]:
-            return engine.plan_send(store, reply.id), store.account(reply.account_id)
+        def work() -> list[engine.SendOutcome]:
+            return engine.send_outbox(db, self._connect, cancel=cancel)
 
-        def planned(result: tuple[engine.SendPlan, Account]) -> None:
-            send_plan, account = result
+        def start(done: Callable[[], None]) -> None:
+            def finished(outcomes: list[engine.SendOutcome]) -> None:
+                done()
+                self._send_cancel = None
+                self.outbox_finished.emit(outcomes)
+                if self._send_again:
+                    self._send_again = False
+                    self.send_outbox()
 
-            def post() -> tuple[Any, bool]:
-                if account.id not in cache:
-                    cache[account.id] = factory(account, self._secret_store())
-                return engine.post(cache[account.id], send_plan)
+            def failed(exc: BaseException) -> None:  # a bug in the engine: still finish
+                log.error("sending the outbox failed", exc_info=exc)
+                finished([])
 
-            def posted(value: Any, exc: BaseException | None) -> None:
-                sent, found = value if exc is None else (None, False)
+            self._ops.net(work, parent=self).success(finished).failure(failed).run()
 
-                def finish(store: Store) -> tuple[engine.SendOutcome, Changes]:
-                    outcome = engine.finish_send(store, send_plan, sent, exc, reconciled=found)
-                    return outcome, outcome.changes
-
-                def finished(outcome: engine.SendOutcome) -> None:
-                    outcomes.append(outcome)
-                    if not outcome.sent:
-                        blocked.add(outcome.case_id)
-                    self._send_chain(queue, outcomes, blocked, factory, cache)
-
-                self._ops.write(finish, parent=self).success(finished).run(initiator=self)
-
-            self._ops.runner.run_net(post, posted)
-
-        def not_planned(exc: BaseException) -> None:
-            outcomes.append(engine.SendOutcome(reply_id=reply.id, case_id=reply.case_id,
-                                               error=str(exc), final=True))
-            blocked.add(reply.case_id)
-            self._send_chain(queue, outcomes, blocked, factory, cache)
-
-        self._ops.write(lambda s: (plan(s), Changes(replies=True)), parent=self) \
-            .success(planned).failure(not_planned).run(initiator=self)
+        self._enqueue(OUTBOX, start)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from console.connectors.fake import FakeConnector
 from console.core import timeutil
-from console.core.errors import AuthError, NetworkError, RateLimitedError, RejectedError
+from console.core.errors import (
+    AuthError,
+    KnownError,
+    NetworkError,
+    RateLimitedError,
+    RejectedError,
+    SecretStoreError,
+)
 from console.core.models import ReplyState
 from console.core.store import Store
 from console.sync import engine
@@ -37,15 +46,15 @@ def test_sync_is_incremental_and_threads_across_accounts(world) -> None:
     for i in range(7):
         support.add_incoming(f"cust{i}@x", f"problem {i}")
     hello.add_incoming("cust1@x", "also, marketing: where is my parcel?")
-    out = engine.sync_account(store, acc["support@demo.example"], support)
+    out = engine.sync_account(store, acc["support@demo.example"], lambda _a: support)
     assert (out.ok, out.pages, out.fetched, out.new_messages) == (True, 3, 7, 7)
     assert store.account_cursor(acc["support@demo.example"].id) == "7"
-    engine.sync_account(store, acc["hello@demo.example"], hello)
+    engine.sync_account(store, acc["hello@demo.example"], lambda _a: hello)
     assert store.case_count() == 7  # cust1 wrote to both accounts: one case
-    again = engine.sync_account(store, acc["support@demo.example"], support)
+    again = engine.sync_account(store, acc["support@demo.example"], lambda _a: support)
     assert (again.fetched, again.new_messages) == (0, 0)
     support.add_incoming("cust9@x", "new one")
-    later = engine.sync_account(store, acc["support@demo.example"], support)
+    later = engine.sync_account(store, acc["support@demo.example"], lambda _a: support)
     assert (later.fetched, later.new_messages) == (1, 1)
 
 
@@ -57,7 +66,7 @@ def test_one_failing_account_does_not_stop_the_others(world) -> None:
     support.add_incoming("a@x", "hi")
     hello.add_incoming("b@x", "hi")
     support.fail_next("fetch_since", AuthError("The access token was revoked"))
-    results = [engine.sync_account(store, a, connectors[a.id]) for a in store.accounts()]
+    results = [engine.sync_account(store, a, lambda x: connectors[x.id]) for a in store.accounts()]
     by = {r.account.handle: r for r in results}
     assert not by["support@demo.example"].ok
     assert "revoked" in by["support@demo.example"].error
@@ -73,13 +82,13 @@ def test_offline_and_rate_limits_are_reported(world) -> None:
     fake = connectors[acc.id]
     fake.add_incoming("a@x", "hi")
     fake.fail_next("fetch_since", NetworkError("example.test is unreachable"))
-    out = engine.sync_account(store, acc, fake)
+    out = engine.sync_account(store, acc, lambda _a: fake)
     assert out.offline and "Offline" in out.error
     fake.fail_next("fetch_since", RateLimitedError("slow down", retry_after=42))
-    out = engine.sync_account(store, acc, fake)
+    out = engine.sync_account(store, acc, lambda _a: fake)
     assert out.retry_after == 42 and "42" in out.error
     assert store.message_count() == 0
-    assert engine.sync_account(store, acc, fake).new_messages == 1
+    assert engine.sync_account(store, acc, lambda _a: fake).new_messages == 1
 
 
 def test_cancel_stops_between_pages(world) -> None:
@@ -89,7 +98,7 @@ def test_cancel_stops_between_pages(world) -> None:
     for i in range(9):
         fake.add_incoming(f"c{i}@x", "hi")
     token = engine.CancelToken()
-    out = engine.sync_account(store, acc, fake, cancel=token,
+    out = engine.sync_account(store, acc, lambda _a: fake, cancel=token,
                               progress=lambda o: token.cancel())
     assert out.pages == 1 and out.error == "Sync cancelled."
     assert store.message_count() == 3  # the page that arrived is kept
@@ -108,7 +117,7 @@ def test_outbox_sends_once_in_order_and_reconciles_a_dropped_connection(world) -
     acc = accounts(store)["support@demo.example"]
     fake = connectors[acc.id]
     fake.add_incoming("a@x", "broken")
-    engine.sync_account(store, acc, fake)
+    engine.sync_account(store, acc, lambda _a: fake)
     (case_id,) = [r.id for r in store.cases_page()]
     first = approve(store, case_id, "Sorry! Looking now.", acc.id)
     second = approve(store, case_id, "Fixed: new one on its way.", acc.id)
@@ -135,7 +144,7 @@ def test_rejected_reply_fails_visibly_and_blocks_its_case(world) -> None:
     fake = connectors[acc.id]
     fake.add_incoming("a@x", "broken")
     fake.add_incoming("b@x", "also broken")
-    engine.sync_account(store, acc, fake)
+    engine.sync_account(store, acc, lambda _a: fake)
     cases = [r.id for r in store.cases_page()]
     r1 = approve(store, cases[0], "one", acc.id)
     r2 = approve(store, cases[0], "two", acc.id)
@@ -161,3 +170,129 @@ def test_demo_workspace_sends_locally(tmp_path) -> None:
     assert [o.sent for o in out] == [True]
     assert store.reply(reply_id).state is ReplyState.SENT
     assert store.case_detail(case.id).messages[-1].text == "On it, sorry about this. ^SR"
+
+
+def test_database_steps_never_overlap_a_network_call(world) -> None:
+    """The window runs each Db step on its writer thread: none may run inside a network call."""
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    for i in range(7):
+        fake.add_incoming(f"c{i}@x", "hi")
+    in_step = threading.Event()
+    steps: list[str] = []
+
+    def db(step):  # type: ignore[no-untyped-def]
+        in_step.set()
+        try:
+            steps.append(getattr(step, "func", step).__name__)
+            return step(store)
+        finally:
+            in_step.clear()
+
+    class Watched:
+        def __getattr__(self, name: str) -> object:
+            assert not in_step.is_set(), f"network call {name} inside a database step"
+            return getattr(fake, name)
+
+    out = engine.sync_account(db, acc, lambda _a: Watched())
+    assert out.ok and out.new_messages == 7
+    assert steps == ["_cursor", "apply", "apply", "apply"]
+    (case_id, *_) = [r.id for r in store.cases_page()]
+    approve(store, case_id, "On it.", acc.id)
+    (sent,) = engine.send_outbox(db, lambda _a: Watched())
+    assert sent.sent
+    assert steps[4:] == ["_outbox", "plan_send", "finish_send"]
+
+
+def test_connector_that_cannot_be_made_fails_the_account_not_the_run(world) -> None:
+    store, connectors = world
+    acc = accounts(store)
+
+    def connect(account):  # type: ignore[no-untyped-def]
+        if account.handle == "support@demo.example":
+            raise KnownError("A Mastodon account needs its server.")
+        return connectors[account.id]
+
+    connectors[acc["hello@demo.example"].id].add_incoming("b@x", "hi")
+    results = {a.handle: engine.sync_account(store, a, connect) for a in store.accounts()}
+    assert results["support@demo.example"].error == "A Mastodon account needs its server."
+    assert results["hello@demo.example"].new_messages == 1
+    assert store.sync_status()[acc["support@demo.example"].id][1] == \
+        "A Mastodon account needs its server."
+
+
+def test_cancel_while_a_page_is_in_flight_stores_nothing_of_it(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "hi")
+    token = engine.CancelToken()
+
+    class CancelledMidFetch:
+        def fetch_since(self, cursor):  # type: ignore[no-untyped-def]
+            page = fake.fetch_since(cursor)
+            token.cancel()  # the user pressed Cancel while this page was on its way
+            return page
+
+    out = engine.sync_account(store, acc, lambda _a: CancelledMidFetch(), cancel=token)
+    assert out.cancelled and out.pages == 0 and out.error == "Sync cancelled."
+    assert store.message_count() == 0 and store.account_cursor(acc.id) is None
+    assert store.sync_status()[acc.id][1] is None  # a cancel is not an error
+    assert engine.sync_account(store, acc, lambda _a: fake).new_messages == 1
+
+
+def test_reply_without_a_connector_is_marked_failed_with_the_reason(world) -> None:
+    """The same function sends for the CLI (`outbox send`) and the window."""
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    fake.add_incoming("b@x", "also broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    cases = [r.id for r in store.cases_page()]
+    stuck = approve(store, cases[0], "one", acc.id)
+    later = approve(store, cases[0], "two", acc.id)
+
+    def no_connector(account):  # type: ignore[no-untyped-def]
+        raise KnownError(f"{account.platform.value} accounts have no connector.")
+
+    (out,) = engine.send_outbox(store, no_connector)
+    assert out.reply_id == stuck and out.final and "no connector" in out.error
+    failed = store.reply(stuck)
+    assert failed.state is ReplyState.FAILED and "no connector" in failed.error
+    assert store.reply(later).state is ReplyState.APPROVED  # held back behind it
+    assert fake.sent == []
+
+
+def test_locked_keyring_leaves_the_reply_for_the_next_run(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    reply_id = approve(store, store.cases_page()[0].id, "one", acc.id)
+
+    def locked(account):  # type: ignore[no-untyped-def]
+        raise SecretStoreError("The keyring is locked.")
+
+    (out,) = engine.send_outbox(store, locked)
+    assert not out.sent and not out.final and "locked" in out.error
+    assert store.reply(reply_id).state is not ReplyState.FAILED
+    (out,) = engine.send_outbox(store, lambda _a: fake)
+    assert out.sent and [s.text for s in fake.sent] == ["one"]
+
+
+def test_reply_whose_message_is_unknown_is_marked_failed(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    case_id = store.cases_page()[0].id
+    reply_id, _ = store.save_draft(case_id, account_id=acc.id, body="hello")
+    store.approve_reply(reply_id)
+    (out,) = engine.send_outbox(store, lambda _a: fake)
+    assert out.final and "which message it answers" in out.error
+    assert store.reply(reply_id).state is ReplyState.FAILED
+    assert fake.sent == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -365,15 +364,15 @@ class Composer(QWidget):
         def check() -> list[voice.Finding]:
             return voice.check(text, profile, context=context) if text.strip() else []
 
-        def done(result: Any, exc: BaseException | None) -> None:
-            if not shiboken6.isValid(self) or generation != self._generation:
-                return
-            if exc is not None:
-                show_error(self, exc)
-                return
-            self._show_findings(result)
+        def done(findings: list[voice.Finding]) -> None:
+            if generation == self._generation:  # stale results are dropped
+                self._show_findings(findings)
 
-        self._ops.runner.run_compute(check, done)
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                show_error(self, exc)
+
+        self._ops.compute(check, parent=self).success(done).failure(failed).run()
 
     def _show_findings(self, findings: list[voice.Finding]) -> None:
         self._findings = findings
