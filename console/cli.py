@@ -422,8 +422,6 @@ def sign_in_interactively(sign_in: Any, out: TextIO, err: TextIO,
     import queue
     import threading
 
-    from console.connectors.oauth import SignInCancelled
-
     stdin = stdin or sys.stdin
     out.write("Open this address in a browser and approve Community Console:\n\n"
               f"  {sign_in.authorize_url}\n\n")
@@ -454,10 +452,8 @@ def sign_in_interactively(sign_in: Any, out: TextIO, err: TextIO,
     while True:
         kind, value, exc = events.get()
         if kind == "browser":
-            if isinstance(exc, SignInCancelled):
-                continue  # cancelled because a pasted code is being used
             if exc is not None:
-                raise exc
+                raise exc  # denied in the browser, or nothing came back in time
             return value
         if value.strip():
             return sign_in.finish_pasted(value)
@@ -528,16 +524,26 @@ def _add_by_sign_in(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_accounts_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.connectors.registry import credential_state
+
     status = store.sync_status()
     counts = store.unanswered_counts()
+    accounts = store.accounts()
+    sign_in: dict[Any, str | None] = {a.id: None for a in accounts}
+    if accounts and not store.get_setting("workspace.demo"):
+        try:
+            secrets = secret_store()
+            sign_in = {a.id: credential_state(a.platform, a.handle, secrets) for a in accounts}
+        except KnownError as exc:  # no keyring here: list the accounts anyway
+            sys.stderr.write(f"community-console: warning: {exc}\n")
     rows = []
-    for a in store.accounts():
+    for a in accounts:
         last, error = status.get(a.id, (None, None))
         rows.append({"id": a.id, "platform": a.platform.value, "handle": a.handle,
                      "display_name": a.display_name, "server": a.server, "role": a.role,
                      "voice_profile": a.voice_profile, "timezone": a.timezone,
                      "unanswered": counts.get(a.id, 0), "last_sync_at": timeutil.iso(last),
-                     "last_error": error})
+                     "last_error": error, "sign_in": sign_in[a.id]})
     if args.json:
         json.dump(rows, out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -545,6 +551,10 @@ def cmd_accounts_list(store: Store, args: argparse.Namespace, out: TextIO) -> in
     for r in rows:
         state = r["last_error"] or (f"synced {r['last_sync_at']}" if r["last_sync_at"]
                                     else "never synced")
+        if r["sign_in"] == "reconnect":
+            state = "RECONNECT (community-console accounts add " + r["platform"] + "): " + state
+        elif r["sign_in"] == "missing":
+            state = "no credentials in the keyring: " + state
         out.write(f"{r['platform']:<9} {r['handle']:<36} {r['unanswered']:>4} waiting  "
                   f"{state}\n")
     return 0

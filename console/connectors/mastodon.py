@@ -43,7 +43,6 @@ from console.connectors.base import (
 from console.connectors.htmltext import html_to_text
 from console.connectors.http import DEFAULT_TIMEOUT, HttpClient, Reply, StoredToken, Timeout
 from console.connectors.oauth import (
-    OOB_REDIRECT,
     Authorization,
     Pkce,
     SignInResult,

@@ -168,6 +168,10 @@ class LoopbackReceiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            # A browser may open a connection ahead and send nothing on it: give up on
+            # such a socket quickly, or the one-at-a-time loop would stall behind it.
+            timeout = 2
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 receiver._handle(self)
 
@@ -262,6 +266,8 @@ class LoopbackReceiver:
 
 # --- token endpoint --------------------------------------------------------------------
 
+_SECRET_FIELDS = frozenset({"code", "code_verifier", "refresh_token", "client_secret", "token"})
+
 
 def token_request(
     session: requests.Session,
@@ -287,7 +293,8 @@ def token_request(
         NetworkError: unreachable.
     """
     client = HttpClient(session, base_url=url, service=service, timeout=timeout)
-    hidden = [v for v in form.values() if v] + (list(basic_auth) if basic_auth else [])
+    hidden = [v for k, v in form.items() if k in _SECRET_FIELDS and v]
+    hidden += list(basic_auth) if basic_auth else []
     try:
         response = session.post(url, data=dict(form), auth=basic_auth, timeout=timeout,
                                 headers={"Accept": "application/json"})

@@ -9,14 +9,17 @@ run's throwaway keyring (packaging/with-keyring.sh), never the user's.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import logging
+import re
 import socket
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 
 from console.connectors import registry
 from console.connectors.http import build_session
@@ -39,7 +42,7 @@ from console.connectors.registry import (
 from console.connectors.x import XConnector
 from console.core.errors import AuthError
 from console.core.models import IncomingMessage, MessageKind, Platform, ReplyState
-from console.core.secrets import KeyringSecretStore
+from console.core.secrets import KeyringSecretStore, MemorySecretStore
 from console.core.store import Store
 from console.sync import engine
 from tests.connectors.oauth_server import LocalOAuthServer, approve_in_browser
@@ -123,16 +126,10 @@ def test_mastodon_sign_in_through_the_loopback_then_remove_revokes(
     assert revoke["token"] == token and revoke["client_secret"] == app["client_secret"]
     assert [keyring_store.get(k) for k in entry_keys("mastodon", result.handle)] == [None] * 3
     probe = MastodonConnector(handle=result.handle, server=oauth_server.url,
-                              session=build_session(), secrets=registry_memory(key, token),
+                              session=build_session(), secrets=MemorySecretStore({key: token}),
                               account_key=key)
     with pytest.raises(AuthError, match="access token is invalid"):
         probe.verify()  # revoked on the server, not only forgotten here
-
-
-def registry_memory(key: str, value: str):  # type: ignore[no-untyped-def]
-    from console.core.secrets import MemorySecretStore
-
-    return MemorySecretStore({key: value})
 
 
 def test_mastodon_out_of_band_code_is_pasted(oauth_server: LocalOAuthServer) -> None:
@@ -158,15 +155,10 @@ def test_pasting_the_address_the_browser_ended_on(oauth_server: LocalOAuthServer
 
 
 def approve_in_browser_no_follow(authorize_url: str) -> str:
-    import re
-
-    import requests
-
+    """Approve, but do not follow the redirect: the address the browser would end on."""
     browser = requests.Session()
     form = browser.get(authorize_url, timeout=10).text
     fields = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', form))
-    import html
-
     fields = {html.unescape(k): html.unescape(v) for k, v in fields.items()}
     answer = browser.post(authorize_url.split("?")[0], data=fields, allow_redirects=False,
                           timeout=10)
@@ -189,8 +181,6 @@ def test_denied_in_the_browser_and_cancel(oauth_server: LocalOAuthServer) -> Non
 
 
 def test_a_redirect_with_another_state_is_ignored(oauth_server: LocalOAuthServer) -> None:
-    import requests
-
     sign_in = start_sign_in("mastodon", server=oauth_server.url)
     redirect = parse_qs(urlsplit(sign_in.authorize_url).query)["redirect_uri"][0]
     waiting = in_background(sign_in.wait)

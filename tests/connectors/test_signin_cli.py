@@ -109,3 +109,11 @@ def test_accounts_add_x_with_the_address_pasted(
     assert "Added TweepyDev on x" in out
     bundle = read_bundle(keyring_store.get(registry.secret_key("x", "TweepyDev"))) or {}
     assert bundle.get("refresh_token") and bundle["refresh_token"] not in out + err
+    (account,) = json.loads(run(data, "accounts", "list", "--json").stdout)
+    assert (account["handle"], account["sign_in"]) == ("TweepyDev", "ok")
+
+    # X refused to renew it (see test_signin): the listing says to reconnect.
+    keyring_store.set(registry.secret_key("x", "TweepyDev"), json.dumps({"reconnect": True}))
+    (account,) = json.loads(run(data, "accounts", "list", "--json").stdout)
+    assert account["sign_in"] == "reconnect"
+    assert "RECONNECT" in run(data, "accounts", "list").stdout
