@@ -63,7 +63,7 @@ SECRET_HINTS = {"mastodon": "Sign in with the browser, or an access token (Prefe
                             "Development)",
                 "bluesky": "App password (Settings → Privacy and security → App passwords)",
                 "x": "Sign in with the browser, or an OAuth 2.0 user access token"}
-STATE_TEXT = {"reconnect": "Reconnect: sign in again", "missing": "No credentials in the keyring"}
+RECONNECT_TEXT = "Reconnect: sign in again"
 
 
 class AccountsDialog(QDialog):
@@ -276,9 +276,9 @@ class AccountsDialog(QDialog):
                 return
             for i in range(self.table.topLevelItemCount()):
                 item = self.table.topLevelItem(i)
-                state = result.get(item.data(0, Qt.ItemDataRole.UserRole), "ok")
-                if state != "ok":
-                    item.setText(5, STATE_TEXT[state])
+                # Only "reconnect" is shown: the demo's accounts have no keyring entries.
+                if result.get(item.data(0, Qt.ItemDataRole.UserRole)) == "reconnect":
+                    item.setText(5, RECONNECT_TEXT)
 
         self._net(states, shown)
 
