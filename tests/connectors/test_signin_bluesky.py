@@ -60,7 +60,10 @@ def test_sign_in_without_a_server_and_refresh_session_when_the_token_expires(
     key = registry.secret_key("bluesky", "brand.test")
     keyring_store.set(key, brand["app_password"])
     clock = [0.0]
-    connector = BlueskyConnector(handle="brand.test", server=None, session=build_session(),
+    http = build_session()
+    calls: list[str] = []
+    http.hooks["response"].append(lambda r, *a, **k: calls.append(r.url.split("?")[0]))
+    connector = BlueskyConnector(handle="brand.test", server=None, session=http,
                                  secrets=keyring_store, account_key=key,
                                  resolver=resolver(bsky_net), clock=lambda: clock[0])
     import time
@@ -71,12 +74,15 @@ def test_sign_in_without_a_server_and_refresh_session_when_the_token_expires(
     first_refresh = keyring_store.get(f"{key}:session")
     assert first_refresh
 
-    access = connector._session.access  # noqa: SLF001 (the test reads the JWT's exp)
+    access = connector._session.access  # type: ignore[union-attr]  # noqa: SLF001 (reads exp)
     payload = access.reveal().split(".")[1]
     exp = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["exp"]
     clock[0] = float(exp) + 1  # the access token has expired
+    calls.clear()
     assert connector.verify().remote_id == brand["did"]  # refreshSession, then the call
-    assert connector._session.access != access  # noqa: SLF001
+    pds = bsky_net["pds_url"]
+    assert calls == [f"{pds}/xrpc/com.atproto.server.refreshSession",
+                     f"{pds}/xrpc/app.bsky.actor.getProfile"]
     second_refresh = keyring_store.get(f"{key}:session")
     assert second_refresh and second_refresh != first_refresh  # the new refresh JWT is kept
 
