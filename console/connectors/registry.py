@@ -196,10 +196,26 @@ def start_sign_in(platform: Platform | str, *, server: str | None = None,
     raise KnownError(f"{platform.value} accounts sign in with a handle and an app password.")
 
 
-def save_sign_in(result: SignInResult, secrets: SecretStore) -> None:
-    """Put a finished sign-in's entries into the keyring (the only place they go)."""
-    for key, value in result.entries.items():
-        secrets.set(key, value)
+def save_sign_in(result: SignInResult, secrets: SecretStore, *,
+                 session: requests.Session | None = None) -> None:
+    """Put a finished sign-in's entries into the keyring (the only place they go).
+
+    Signing an account in again replaces its token; a Mastodon token it replaces is
+    revoked (best effort), so no forgotten token stays valid on the server.
+    """
+    key = secret_key(result.platform, result.handle)
+    old_token = old_app = None
+    if result.platform == Platform.MASTODON.value:
+        old_token, old_app = secrets.get(key), secrets.get(mastodon.app_key(key))
+    for entry, value in result.entries.items():
+        secrets.set(entry, value)
+    if old_token and old_app and old_token != result.entries.get(key):
+        try:
+            mastodon.revoke_token(session or build_session(), result.server or "", old_token,
+                                  old_app)
+        except KnownError as exc:
+            log.warning("could not revoke the replaced token of %s: %s", result.handle,
+                        type(exc).__name__)
 
 
 # --- signing out ---------------------------------------------------------------------

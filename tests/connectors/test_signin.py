@@ -120,9 +120,19 @@ def test_mastodon_sign_in_through_the_loopback_then_remove_revokes(
                                         server=oauth_server.url, secrets=keyring_store)
     assert connector.verify().remote_id == "43"
 
+    # Signing in again replaces the token and revokes the one it replaces.
+    again = start_sign_in("mastodon", server=oauth_server.url)
+    waiting = in_background(again.wait)
+    approve_in_browser(again.authorize_url)
+    save_sign_in(waiting.result(timeout=20), keyring_store)
+    assert [c["token"] for c in oauth_server.hits("POST", "/oauth/revoke")] == [token]
+    token = keyring_store.get(key)
+    assert token and oauth_server.state.access[token] == "mastodon"
+    app = oauth_server.state.apps[json.loads(keyring_store.get(app_key(key)) or "{}")["client_id"]]
+
     warnings = forget_account("mastodon", result.handle, oauth_server.url, keyring_store)
     assert warnings == []
-    (revoke,) = oauth_server.hits("POST", "/oauth/revoke")
+    revoke = oauth_server.hits("POST", "/oauth/revoke")[-1]
     assert revoke["token"] == token and revoke["client_secret"] == app["client_secret"]
     assert [keyring_store.get(k) for k in entry_keys("mastodon", result.handle)] == [None] * 3
     probe = MastodonConnector(handle=result.handle, server=oauth_server.url,
