@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -117,3 +118,31 @@ def test_accounts_add_x_with_the_address_pasted(
     (account,) = json.loads(run(data, "accounts", "list", "--json").stdout)
     assert account["sign_in"] == "reconnect"
     assert "RECONNECT" in run(data, "accounts", "list").stdout
+
+
+@pytest.mark.bluesky
+def test_accounts_add_bluesky_finds_the_server_from_the_handle(
+        tmp_path: Path, bsky_net: dict[str, Any], keyring_store: KeyringSecretStore) -> None:
+    data = tmp_path / "cc"
+    assert run(data, "init").returncode == 0
+    keys = registry.entry_keys("bluesky", "brand.test")
+    env = {registry.ENV_PLC: bsky_net["plc_url"],  # the local network's, not plc.directory
+           registry.ENV_HANDLE_RESOLVER: bsky_net["pds_url"]}
+    try:
+        proc = start(data, "accounts", "add", "bluesky", "--handle", "brand.test", env=env)
+        out, err = proc.communicate(bsky_net["accounts"]["brand"]["app_password"] + "\n",
+                                    timeout=120)
+        assert proc.returncode == 0, err
+        assert "Added brand.test on bluesky" in out
+        (account,) = json.loads(run(data, "accounts", "list", "--json").stdout)
+        assert (account["server"], account["sign_in"]) == (bsky_net["pds_url"], "ok")
+        synced = subprocess.run([sys.executable, "-m", "console", "--data-dir", str(data),
+                                 "sync"], capture_output=True, text=True, cwd=REPO,
+                                timeout=300, env={**os.environ, **env})
+        assert synced.returncode == 0, synced.stderr
+        assert keyring_store.get(keys[1])  # the session token, which remove must delete too
+        assert run(data, "accounts", "remove", "brand.test").returncode == 0
+        assert [keyring_store.get(k) for k in keys] == [None, None, None]
+    finally:
+        for key in keys:
+            keyring_store.delete(key)
