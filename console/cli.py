@@ -84,11 +84,25 @@ def build_parser() -> argparse.ArgumentParser:
     acc = sub.add_parser("accounts", help="the brand's accounts (credentials go to the keyring)")
     acc_sub = acc.add_subparsers(dest="accounts_command", metavar="add|list|remove",
                                  required=True)
-    aa = acc_sub.add_parser("add", help="add and verify an account; the secret is read from "
-                                        "stdin or a prompt and stored only in the keyring")
+    aa = acc_sub.add_parser(
+        "add", help="add and verify an account; credentials go only to the keyring",
+        description="Mastodon and X: sign in in a browser (the address to open is printed; "
+                    "the browser comes back to this computer, or paste the code or the "
+                    "address it ended on). Bluesky: the handle, and an app password on stdin "
+                    "or at a prompt; the server is found from the handle.")
     aa.add_argument("platform", choices=["mastodon", "bluesky", "x"])
-    aa.add_argument("--handle", required=True)
-    aa.add_argument("--server", help="instance / PDS / API base URL")
+    aa.add_argument("--handle", help="the account's handle (Bluesky: required; Mastodon and "
+                                     "X: taken from the sign-in)")
+    aa.add_argument("--server", help="Mastodon: the instance (required); Bluesky: the PDS "
+                                     "(default: found from the handle); X: the API base URL")
+    aa.add_argument("--client-id", help="X: the OAuth 2.0 client ID of your X app (default: "
+                                        "$COMMUNITY_CONSOLE_X_CLIENT_ID)")
+    aa.add_argument("--paste", action="store_true",
+                    help="the browser runs on another machine: do not listen on 127.0.0.1, "
+                         "read the code (Mastodon shows it) or the address from stdin")
+    aa.add_argument("--token", action="store_true",
+                    help="Mastodon/X: read an existing access token from stdin instead of "
+                         "signing in (Mastodon: Preferences > Development)")
     aa.add_argument("--profile", help="voice profile for replies from this account")
     aa.add_argument("--role", default="", help="e.g. support or marketing")
     al = acc_sub.add_parser("list", help="the accounts and their sync state")
@@ -401,10 +415,62 @@ def read_secret(err: TextIO) -> str:
     return sys.stdin.readline().strip()
 
 
+def sign_in_interactively(sign_in: Any, out: TextIO, err: TextIO,
+                          stdin: TextIO | None = None) -> Any:
+    """Print the address to open, then take whichever comes first: the browser coming
+    back to the loopback listener, or a code (or address) typed or piped on stdin."""
+    import queue
+    import threading
+
+    stdin = stdin or sys.stdin
+    out.write("Open this address in a browser and approve Community Console:\n\n"
+              f"  {sign_in.authorize_url}\n\n")
+    out.flush()
+    if sign_in.listening:
+        err.write("Waiting for the browser to come back to this computer. If the browser "
+                  "runs elsewhere, paste the address it ended on (or the code) here and "
+                  "press Enter.\n")
+    else:
+        err.write("Paste the code the page shows (or the address the browser ended on) and "
+                  "press Enter:\n")
+    err.flush()
+    events: queue.Queue[tuple[str, Any, BaseException | None]] = queue.Queue()
+
+    def wait() -> None:
+        try:
+            events.put(("browser", sign_in.wait(), None))
+        except BaseException as exc:  # handed to the main thread
+            events.put(("browser", None, exc))
+
+    def read() -> None:
+        events.put(("pasted", stdin.readline(), None))
+
+    if sign_in.listening:
+        threading.Thread(target=wait, name="sign-in-wait", daemon=True).start()
+    # A daemon thread: if the browser wins, the pending read is simply abandoned.
+    threading.Thread(target=read, name="sign-in-read", daemon=True).start()
+    while True:
+        kind, value, exc = events.get()
+        if kind == "browser":
+            if exc is not None:
+                raise exc  # denied in the browser, or nothing came back in time
+            return value
+        if value.strip():
+            return sign_in.finish_pasted(value)
+        if not sign_in.listening:
+            raise KnownError("No code given: paste the code or the address the browser ended "
+                             "on.")
+        # stdin is closed or empty: keep waiting for the browser only.
+
+
 def cmd_accounts_add(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     from console.connectors.registry import make_connector, secret_key
     from console.core.secrets import MemorySecretStore
 
+    if args.platform in ("mastodon", "x") and not args.token:
+        return _add_by_sign_in(store, args, out)
+    if not args.handle:
+        raise KnownError("Give the account's --handle.")
     secret = read_secret(sys.stderr)
     if not secret:
         raise KnownError("No token or app password given (pipe it on stdin or type it at the "
@@ -431,17 +497,53 @@ def cmd_accounts_add(store: Store, args: argparse.Namespace, out: TextIO) -> int
     return 0
 
 
+def _add_by_sign_in(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.connectors.registry import save_sign_in, start_sign_in
+
+    keyring_store = secret_store()  # fail before the browser step, not after it
+    sign_in = start_sign_in(args.platform, server=args.server, client_id=args.client_id,
+                            loopback=not args.paste)
+    try:
+        result = sign_in_interactively(sign_in, out, sys.stderr)
+    finally:
+        sign_in.cancel()
+    save_sign_in(result, keyring_store)
+    if args.handle and args.handle.lstrip("@").lower() != result.handle.lstrip("@").lower():
+        out.write(f"Note: signed in as {result.handle}, not {args.handle}.\n")
+    try:
+        existing = store.find_account(result.handle)
+        out.write(f"Signed in again as {existing.handle}.\n")
+        return 0
+    except KnownError:
+        pass
+    store.add_account(platform=args.platform, handle=result.handle,
+                      display_name=result.display_name, server=result.server, role=args.role,
+                      voice_profile=args.profile)
+    out.write(f"Added {result.handle} on {args.platform} ({result.display_name}).\n")
+    return 0
+
+
 def cmd_accounts_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.connectors.registry import credential_state
+
     status = store.sync_status()
     counts = store.unanswered_counts()
+    accounts = store.accounts()
+    sign_in: dict[Any, str | None] = {a.id: None for a in accounts}
+    if accounts and not store.get_setting("workspace.demo"):
+        try:
+            secrets = secret_store()
+            sign_in = {a.id: credential_state(a.platform, a.handle, secrets) for a in accounts}
+        except KnownError as exc:  # no keyring here: list the accounts anyway
+            sys.stderr.write(f"community-console: warning: {exc}\n")
     rows = []
-    for a in store.accounts():
+    for a in accounts:
         last, error = status.get(a.id, (None, None))
         rows.append({"id": a.id, "platform": a.platform.value, "handle": a.handle,
                      "display_name": a.display_name, "server": a.server, "role": a.role,
                      "voice_profile": a.voice_profile, "timezone": a.timezone,
                      "unanswered": counts.get(a.id, 0), "last_sync_at": timeutil.iso(last),
-                     "last_error": error})
+                     "last_error": error, "sign_in": sign_in[a.id]})
     if args.json:
         json.dump(rows, out, ensure_ascii=False, indent=2)
         out.write("\n")
@@ -449,22 +551,25 @@ def cmd_accounts_list(store: Store, args: argparse.Namespace, out: TextIO) -> in
     for r in rows:
         state = r["last_error"] or (f"synced {r['last_sync_at']}" if r["last_sync_at"]
                                     else "never synced")
+        if r["sign_in"] == "reconnect":
+            state = "RECONNECT (community-console accounts add " + r["platform"] + "): " + state
+        elif r["sign_in"] == "missing":
+            state = "no credentials in the keyring: " + state
         out.write(f"{r['platform']:<9} {r['handle']:<36} {r['unanswered']:>4} waiting  "
                   f"{state}\n")
     return 0
 
 
 def cmd_accounts_remove(store: Store, args: argparse.Namespace, out: TextIO) -> int:
-    from console.connectors.registry import secret_key
+    from console.connectors.registry import forget_account
 
     account = store.find_account(args.handle)
-    key = secret_key(account.platform, account.handle)
     try:
-        secrets = secret_store()
-        secrets.delete(key)
-        # Bluesky also keeps its refresh JWT (BlueskyConnector.session_key): left behind, it
-        # would keep the removed account signed in. Deleting a missing entry is a no-op.
-        secrets.delete(f"{key}:session")
+        # Revokes a signed-in token and deletes every keyring entry of the account (its
+        # Bluesky session token too: left behind it would keep the account signed in).
+        for warning in forget_account(account.platform, account.handle, account.server,
+                                      secret_store()):
+            sys.stderr.write(f"community-console: warning: {warning}\n")
     except KnownError as exc:
         sys.stderr.write(f"community-console: warning: {exc}\n")
     try:

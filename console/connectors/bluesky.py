@@ -7,8 +7,12 @@ not need a new login. An ``ExpiredToken`` answer triggers
 ``com.atproto.server.refreshSession`` and one retry; if the refresh is refused too,
 the connector logs in again with the app password.
 
-Every call goes to the PDS (the ``server`` given, or the PDS the DID document names
-after login); the PDS proxies ``app.bsky.*`` reads to the AppView.
+Nobody has to type a server: without one, the PDS is found from the handle
+(:class:`IdentityResolver`: handle -> DID -> DID document -> ``#atproto_pds`` service),
+as the AT Protocol identity specs describe. Every call goes to that PDS (or to the
+``server`` given, until the DID document in the login answer names the PDS); the PDS
+proxies ``app.bsky.*`` reads to the AppView. The access JWT is renewed before its
+``exp`` passes, and after an ``ExpiredToken`` answer.
 
 Inbound items are ``app.bsky.notification.listNotifications`` entries with reason
 ``mention``, ``reply`` or ``quote``. Notifications come newest first with a cursor
@@ -30,14 +34,17 @@ DM access and a chat service, which the local test network does not run.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 import logging
 import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import requests
 
@@ -55,6 +62,7 @@ from console.connectors.http import DEFAULT_TIMEOUT, ErrorInfo, HttpClient, Time
 from console.core.errors import (
     AuthError,
     KnownError,
+    NetworkError,
     NotFoundError,
     RejectedError,
     SecretStoreError,
@@ -72,6 +80,13 @@ REASONS: Final = ("mention", "reply", "quote")
 POST_TYPE: Final = "app.bsky.feed.post"
 SENT_REPLY_PAGES: Final = 4  # listRecords pages (50 each) searched by find_sent_reply
 SENT_REPLY_SLACK: Final = dt.timedelta(minutes=5)
+
+PLC_DIRECTORY: Final = "https://plc.directory"
+# Who answers com.atproto.identity.resolveHandle (it does the DNS TXT lookup, which the
+# standard library cannot). Any AppView or PDS serves it; this is Bluesky's public one.
+HANDLE_RESOLVER: Final = "https://public.api.bsky.app"
+IDENTITY_TIMEOUT: Final = (3.0, 10.0)
+EXPIRY_MARGIN: Final = 30.0  # seconds before the access JWT's exp at which it is renewed
 
 _KINDS = {"mention": MessageKind.MENTION, "reply": MessageKind.REPLY, "quote": MessageKind.QUOTE}
 _PREFERENCE = {MessageKind.MENTION: 0, MessageKind.QUOTE: 1, MessageKind.REPLY: 2}
@@ -105,15 +120,137 @@ class _Session:
     refresh: Secret
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Who a handle is and where its data lives."""
+
+    did: str
+    handle: str
+    pds: str
+
+
+class IdentityResolver:
+    """Handle -> DID -> DID document -> PDS, the way the AT Protocol specs say.
+
+    1. The handle's DID: ``https://<handle>/.well-known/atproto-did``, then
+       ``com.atproto.identity.resolveHandle`` on ``handle_resolver`` (which also checks
+       the ``_atproto.<handle>`` DNS TXT record).
+    2. The DID document: ``did:plc`` from the PLC directory, ``did:web`` from
+       ``https://<host>/.well-known/did.json``.
+    3. The document must claim the handle back (``alsoKnownAs`` ``at://<handle>``), and
+       its ``#atproto_pds`` service is the PDS.
+
+    Args:
+        session: the ``requests.Session`` to use.
+        plc_url: the PLC directory (tests: the local network's).
+        handle_resolver: a service answering ``resolveHandle`` (tests: the local PDS).
+        web_scheme: ``https`` (the did:web spec); tests may serve did.json over http.
+        timeout: (connect, read) seconds per call.
+    """
+
+    def __init__(self, session: requests.Session, *, plc_url: str = PLC_DIRECTORY,
+                 handle_resolver: str = HANDLE_RESOLVER, web_scheme: str = "https",
+                 timeout: Timeout = IDENTITY_TIMEOUT) -> None:
+        self._session = session
+        self.plc_url = plc_url.rstrip("/")
+        self.handle_resolver = handle_resolver.rstrip("/")
+        self._web_scheme = web_scheme
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"IdentityResolver(plc_url={self.plc_url!r})"
+
+    def resolve(self, handle: str) -> Identity:
+        """Find the DID and PDS of ``handle``.
+
+        Raises:
+            NotFoundError: the handle does not resolve, or its DID document disowns it.
+            NetworkError: the services cannot be reached.
+        """
+        handle = handle.lstrip("@").strip().lower()
+        did = handle if handle.startswith("did:") else self.resolve_handle(handle)
+        doc = self.did_document(did)
+        aliases = [str(a) for a in doc.get("alsoKnownAs") or []]
+        if not handle.startswith("did:") and f"at://{handle}" not in aliases:
+            raise NotFoundError(f"The identity of {handle} ({did}) does not confirm the handle; "
+                                "check the spelling of the handle.")
+        pds = _pds_endpoint(doc)
+        if pds is None:
+            raise NotFoundError(f"The DID document of {handle} names no PDS.")
+        known = next((a[5:] for a in aliases if a.startswith("at://")), handle)
+        return Identity(did=did, handle=handle if not handle.startswith("did:") else known,
+                        pds=pds)
+
+    def resolve_handle(self, handle: str) -> str:
+        """The DID of ``handle``: its .well-known file, else resolveHandle.
+
+        Raises:
+            NotFoundError: nothing resolves it.
+        """
+        try:
+            response = self._session.get(f"https://{handle}/.well-known/atproto-did",
+                                         timeout=self._timeout, allow_redirects=False)
+            text = response.text.strip() if response.status_code == 200 else ""
+            if text.startswith("did:") and len(text.split()) == 1:
+                return text
+        except requests.RequestException as exc:
+            log.debug("no .well-known handle file for %s (%s)", handle, type(exc).__name__)
+        data = self._get(f"{self.handle_resolver}/xrpc/com.atproto.identity.resolveHandle",
+                         {"handle": handle}, what=f"the handle {handle}")
+        did = data.get("did")
+        if not isinstance(did, str) or not did.startswith("did:"):
+            raise NotFoundError(f"The handle {handle} does not resolve to a Bluesky account.")
+        return did
+
+    def did_document(self, did: str) -> dict[str, Any]:
+        """The DID document of a ``did:plc`` or ``did:web``.
+
+        Raises:
+            NotFoundError: another DID method, or no document.
+        """
+        if did.startswith("did:plc:"):
+            return self._get(f"{self.plc_url}/{quote(did, safe=':')}", None,
+                             what=f"the identity {did}")
+        if did.startswith("did:web:"):
+            host = unquote(did[len("did:web:"):])
+            if ":" in did[len("did:web:"):]:
+                raise NotFoundError(f"{did}: did:web with a path is not used by AT Protocol.")
+            return self._get(f"{self._web_scheme}://{host}/.well-known/did.json", None,
+                             what=f"the identity {did}")
+        raise NotFoundError(f"{did}: AT Protocol uses did:plc and did:web identities only.")
+
+    def _get(self, url: str, params: dict[str, str] | None, *, what: str) -> dict[str, Any]:
+        host = urlsplit(url).netloc
+        try:
+            response = self._session.get(url, params=params, timeout=self._timeout)
+        except requests.RequestException as exc:
+            raise NetworkError(f"Cannot look up {what}: {host} is unreachable "
+                               f"({type(exc).__name__}).") from None
+        if response.status_code in (400, 404, 410):
+            raise NotFoundError(f"{what[0].upper()}{what[1:]} was not found ({host} answered "
+                                f"HTTP {response.status_code}); check the handle.")
+        if response.status_code >= 400:
+            raise TransientError(f"Cannot look up {what}: {host} answered HTTP "
+                                 f"{response.status_code}.")
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            raise TransientError(f"Cannot look up {what}: {host} sent no JSON document.")
+        return data
+
+
 class BlueskyConnector:
     """One Bluesky account, logged in with an app password from the secret store.
 
     Args:
         handle: the account's handle, e.g. ``brand.bsky.social`` (the login identifier).
-        server: the PDS (or entryway) base URL, e.g. ``https://bsky.social``.
+        server: the PDS base URL, or ``None`` to find it from the handle.
         session: the ``requests.Session`` to use.
         secrets: where the app password is stored.
         account_key: the app password's key in ``secrets``.
+        resolver: finds the PDS when ``server`` is ``None``.
         timeout: (connect, read) seconds for every call.
         sleep: how to wait between retries.
         clock: the current Unix time.
@@ -125,16 +262,19 @@ class BlueskyConnector:
         self,
         *,
         handle: str,
-        server: str,
+        server: str | None,
         session: requests.Session,
         secrets: SecretStore,
         account_key: str,
+        resolver: IdentityResolver | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.handle = handle.lstrip("@")
-        self.server = server.rstrip("/")
+        self._resolver = resolver or IdentityResolver(session)
+        self._located = server is not None
+        self.server = (server or HANDLE_RESOLVER).rstrip("/")
         self.account_key = account_key
         self._requests = session
         self._secrets = secrets
@@ -441,9 +581,21 @@ class BlueskyConnector:
             )
         return None
 
+    def _locate(self) -> None:
+        """Find the account's PDS from its handle, once, when no server was given."""
+        if self._located:
+            return
+        identity = self._resolver.resolve(self.handle)
+        log.info("Bluesky account %s (%s) lives on PDS %s", self.handle, identity.did,
+                 identity.pds)
+        self.server = identity.pds
+        self._http = self._client(identity.pds)
+        self._located = True
+
     def _ensure_session(self) -> _Session:
         if self._session is not None:
             return self._session
+        self._locate()
         stored = self._secrets.get(self.session_key)
         if stored:
             try:
@@ -511,6 +663,10 @@ class BlueskyConnector:
         body: Any = None,
     ) -> Any:
         session = self._ensure_session()
+        expires = _jwt_expiry(session.access)
+        if expires is not None and self._clock() >= expires - EXPIRY_MARGIN:
+            log.debug("Bluesky access token of %s expires; refreshing", self.handle)
+            session = self._renew(session)
         try:
             return self._http.request(
                 method, f"/xrpc/{nsid}", params=params, json=body, token=session.access
@@ -734,6 +890,19 @@ def _pds_endpoint(did_doc: Any) -> str | None:
         ):
             return str(service["serviceEndpoint"]).rstrip("/")
     return None
+
+
+def _jwt_expiry(token: Secret) -> float | None:
+    """The ``exp`` claim of a JWT (read, not verified: the PDS verifies it)."""
+    parts = token.reveal().split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (ValueError, binascii.Error):
+        return None
+    exp = payload.get("exp") if isinstance(payload, dict) else None
+    return float(exp) if isinstance(exp, (int, float)) else None
 
 
 def _web_url(handle: str, uri: str) -> str:

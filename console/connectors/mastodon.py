@@ -21,11 +21,12 @@ notifications), ``conversation_id`` (from conversations) and ``spoiler_text``
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import requests
 
@@ -41,9 +42,23 @@ from console.connectors.base import (
 )
 from console.connectors.htmltext import html_to_text
 from console.connectors.http import DEFAULT_TIMEOUT, HttpClient, Reply, StoredToken, Timeout
-from console.core.errors import AuthError, NotFoundError, RejectedError, TransientError
+from console.connectors.oauth import (
+    Authorization,
+    Pkce,
+    SignInResult,
+    new_state,
+    secret_key,
+    token_request,
+)
+from console.core.errors import (
+    AuthError,
+    KnownError,
+    NotFoundError,
+    RejectedError,
+    TransientError,
+)
 from console.core.models import IncomingMessage, MessageKind, Platform
-from console.core.secrets import SecretStore
+from console.core.secrets import MemorySecretStore, SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +66,10 @@ NOTIFICATIONS_LIMIT: Final = 80  # the API's maximum per page
 CONVERSATIONS_LIMIT: Final = 40  # the API's maximum per page
 MAX_PAGES: Final = 5  # pages per stream and fetch before handing back has_more
 SENT_REPLY_SLACK: Final = dt.timedelta(minutes=5)  # clock skew between us and the server
+CLIENT_NAME: Final = "Community Console"
+CLIENT_WEBSITE: Final = "https://github.com/community-console"
+# read: notifications, conversations, threads, verify_credentials; write: replies.
+SCOPES: Final = "read write"
 
 
 class MastodonConnector:
@@ -445,3 +464,137 @@ def _newest(
     if current:
         candidates.append(current)
     return max(candidates, key=_id_key) if candidates else None
+
+
+# --- sign-in (OAuth 2.0 authorization code with PKCE) ---------------------------------
+
+
+def app_key(account_key: str) -> str:
+    """The keyring entry holding the registered app (client id and secret) of an account.
+
+    Kept apart from the access token (which the connector reads as it is) and needed to
+    revoke the token when the account is removed.
+    """
+    return f"{account_key}:app"
+
+
+def normalize_server(server: str) -> str:
+    """``mastodon.social`` -> ``https://mastodon.social``; no trailing slash."""
+    server = server.strip().rstrip("/")
+    if not server:
+        raise KnownError("Give the Mastodon server, e.g. https://mastodon.social.")
+    if "://" not in server:
+        server = "https://" + server
+    return server
+
+
+class MastodonSignIn:
+    """One sign-in on a Mastodon server: registers the app, then exchanges the code.
+
+    Registering (``POST /api/v1/apps``) happens in the constructor, so build it on a
+    worker. Each sign-in registers its own app with its exact redirect address, which
+    is what the loopback's random port needs.
+
+    Args:
+        server: the instance, e.g. ``https://mastodon.social``.
+        session: the ``requests.Session`` to use.
+        redirect_uri: the loopback address, or :data:`OOB_REDIRECT` to have the server
+            show the code for pasting.
+        scopes: the scopes asked for.
+        timeout: (connect, read) seconds.
+
+    Raises:
+        KnownError: the server cannot be reached or refuses the registration.
+    """
+
+    platform = Platform.MASTODON
+
+    def __init__(self, server: str, *, session: requests.Session, redirect_uri: str,
+                 scopes: str = SCOPES, timeout: Timeout = DEFAULT_TIMEOUT) -> None:
+        self.server = normalize_server(server)
+        self.redirect_uri = redirect_uri
+        self.scopes = scopes
+        self.state = new_state()
+        self._pkce = Pkce.new()
+        self._session = session
+        self._timeout = timeout
+        self._host = urlsplit(self.server).netloc
+        http = HttpClient(session, base_url=self.server, service=f"Mastodon ({self._host})",
+                          timeout=timeout)
+        app = http.post("/api/v1/apps", json={
+            "client_name": CLIENT_NAME, "redirect_uris": redirect_uri, "scopes": scopes,
+            "website": CLIENT_WEBSITE}).data
+        if not isinstance(app, dict) or not app.get("client_id") or not app.get("client_secret"):
+            raise TransientError(f"Mastodon ({self._host}) did not register the app.")
+        self.client_id = str(app["client_id"])
+        self._client_secret = str(app["client_secret"])
+
+    def __repr__(self) -> str:
+        return f"MastodonSignIn(server={self.server!r})"
+
+    @property
+    def authorize_url(self) -> str:
+        """The page to open in the browser."""
+        return f"{self.server}/oauth/authorize?" + urlencode({
+            "response_type": "code", "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri, "scope": self.scopes, "state": self.state,
+            "code_challenge": self._pkce.challenge, "code_challenge_method": "S256"})
+
+    def finish(self, auth: Authorization) -> SignInResult:
+        """Exchange the code, verify the account, and say what goes into the keyring.
+
+        Raises:
+            AuthError: the code was refused, or the answer belongs to another sign-in.
+        """
+        if auth.state is not None and auth.state != self.state:
+            raise AuthError("That answer belongs to another sign-in; start again.")
+        token = token_request(self._session, f"{self.server}/oauth/token", {
+            "grant_type": "authorization_code", "code": auth.code,
+            "client_id": self.client_id, "client_secret": self._client_secret,
+            "redirect_uri": self.redirect_uri, "code_verifier": self._pkce.verifier,
+            "scope": self.scopes}, service=f"Mastodon ({self._host})", timeout=self._timeout)
+        access = token.get("access_token")
+        if not isinstance(access, str) or not access:
+            raise TransientError(f"Mastodon ({self._host}) sent no access token.")
+        probe = MemorySecretStore({"probe": access})
+        info = MastodonConnector(handle="", server=self.server, session=self._session,
+                                 secrets=probe, account_key="probe",
+                                 timeout=self._timeout).verify()
+        handle = "@" + info.handle
+        key = secret_key(Platform.MASTODON.value, handle)
+        app = json.dumps({"client_id": self.client_id, "client_secret": self._client_secret,
+                          "server": self.server})
+        return SignInResult(platform=Platform.MASTODON.value, handle=handle,
+                            display_name=info.display_name, server=self.server,
+                            entries={key: access, app_key(key): app})
+
+
+def revoke_token(session: requests.Session, server: str, token: str, app: str | None, *,
+                 timeout: Timeout = DEFAULT_TIMEOUT) -> bool:
+    """Revoke an access token with ``POST /oauth/revoke``.
+
+    Args:
+        session: the ``requests.Session`` to use.
+        server: the instance.
+        token: the access token.
+        app: the stored app entry (client id and secret), or ``None`` for a token made
+            by hand in the server's settings, which only the user can revoke there.
+
+    Returns:
+        Whether the server revoked it.
+
+    Raises:
+        KnownError: the server could not be reached or refused.
+    """
+    try:
+        client = json.loads(app) if app else None
+    except ValueError:
+        client = None
+    if not isinstance(client, dict) or not client.get("client_id"):
+        return False
+    server = normalize_server(str(client.get("server") or server))
+    token_request(session, f"{server}/oauth/revoke", {
+        "client_id": str(client["client_id"]),
+        "client_secret": str(client.get("client_secret") or ""), "token": token},
+        service=f"Mastodon ({urlsplit(server).netloc})", timeout=timeout)
+    return True

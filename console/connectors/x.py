@@ -20,19 +20,24 @@ Tweet text arrives HTML-escaped (``&amp;``) and with links shortened to t.co:
 ``in_reply_to_user_id``, ``referenced`` (list of ``{"type", "id"}``), ``lang``,
 ``quoted_id`` (quotes).
 
-Access tokens from X's OAuth 2.0 flow expire after about two hours; refreshing
-them is left to the account setup code (an ``AuthError`` asks to reconnect).
+Sign-in is OAuth 2.0 authorization code with PKCE (:class:`XSignIn`) with the
+``offline.access`` scope. Access tokens expire after about two hours: the stored bundle
+(:class:`console.connectors.oauth.RefreshingToken`) is renewed before it expires and once
+after a 401; X rotates the refresh token on every renewal, and the new pair is saved in
+one keyring entry. When X refuses the renewal the account needs reconnecting
+(``ReconnectNeeded``), and replies waiting in the outbox stay queued.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
@@ -46,14 +51,33 @@ from console.connectors.base import (
     normalize_for_match,
     parse_timestamp,
 )
-from console.connectors.http import DEFAULT_TIMEOUT, ErrorInfo, HttpClient, StoredToken, Timeout
+from console.connectors.http import DEFAULT_TIMEOUT, ErrorInfo, HttpClient, Reply, Timeout
+from console.connectors.oauth import (
+    Authorization,
+    Pkce,
+    RefreshingToken,
+    SignInResult,
+    make_bundle,
+    new_state,
+    read_bundle,
+    secret_key,
+    token_request,
+)
 from console.core.errors import AuthError, KnownError, RejectedError, TransientError
 from console.core.models import IncomingMessage, MessageKind, Platform
-from console.core.secrets import SecretStore
+from console.core.secrets import MemorySecretStore, SecretStore
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SERVER: Final = "https://api.x.com"
+AUTHORIZE_URL: Final = "https://x.com/i/oauth2/authorize"
+TOKEN_PATH: Final = "/2/oauth2/token"
+# users.read and tweet.read for mentions, tweet.write for replies, dm.* for direct
+# messages, offline.access for a refresh token (without it the sign-in lasts two hours).
+SCOPES: Final = "tweet.read tweet.write users.read dm.read dm.write offline.access"
+# X compares the redirect address exactly with the ones registered for the app, so the
+# loopback port is fixed: register http://127.0.0.1:8719/callback in the X developer portal.
+LOOPBACK_PORT: Final = 8719
 CHAR_LIMIT: Final = 280
 PAGE_LIMIT: Final = 100  # max_results maximum for the mentions timeline
 MAX_PAGES: Final = 5
@@ -101,9 +125,9 @@ class XConnector:
         self.handle = handle.lstrip("@")
         self.server = server.rstrip("/")
         self.account_key = account_key
-        self._auth = StoredToken(secrets, account_key, (
-            f"No access token is stored for the X account @{self.handle}. "
-            "Connect the account in Settings."))
+        self._auth = RefreshingToken(secrets, account_key, service="X",
+                                     account=f"@{self.handle}", session=session, clock=clock,
+                                     timeout=timeout)
         self._me: tuple[str, str] | None = None  # (id, username)
         self._http = HttpClient(
             session,
@@ -240,11 +264,7 @@ class XConnector:
         """
         log.info("posting an X reply (outbox key %s)", idempotency_key)
         body = {"text": text, "reply": {"in_reply_to_tweet_id": parent.remote_id}}
-        try:
-            data = self._http.post("/2/tweets", json=body, token=self._auth.get()).data
-        except AuthError:
-            self._auth.forget()
-            raise
+        data = self._call("POST", "/2/tweets", json=body).data
         tweet = (data or {}).get("data") or {}
         if "id" not in tweet:
             raise TransientError("Malformed response from X: the new post has no id.")
@@ -411,12 +431,26 @@ class XConnector:
 
     # --- internals ---------------------------------------------------------------------
 
-    def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+              json: Any = None) -> Reply:
+        token = self._auth.get()
         try:
-            data = self._http.get(path, params=params, token=self._auth.get()).data
+            return self._http.request(method, path, params=params, json=json, token=token)
+        except _Unauthorized:
+            if not self._auth.renewable():
+                self._auth.forget()  # read the keyring again next time (reconnected?)
+                raise
+            # Expired or revoked early: renew once and try again once (a POST refused
+            # with 401 was not carried out, so repeating it cannot post twice).
+            token = self._auth.renew_after_401(token)
+        try:
+            return self._http.request(method, path, params=params, json=json, token=token)
         except AuthError:
             self._auth.forget()
             raise
+
+    def _get(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
+        data = self._call("GET", path, params=params).data
         if not isinstance(data, dict):
             raise TransientError(f"Malformed response from X for {path}.")
         return data
@@ -428,7 +462,15 @@ class XConnector:
         return self._me[0]
 
 
+class _Unauthorized(AuthError):
+    """HTTP 401: the access token is not (or no longer) accepted."""
+
+
 def _error_hook(info: ErrorInfo) -> KnownError | None:
+    if info.status == 401:
+        said = f": {info.message}" if info.message else ""
+        return _Unauthorized(f"X refused the account's credentials{said}. Reconnect the "
+                             "account in the Accounts dialog.")
     # X answers a repeated text with 403, which is not a credentials problem.
     if info.status == 403 and "duplicate content" in info.message.lower():
         return RejectedError(
@@ -450,3 +492,103 @@ def _snowflake_time(tweet_id: str) -> dt.datetime:
     """A tweet's creation time from its id (used when ``created_at`` was not requested)."""
     millis = (int(tweet_id) >> 22) + TWITTER_EPOCH_MS
     return dt.datetime.fromtimestamp(millis / 1000, tz=dt.UTC)
+
+
+# --- sign-in (OAuth 2.0 authorization code with PKCE) ---------------------------------
+
+
+class XSignIn:
+    """One X sign-in: the authorization URL, then the code exchanged for tokens.
+
+    X has no dynamic registration: the app (a "public client", no secret) is made once
+    in the X developer portal, with ``redirect_uri`` registered there.
+
+    Args:
+        client_id: the X app's OAuth 2.0 client id.
+        redirect_uri: the loopback address registered with the app.
+        session: the ``requests.Session`` to use.
+        authorize_url: X's authorization page.
+        api: the API base URL (the token endpoint is ``{api}/2/oauth2/token``).
+        scopes: the scopes asked for; must include ``offline.access``.
+        clock: the current Unix time.
+        timeout: (connect, read) seconds.
+    """
+
+    platform = Platform.X
+
+    def __init__(self, *, client_id: str, redirect_uri: str, session: requests.Session,
+                 authorize_url: str = AUTHORIZE_URL, api: str = DEFAULT_SERVER,
+                 scopes: str = SCOPES, clock: Callable[[], float] = time.time,
+                 timeout: Timeout = DEFAULT_TIMEOUT) -> None:
+        if not client_id.strip():
+            raise KnownError("Signing in to X needs the client ID of an X app (X developer "
+                             "portal, your app, Keys and tokens, OAuth 2.0 Client ID).")
+        self.client_id = client_id.strip()
+        self.redirect_uri = redirect_uri
+        self.scopes = scopes
+        self.api = api.rstrip("/")
+        self.state = new_state()
+        self._authorize = authorize_url
+        self._pkce = Pkce.new()
+        self._session = session
+        self._clock = clock
+        self._timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"XSignIn(api={self.api!r})"
+
+    @property
+    def authorize_url(self) -> str:
+        """The page to open in the browser."""
+        return f"{self._authorize}?" + urlencode({
+            "response_type": "code", "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri, "scope": self.scopes, "state": self.state,
+            "code_challenge": self._pkce.challenge, "code_challenge_method": "S256"})
+
+    def finish(self, auth: Authorization) -> SignInResult:
+        """Exchange the code, verify the account, and say what goes into the keyring.
+
+        Raises:
+            AuthError: the code was refused, or the answer belongs to another sign-in.
+        """
+        if auth.state is not None and auth.state != self.state:
+            raise AuthError("That answer belongs to another sign-in; start again.")
+        token_url = self.api + TOKEN_PATH
+        answer = token_request(self._session, token_url, {
+            "grant_type": "authorization_code", "code": auth.code, "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri, "code_verifier": self._pkce.verifier},
+            service="X", timeout=self._timeout)
+        if not answer.get("refresh_token"):
+            log.warning("X sent no refresh token (was offline.access granted?); the sign-in "
+                        "will last about two hours")
+        bundle = json.dumps(make_bundle(answer, now=self._clock(), client_id=self.client_id,
+                                        token_url=token_url))
+        probe = MemorySecretStore({"probe": bundle})
+        info = XConnector(handle="", server=self.api, session=self._session, secrets=probe,
+                          account_key="probe", clock=self._clock,
+                          timeout=self._timeout).verify()
+        # verify() may have renewed an already expiring token: keep what the probe holds.
+        stored = probe.get("probe") or bundle
+        return SignInResult(platform=Platform.X.value, handle=info.handle,
+                            display_name=info.display_name, server=self.api,
+                            entries={secret_key(Platform.X.value, info.handle): stored})
+
+
+def revoke_token(session: requests.Session, stored: str | None, *,
+                 timeout: Timeout = DEFAULT_TIMEOUT) -> bool:
+    """Revoke a stored X sign-in (``POST /2/oauth2/revoke``), refresh token first.
+
+    Returns:
+        Whether a token was revoked (a token pasted by hand has no client id to do it).
+    """
+    bundle = read_bundle(stored) or {}
+    token_url = str(bundle.get("token_url") or "")
+    client_id = str(bundle.get("client_id") or "")
+    token = bundle.get("refresh_token") or bundle.get("access_token")
+    if not token_url.endswith(TOKEN_PATH) or not client_id or not token:
+        return False
+    hint = "refresh_token" if bundle.get("refresh_token") else "access_token"
+    token_request(session, token_url[: -len(TOKEN_PATH)] + "/2/oauth2/revoke",
+                  {"token": str(token), "client_id": client_id, "token_type_hint": hint},
+                  service="X", timeout=timeout)
+    return True

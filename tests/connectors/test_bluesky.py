@@ -465,6 +465,8 @@ class FakePds:
         login["didDoc"]["service"][0]["serviceEndpoint"] = server.url  # stay on the fake
         self.did = login["did"]
         server.route("POST", XRPC + "com.atproto.server.createSession", server.Response(200, login))
+        # The recorded access JWT's exp has passed, so the connector renews it first.
+        server.route("POST", XRPC + "com.atproto.server.refreshSession", server.Response(200, login))
         server.route("POST", XRPC + "com.atproto.repo.createRecord", self._create)
         server.route("GET", XRPC + "com.atproto.repo.listRecords", self._list)
 
