@@ -1,0 +1,28 @@
+"""The workspace store: the only package that writes SQL.
+
+Callers see one facade, ``Store``, with intent-named methods and plain
+dataclasses; table names and SQLite specifics stay in this package (and in
+``core/migrations.py``).  The facade is assembled from parts named after what
+they hold (accounts, cases, messages, replies, templates, exchange, reports),
+all on the facade's one connection.
+"""
+
+from __future__ import annotations
+
+from console.core.store.facade import SQLITE_HEADER, Store, copy_workspace
+from console.core.store.model import (
+    FINISHED_STATUSES,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    CaseFilter,
+    IngestResult,
+    SearchHit,
+    View,
+    fts_query,
+    sort_key_for,
+)
+
+__all__ = [
+    "FINISHED_STATUSES", "OPEN_STATUSES", "SQLITE_HEADER", "TRANSITIONS", "CaseFilter",
+    "IngestResult", "SearchHit", "Store", "View", "copy_workspace", "fts_query", "sort_key_for",
+]
