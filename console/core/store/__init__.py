@@ -9,11 +9,9 @@ all on the facade's one connection.
 
 from __future__ import annotations
 
+from console.core.rules import FINISHED_STATUSES, OPEN_STATUSES, TRANSITIONS
 from console.core.store.facade import SQLITE_HEADER, Store, copy_workspace
 from console.core.store.model import (
-    FINISHED_STATUSES,
-    OPEN_STATUSES,
-    TRANSITIONS,
     CaseFilter,
     IngestResult,
     SearchHit,

@@ -12,7 +12,9 @@ from console.core.errors import KnownError, NotFoundError
 from console.core.ids import AccountId
 from console.core.models import Account, Platform
 from console.core.store.rows import _account, _json
+from console.core.rules import OPEN_STATUSES
 from console.core.store.base import StoreBase
+from console.core.store.sql import status_in
 
 
 class AccountsPart(StoreBase):
@@ -69,7 +71,7 @@ class AccountsPart(StoreBase):
         rows = self.db.execute(
             "SELECT ca.account_id, count(*) FROM cases c "
             "JOIN case_accounts ca ON ca.case_id = c.id "
-            "WHERE c.waiting_since IS NOT NULL AND c.status IN ('new', 'open') "
+            f"WHERE c.waiting_since IS NOT NULL AND {status_in('c.status', OPEN_STATUSES)} "
             "GROUP BY ca.account_id"
         ).fetchall()
         return {AccountId(a): n for a, n in rows}

@@ -21,10 +21,8 @@ from console.core.models import (
     Note,
     TimelineEvent,
 )
+from console.core.rules import FINISHED_STATUSES, OPEN_STATUSES, TRANSITIONS
 from console.core.store.model import (
-    FINISHED_STATUSES,
-    OPEN_STATUSES,
-    TRANSITIONS,
     CaseFilter,
     View,
     sort_key_for,
@@ -37,6 +35,7 @@ from console.core.store.rows import (
     _dt,
     _message,
 )
+from console.core.store.sql import mood_is, status_in, status_not_in
 from console.core.store.accounts import AccountsPart
 
 
@@ -192,7 +191,8 @@ class CasesPart(AccountsPart):
                         detail={"message_id": message_id, "account_id": account_id,
                                 "url": url, "reply_id": reply_id})
             if state["status"] == CaseStatus.NEW:
-                self.db.conn.execute("UPDATE cases SET status = 'open' WHERE id = ?", [case_id])
+                self.db.conn.execute("UPDATE cases SET status = ? WHERE id = ?",
+                                     [CaseStatus.OPEN, case_id])
                 self._event(case_id, "status", actor=actor, before=CaseStatus.NEW,
                             after=CaseStatus.OPEN, detail={"reason": "first reply"}, at=when_dt)
         return MessageId(message_id)
@@ -223,7 +223,7 @@ class CasesPart(AccountsPart):
             def live_case(contact: int) -> int | None:
                 row = conn.execute(
                     "SELECT id FROM cases WHERE contact_id = ? AND merged_into IS NULL "
-                    "AND status NOT IN ('resolved', 'closed') ORDER BY id DESC LIMIT 1",
+                    f"AND {status_not_in('status', FINISHED_STATUSES)} ORDER BY id DESC LIMIT 1",
                     [contact]).fetchone()
                 return int(row[0]) if row else None
 
@@ -340,18 +340,18 @@ class CasesPart(AccountsPart):
         clauses = ["c.merged_into IS NULL"]
         params: list[Any] = []
         if flt.view == View.NEEDS_REPLY:
-            clauses.append("((c.status IN ('new', 'open') AND c.waiting_since IS NOT NULL "
+            clauses.append(f"(({status_in('c.status', OPEN_STATUSES)} AND c.waiting_since IS NOT NULL "
                            "AND c.snoozed_until IS NULL AND c.snooze_until_reply = 0) "
                            "OR c.followup_due_at IS NOT NULL)")
         elif flt.view == View.SNOOZED:
             clauses.append("(c.snoozed_until IS NOT NULL OR c.snooze_until_reply = 1)")
         elif flt.view == View.MINE:
-            clauses.append("c.owner = ? AND c.status NOT IN ('resolved', 'closed')")
+            clauses.append(f"c.owner = ? AND {status_not_in('c.status', FINISHED_STATUSES)}")
             params.append(self.me)
         elif flt.view == View.WAITING:
-            clauses.append("c.status = 'waiting'")
+            clauses.append(status_in("c.status", [CaseStatus.WAITING]))
         elif flt.view == View.RESOLVED:
-            clauses.append("c.status IN ('resolved', 'closed')")
+            clauses.append(status_in("c.status", FINISHED_STATUSES))
         elif flt.view != View.ALL:
             raise KnownError(f"Unknown view {flt.view!r}.")
         if flt.status is not None:
@@ -365,12 +365,7 @@ class CasesPart(AccountsPart):
                            "AND ca.account_id = ?)")
             params.append(flt.account_id)
         if flt.sentiment is not None:
-            clauses.append({
-                "negative": "c.sentiment <= -0.05",
-                "positive": "c.sentiment >= 0.05",
-                "neutral": "c.sentiment > -0.05 AND c.sentiment < 0.05",
-                "unknown": "c.sentiment IS NULL",
-            }[flt.sentiment])
+            clauses.append(mood_is("c.sentiment", flt.sentiment))
         return " AND ".join(clauses), params
 
     _CASE_COLUMNS = (
@@ -456,8 +451,8 @@ class CasesPart(AccountsPart):
                 f"AND case_id IN ({marks}) GROUP BY case_id", chunk).fetchall())
             resolved = dict(self.db.conn.execute(
                 f"SELECT e.case_id, max(e.at) FROM case_events e JOIN cases c ON c.id = e.case_id "
-                f"WHERE e.kind = 'status' AND e.after IN ('resolved', 'closed') "
-                f"AND c.status IN ('resolved', 'closed') AND e.case_id IN ({marks}) "
+                f"WHERE e.kind = 'status' AND {status_in('e.after', FINISHED_STATUSES)} "
+                f"AND {status_in('c.status', FINISHED_STATUSES)} AND e.case_id IN ({marks}) "
                 f"GROUP BY e.case_id", chunk).fetchall())
             for cid in chunk:
                 out[cid] = (_dt(firsts[cid]) if cid in firsts else None,

@@ -15,6 +15,7 @@ from console.core.ids import CaseId, ContactId, MessageId
 from console.core.models import CaseRow, CaseStatus, IncomingMessage, Message
 from console.core.store.model import IngestResult, SearchHit, fts_query, sort_key_for
 from console.core.store.rows import _MESSAGE_COLUMNS, _chunks, _json, _message
+from console.core.rules import FINISHED_STATUSES
 from console.core.store.cases import CasesPart
 
 
@@ -117,12 +118,11 @@ class MessagesPart(CasesPart):
             event_rows = []
             account_links: set[tuple[int, int]] = set()
             new_cases: dict[int, dict[str, Any]] = {}
-            finished = (CaseStatus.RESOLVED.value, CaseStatus.CLOSED.value)
             for message_id, account_id, platform, contact_id, item, at, sentiment in planned:
                 if message_id not in inserted:
                     continue
                 case = cases.get(contact_id)
-                if case is not None and case["status"] in finished:
+                if case is not None and case["status"] in FINISHED_STATUSES:
                     if (case["status"] == CaseStatus.RESOLVED.value
                             and at - case["last_activity_at"] <= reopen_after):
                         event_rows.append((case["id"], at, actor, "status", "resolved", "open",

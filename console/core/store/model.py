@@ -8,24 +8,6 @@ from console.core.changes import Changes
 from console.core.ids import AccountId, CaseId, MessageId
 from console.core.models import CaseStatus, Message
 
-
-OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.OPEN)
-
-
-FINISHED_STATUSES = (CaseStatus.RESOLVED, CaseStatus.CLOSED)
-
-
-#: Which status may follow which.  Reopening is explicit: resolved/closed -> open.
-TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
-    CaseStatus.NEW: frozenset({CaseStatus.OPEN, CaseStatus.WAITING, CaseStatus.RESOLVED,
-                               CaseStatus.CLOSED}),
-    CaseStatus.OPEN: frozenset({CaseStatus.WAITING, CaseStatus.RESOLVED, CaseStatus.CLOSED}),
-    CaseStatus.WAITING: frozenset({CaseStatus.OPEN, CaseStatus.RESOLVED, CaseStatus.CLOSED}),
-    CaseStatus.RESOLVED: frozenset({CaseStatus.OPEN, CaseStatus.CLOSED}),
-    CaseStatus.CLOSED: frozenset({CaseStatus.OPEN}),
-}
-
-
 # The inbox is ordered by how long the customer has waited: cases waiting for a
 # reply come first, longest wait first; the rest follow, most recent activity
 # first.  Both orders are folded into one integer so one index serves them.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from console.core.rules import FINISHED_STATUSES
 from console.core.store.exchange import ExchangePart
+from console.core.store.sql import status_in, status_not_in
 
 
 class ReportsPart(ExchangePart):
@@ -33,7 +35,7 @@ class ReportsPart(ExchangePart):
             clauses.append("c.opened_at < ?")
             params.append(opened_until)
         if unfinished:
-            clauses.append("c.status NOT IN ('resolved', 'closed')")
+            clauses.append(status_not_in("c.status", FINISHED_STATUSES))
         rows = self.db.conn.execute(
             "SELECT c.id, c.status, c.owner, c.opened_at, c.waiting_since, "
             " (SELECT m.created_at || ',' || m.account_id FROM case_messages cm "
@@ -41,9 +43,9 @@ class ReportsPart(ExchangePart):
             "  AND m.direction = 'in' ORDER BY m.created_at, m.id LIMIT 1), "
             " (SELECT min(e.at) FROM case_events e WHERE e.case_id = c.id "
             "  AND e.kind = 'message_out'), "
-            " CASE WHEN c.status IN ('resolved', 'closed') THEN "
+            f" CASE WHEN {status_in('c.status', FINISHED_STATUSES)} THEN "
             "  (SELECT max(e.at) FROM case_events e WHERE e.case_id = c.id AND e.kind = 'status' "
-            "   AND e.after IN ('resolved', 'closed')) END "
+            f"   AND {status_in('e.after', FINISHED_STATUSES)}) END "
             f"FROM cases c WHERE {' AND '.join(clauses)} ORDER BY c.id", params).fetchall()
         out = []
         for case_id, status, owner, opened, waiting, first_in, responded, resolved in rows:

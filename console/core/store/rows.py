@@ -22,7 +22,7 @@ from console.core.models import (
     TemplateRecord,
     TimelineEvent,
 )
-from console.core.store.model import FINISHED_STATUSES
+from console.core.rules import FINISHED_STATUSES
 
 
 def _json(value: Any) -> str | None:
@@ -99,5 +99,5 @@ def _derived_times(events: Sequence[TimelineEvent],
     resolved = None
     if status in FINISHED_STATUSES:
         resolved = max((e.at for e in events
-                        if e.kind == "status" and e.after in ("resolved", "closed")), default=None)
+                        if e.kind == "status" and e.after in FINISHED_STATUSES), default=None)
     return first_response, resolved
