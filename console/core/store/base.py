@@ -17,6 +17,7 @@ from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError
 from console.core.ids import CaseId
 from console.core.models import CaseStatus
+from console.core.store.guard import explained
 from console.core.store.model import sort_key_for
 from console.core.store.rows import _json
 
@@ -32,7 +33,8 @@ class StoreBase:
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One transaction (a savepoint when nested); a commit that fails is explained."""
+        with explained(self.path), self.db.atomic():
             yield
 
     def get_setting(self, name: str) -> Any:

@@ -10,8 +10,14 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from console.core import timeutil
-from console.core.errors import CorruptDatabaseError, SchemaTooNewError, StoreError
+from console.core.errors import (
+    CorruptDatabaseError,
+    SchemaTooNewError,
+    StorageError,
+    StoreError,
+)
 from console.core.migrations import migrations
+from console.core.store.guard import explain, guard_public_methods
 from console.core.store.replies import RepliesPart
 from console.core.store.reports import ReportsPart
 from console.core.store.templates import TemplatesPart
@@ -22,6 +28,7 @@ log = logging.getLogger(__name__)
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+@guard_public_methods
 class Store(ReportsPart, RepliesPart, TemplatesPart):
     """One workspace database.
 
@@ -56,6 +63,7 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
             # Touch the schema: a damaged file fails here, before anything is written.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
+            _raise_if_storage(exc, path)
             raise CorruptDatabaseError(
                 f"{path} is not a Community Console workspace or it is damaged ({exc}). "
                 "The file was left untouched."
@@ -72,6 +80,7 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
             db.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
             db.close()
+            _raise_if_storage(exc, path)
             raise CorruptDatabaseError(
                 f"{path} is damaged and cannot be used ({exc}). The file was left untouched."
             ) from exc
@@ -131,6 +140,13 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
 
     def schema_version(self) -> list[str]:
         return self._applied_names()
+
+
+def _raise_if_storage(exc: sqlite3.Error, path: Path) -> None:
+    """A busy, read-only, full or failing disk at open is said so, not called damage."""
+    known = explain(exc, path)
+    if isinstance(known, StorageError):
+        raise known from exc
 
 
 def _check_header(path: Path) -> None:
