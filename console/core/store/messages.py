@@ -61,7 +61,7 @@ class MessagesPart(CasesPart):
                 "SELECT id, platform, handle FROM accounts")}
             pairs: list[tuple[int, str, IncomingMessage]] = []
             for item in batch:
-                platform = item.platform.value
+                platform = str(item.platform)  # str() is a C slot; .value is a Python property
                 account_id = accounts.get((platform, item.account_handle))
                 if account_id is None:
                     raise NotFoundError(
@@ -88,7 +88,7 @@ class MessagesPart(CasesPart):
                 contact_id = contacts[(platform, item.author_handle)]
                 sentiment = scorer(item.text) if scorer is not None else None
                 message_rows.append((
-                    next_message, account_id, platform, item.remote_id, "in", item.kind.value,
+                    next_message, account_id, platform, item.remote_id, "in", str(item.kind),
                     contact_id, item.author_handle, item.author_name, item.text, item.raw_markup,
                     item.url, item.in_reply_to, item.thread_root,
                     _json(list(item.urls)) if item.urls else None,
@@ -114,6 +114,7 @@ class MessagesPart(CasesPart):
             reopen_after = int(self.get_setting("cases.reopen_window_days")) * 86400
             next_case = self._next_id("cases")
             me = self.me
+            opened_detail = _json({"owner": me})  # the same for every case opened here
             link_rows = []
             event_rows = []
             account_links: set[tuple[int, int]] = set()
@@ -141,7 +142,7 @@ class MessagesPart(CasesPart):
                     new_cases[next_case] = case
                     cases[contact_id] = case
                     event_rows.append((next_case, at, actor, "opened", None, "new",
-                                       _json({"owner": me})))
+                                       opened_detail))
                     result.opened_case_ids.add(CaseId(next_case))
                     next_case += 1
                 case_id = case["id"]
