@@ -1,4 +1,4 @@
-"""Case rules in one place: which status may follow which, which count as open, and the mood bands."""
+"""Case rules, once: which status may follow which, which count as open, the mood bands."""
 
 from __future__ import annotations
 

@@ -1,11 +1,9 @@
-"""The workspace store: the only package that writes SQL.
+"""The workspace store: the only package that writes SQL, behind one facade, ``Store``."""
 
-Callers see one facade, ``Store``, with intent-named methods and plain
-dataclasses; table names and SQLite specifics stay in this package (and in
-``core/migrations.py``).  The facade is assembled from parts named after what
-they hold (accounts, cases, messages, replies, templates, exchange, reports),
-all on the facade's one connection.
-"""
+# Callers see intent-named methods and plain dataclasses; table names and SQLite
+# specifics stay in this package (and in core/migrations.py).  Store is assembled from
+# parts named after what they hold (accounts, cases, messages, replies, templates,
+# exchange, reports), all on its one connection.
 
 from __future__ import annotations
 

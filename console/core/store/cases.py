@@ -1,4 +1,4 @@
-"""Store part: cases, their changes (status, owner, notes, issues, snoozes, merges) and inbox reads."""
+"""Store part: cases, what changes them (status, owner, notes, merges...) and inbox reads."""
 
 from __future__ import annotations
 
@@ -340,8 +340,9 @@ class CasesPart(AccountsPart):
         clauses = ["c.merged_into IS NULL"]
         params: list[Any] = []
         if flt.view == View.NEEDS_REPLY:
-            clauses.append(f"(({status_in('c.status', OPEN_STATUSES)} AND c.waiting_since IS NOT NULL "
-                           "AND c.snoozed_until IS NULL AND c.snooze_until_reply = 0) "
+            clauses.append(f"(({status_in('c.status', OPEN_STATUSES)} "
+                           "AND c.waiting_since IS NOT NULL AND c.snoozed_until IS NULL "
+                           "AND c.snooze_until_reply = 0) "
                            "OR c.followup_due_at IS NOT NULL)")
         elif flt.view == View.SNOOZED:
             clauses.append("(c.snoozed_until IS NOT NULL OR c.snooze_until_reply = 1)")
