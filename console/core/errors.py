@@ -19,6 +19,18 @@ class CorruptDatabaseError(StoreError):
     """The file is not a SQLite database, or it is damaged."""
 
 
+class StorageError(StoreError):
+    """The workspace file cannot be used right now: disk full, busy, read-only or I/O error.
+
+    ``reason`` is one of ``"disk_full"``, ``"busy"``, ``"read_only"``, ``"io"``; the
+    change that hit it was not saved, and nothing saved before was lost.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class InvalidTransitionError(KnownError):
     """A case status change that the case model does not allow."""
 

@@ -30,6 +30,7 @@ from typing import IO, Any
 from console import __version__
 from console.core.errors import KnownError
 from console.core.models import CaseStatus
+from console.core.rules import FINISHED_STATUSES
 from console.core.store import CaseFilter, Store
 
 FORMAT_NAME = "community-console.case-log"
@@ -465,9 +466,9 @@ def transcript(record: dict[str, Any], ctx: ExportContext) -> Transcript:
     first_response = next((e["at"] for e in record["timeline"] if e["kind"] == "message_out"),
                           None)
     resolved = None
-    if record["status"] in ("resolved", "closed"):
+    if record["status"] in FINISHED_STATUSES:
         resolved = max((e["at"] for e in record["timeline"] if e["kind"] == "status"
-                        and e["after"] in ("resolved", "closed")), default=None)
+                        and e["after"] in FINISHED_STATUSES), default=None)
     status = CaseStatus(record["status"]).label
     if record["merged_into"]:
         status += f" (merged into case #{record['merged_into']})"

@@ -32,13 +32,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from console.core import timeutil
 from console.core.errors import KnownError
+from console.core.rules import NEGATIVE_MOOD, POSITIVE_MOOD, UNFINISHED_STATUSES
 from console.core.store import Store
 
 UTC = dt.timezone.utc
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULT_BUSINESS_HOURS: dict[str, Any] = {"days": [0, 1, 2, 3, 4], "start": "09:00",
                                           "end": "17:30"}
-NEGATIVE, POSITIVE = -0.05, 0.05  # the inbox's mood thresholds
+NEGATIVE, POSITIVE = NEGATIVE_MOOD, POSITIVE_MOOD  # the inbox's mood thresholds
 
 #: Distribution buckets, in business time.
 TIME_BUCKETS: tuple[tuple[float, str], ...] = (
@@ -56,7 +57,7 @@ AGE_BUCKETS: tuple[tuple[float, str], ...] = (
     (7 * 86400, "3–7 days"),
     (math.inf, "over 7 days"),
 )
-BACKLOG_STATUSES = ("new", "open", "waiting")
+BACKLOG_STATUSES = tuple(s.value for s in UNFINISHED_STATUSES)
 
 
 class InvalidHoursError(KnownError):

@@ -28,6 +28,8 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from console.core.rules import NEGATIVE_MOOD, POSITIVE_MOOD, mood_of
+
 if TYPE_CHECKING:
     from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
         SentimentIntensityAnalyzer,
@@ -37,9 +39,9 @@ log = logging.getLogger(__name__)
 
 Label = Literal["positive", "negative", "neutral", "unknown"]
 
-#: VADER's recommended thresholds on the compound score.
-POSITIVE_THRESHOLD = 0.05
-NEGATIVE_THRESHOLD = -0.05
+#: VADER's recommended thresholds on the compound score (defined once, in rules).
+POSITIVE_THRESHOLD = POSITIVE_MOOD
+NEGATIVE_THRESHOLD = NEGATIVE_MOOD
 
 
 @dataclass(frozen=True)
@@ -158,11 +160,7 @@ def score(text: str) -> Sentiment:
 
 def label_for(compound: float) -> Label:
     """Return the label VADER's authors recommend for a compound score."""
-    if compound >= POSITIVE_THRESHOLD:
-        return "positive"
-    if compound <= NEGATIVE_THRESHOLD:
-        return "negative"
-    return "neutral"
+    return mood_of(compound)
 
 
 def is_english(text: str) -> bool:

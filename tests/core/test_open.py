@@ -10,7 +10,7 @@ import pytest
 from sqlite_utils.migrations import Migrations
 
 from console.core import migrations as migrations_mod
-from console.core import store as store_mod
+from console.core.store import facade as store_mod
 from console.core.errors import CorruptDatabaseError, SchemaTooNewError, StoreError
 from console.core.store import Store
 from tests.conftest import msg

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from console.core.models import Direction, Message
+from console.core.rules import mood_of
 
 
 def trend_text(values: list[float | None]) -> str:
@@ -21,11 +22,7 @@ def trend_text(values: list[float | None]) -> str:
 
 
 def describe(value: float) -> str:
-    if value <= -0.05:
-        return "negative"
-    if value >= 0.05:
-        return "positive"
-    return "neutral"
+    return mood_of(value)
 
 
 class MoodTrend(QWidget):
@@ -81,8 +78,8 @@ class MoodTrend(QWidget):
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 painter.drawEllipse(point(i, 0.0), 3, 3)
                 continue
-            colour = QColor("#2e7d32") if v >= 0.05 else QColor("#c62828") if v <= -0.05 \
-                else QColor("#8d8d8d")
+            colour = QColor({"positive": "#2e7d32", "negative": "#c62828"}.get(
+                mood_of(v), "#8d8d8d"))
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(colour)
             painter.drawEllipse(point(i, v), 3.5, 3.5)

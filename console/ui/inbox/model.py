@@ -18,6 +18,7 @@ from PySide6.QtCore import (
 from console.core import timeutil
 from console.core.changes import Changes
 from console.core.models import CaseRow
+from console.core.rules import mood_of
 from console.core.store import CaseFilter, Store
 from console.ui.ops import Ops
 
@@ -27,13 +28,7 @@ PLATFORM_BADGES = {"mastodon": "M", "bluesky": "B", "x": "X", "demo": "D"}
 
 
 def sentiment_label(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    if value <= -0.05:
-        return "negative"
-    if value >= 0.05:
-        return "positive"
-    return "neutral"
+    return mood_of(value)
 
 
 SENTIMENT_GLYPHS = {"negative": "☹ negative", "positive": "☺ positive", "neutral": "· neutral",

@@ -1,0 +1,24 @@
+"""The workspace store: the only package that writes SQL, behind one facade, ``Store``."""
+
+# Callers see intent-named methods and plain dataclasses; table names and SQLite
+# specifics stay in this package (and in core/migrations.py).  Store is assembled from
+# parts named after what they hold (accounts, cases, messages, replies, templates,
+# exchange, reports), all on its one connection.
+
+from __future__ import annotations
+
+from console.core.rules import FINISHED_STATUSES, OPEN_STATUSES, TRANSITIONS
+from console.core.store.facade import SQLITE_HEADER, Store, copy_workspace
+from console.core.store.model import (
+    CaseFilter,
+    IngestResult,
+    SearchHit,
+    View,
+    fts_query,
+    sort_key_for,
+)
+
+__all__ = [
+    "FINISHED_STATUSES", "OPEN_STATUSES", "SQLITE_HEADER", "TRANSITIONS", "CaseFilter",
+    "IngestResult", "SearchHit", "Store", "View", "copy_workspace", "fts_query", "sort_key_for",
+]

@@ -1,0 +1,103 @@
+"""The connection every store part shares, with settings and the case timeline primitives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from console.core import settings as settings_mod
+from console.core import timeutil
+from console.core.changes import Changes
+from console.core.errors import KnownError, NotFoundError
+from console.core.ids import CaseId
+from console.core.models import CaseStatus
+from console.core.store.guard import explained
+from console.core.store.model import sort_key_for
+from console.core.store.rows import _json
+
+
+class StoreBase:
+    """One workspace connection (``db``); the parts below add intent-named methods to it."""
+
+    def __init__(self, db: Database, path: Path | None, *, read_only: bool = False) -> None:
+        self.db = db
+        self.path = path
+        self.read_only = read_only
+        self._me: str | None = None
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction (a savepoint when nested); a commit that fails is explained."""
+        with explained(self.path), self.db.atomic():
+            yield
+
+    def get_setting(self, name: str) -> Any:
+        row = self.db.execute("SELECT value FROM settings WHERE name = ?", [name]).fetchone()
+        if row is None:
+            return settings_mod.default(name)
+        return json.loads(row[0])
+
+    def set_setting(self, name: str, value: Any) -> Changes:
+        if name not in settings_mod.BY_NAME:
+            raise KnownError(f"Unknown setting {name!r}.")
+        with self.db.atomic():
+            self.db.execute(
+                "INSERT INTO settings (name, value) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+                [name, json.dumps(value)],
+            )
+        if name == "user.name":
+            self._me = None
+        return Changes(settings=True)
+
+    @property
+    def me(self) -> str:
+        """The local user: owner of new cases and actor of local changes."""
+        if self._me is None:
+            self._me = str(self.get_setting("user.name") or settings_mod.default("user.name"))
+        return self._me
+
+    def _next_id(self, table: str) -> int:
+        return int(self.db.conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
+                   .fetchone()[0])
+
+    def _case_state(self, case_id: CaseId) -> dict[str, Any]:
+        row = self.db.conn.execute(
+            "SELECT id, contact_id, status, owner, waiting_since, last_activity_at, merged_into "
+            "FROM cases WHERE id = ?", [case_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no case #{case_id}.")
+        keys = ("id", "contact_id", "status", "owner", "waiting_since", "last_activity_at",
+                "merged_into")
+        state = dict(zip(keys, row))
+        state["status"] = CaseStatus(state["status"])
+        return state
+
+    def _event(self, case_id: int, kind: str, *, actor: str | None = None,
+               before: Any = None, after: Any = None, detail: dict[str, Any] | None = None,
+               at: dt.datetime | None = None) -> None:
+        self.db.conn.execute(
+            "INSERT INTO case_events (case_id, at, actor, kind, before, after, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [case_id, timeutil.to_epoch(at or timeutil.now()), actor or self.me, kind,
+             None if before is None else str(before), None if after is None else str(after),
+             _json(detail)])
+
+    def _touch(self, case_id: int, at: int, *, waiting_since: Any = ...,
+               followup_due_at: Any = ...) -> None:
+        row = self.db.conn.execute(
+            "SELECT waiting_since, last_activity_at, followup_due_at FROM cases WHERE id = ?",
+            [case_id]).fetchone()
+        waiting = row[0] if waiting_since is ... else waiting_since
+        due = row[2] if followup_due_at is ... else followup_due_at
+        last = max(row[1], at)
+        self.db.conn.execute(
+            "UPDATE cases SET waiting_since = ?, last_activity_at = ?, followup_due_at = ?, "
+            "sort_key = ? WHERE id = ?",
+            [waiting, last, due, sort_key_for(waiting, last, due), case_id])

@@ -1,0 +1,340 @@
+"""Store part: messages and contacts: ingest (threading into cases) and search."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from operator import itemgetter
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from console.core import timeutil
+from console.core.changes import Changes
+from console.core.errors import KnownError, NotFoundError, SearchError
+from console.core.ids import CaseId, ContactId, MessageId
+from console.core.models import CaseRow, CaseStatus, IncomingMessage, Message
+from console.core.store.model import IngestResult, SearchHit, fts_query, sort_key_for
+from console.core.store.rows import _MESSAGE_COLUMNS, _chunks, _json, _message
+from console.core.rules import FINISHED_STATUSES
+from console.core.store.cases import CasesPart
+
+
+class MessagesPart(CasesPart):
+    """Messages: ingest, contacts, full-text search."""
+
+    def ingest(self, items: Iterable[IncomingMessage], *, actor: str = "sync",
+               batch_size: int = 1_000_000, scorer: Any = None) -> IngestResult:
+        """Store inbound messages and thread each one into its contact's case.
+
+        Idempotent: a message already stored (same account and remote id) is
+        skipped.  A message joins the contact's current case whatever account
+        or platform it arrived on; a resolved case is reopened (within the
+        reopen window), otherwise a new case is opened.
+
+        Args:
+            items: normalised inbound messages, any order.
+            actor: who is recorded in the timeline for the arrivals.
+            batch_size: messages per transaction. A sync page is one small batch;
+                bulk loads are fastest in one (each batch rewrites the rows of the
+                cases it touches once, and writes the timeline in case order).
+            scorer: optional ``callable(text) -> float | None`` sentiment scorer.
+        """
+        result = IngestResult(changes=Changes())
+        batch: list[IncomingMessage] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                self._ingest_batch(batch, actor, result, scorer)
+                batch = []
+        if batch:
+            self._ingest_batch(batch, actor, result, scorer)
+        if result.new_message_ids:
+            result.changes = Changes(cases=True, messages=True,
+                                     case_ids=frozenset(result.case_ids))
+        return result
+
+    def _ingest_batch(self, batch: list[IncomingMessage], actor: str, result: IngestResult,
+                      scorer: Any) -> None:
+        conn = self.db.conn
+        with self.db.atomic():
+            accounts = {(p, h): i for i, p, h in conn.execute(
+                "SELECT id, platform, handle FROM accounts")}
+            pairs: list[tuple[int, str, IncomingMessage]] = []
+            for item in batch:
+                platform = str(item.platform)  # str() is a C slot; .value is a Python property
+                account_id = accounts.get((platform, item.account_handle))
+                if account_id is None:
+                    raise NotFoundError(
+                        f"Message {item.remote_id} is for account {item.account_handle} "
+                        f"on {item.platform}, which is not in this workspace.")
+                pairs.append((account_id, platform, item))
+            pairs.sort(key=lambda pair: (pair[2].created_at, pair[2].remote_id))
+
+            # 1. Contacts by (platform, handle); create the missing ones.
+            contacts = self._resolve_contacts(
+                {(p, i.author_handle): (i.author_name, i.author_remote_id) for _, p, i in pairs})
+
+            # 2. Insert the messages; the UNIQUE (account_id, remote_id) constraint
+            #    drops the ones already stored (idempotent ingest), and the ids
+            #    that exist afterwards are exactly the new ones.
+            first_id = next_message = self._next_id("messages")
+            message_rows = []
+            planned = []
+            for account_id, platform, item in pairs:
+                created = item.created_at
+                if created.tzinfo is None:
+                    raise ValueError(f"message {item.remote_id} has a naive timestamp")
+                at = int(created.timestamp())
+                contact_id = contacts[(platform, item.author_handle)]
+                sentiment = scorer(item.text) if scorer is not None else None
+                message_rows.append((
+                    next_message, account_id, platform, item.remote_id, "in", str(item.kind),
+                    contact_id, item.author_handle, item.author_name, item.text, item.raw_markup,
+                    item.url, item.in_reply_to, item.thread_root,
+                    _json(list(item.urls)) if item.urls else None,
+                    _json(list(item.media)) if item.media else None,
+                    _json(item.extra) if item.extra else None, sentiment, at,
+                ))
+                planned.append((next_message, account_id, platform, contact_id, item, at,
+                                sentiment))
+                next_message += 1
+            conn.executemany(
+                "INSERT INTO messages (id, account_id, platform, remote_id, direction, "
+                "kind, contact_id, author_handle, author_name, text, raw_markup, url, "
+                "in_reply_to, thread_root, urls, media, extra, sentiment, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (account_id, remote_id) DO NOTHING", message_rows)
+            inserted = {r[0] for r in conn.execute("SELECT id FROM messages WHERE id >= ?",
+                                                   [first_id])}
+            if not inserted:
+                return
+
+            # 3. Thread each new message into its contact's current case.
+            cases = self._current_cases({p[3] for p in planned})
+            reopen_after = int(self.get_setting("cases.reopen_window_days")) * 86400
+            next_case = self._next_id("cases")
+            me = self.me
+            opened_detail = _json({"owner": me})  # the same for every case opened here
+            link_rows = []
+            event_rows = []
+            account_links: set[tuple[int, int]] = set()
+            new_cases: dict[int, dict[str, Any]] = {}
+            for message_id, account_id, platform, contact_id, item, at, sentiment in planned:
+                if message_id not in inserted:
+                    continue
+                case = cases.get(contact_id)
+                if case is not None and case["status"] in FINISHED_STATUSES:
+                    if (case["status"] == CaseStatus.RESOLVED.value
+                            and at - case["last_activity_at"] <= reopen_after):
+                        event_rows.append((case["id"], at, actor, "status", "resolved", "open",
+                                           '{"reason": "customer wrote again"}'))
+                        case["status"] = CaseStatus.OPEN.value
+                    else:
+                        case = None
+                if case is None:
+                    case = {
+                        "id": next_case, "contact_id": contact_id, "status": "new",
+                        "owner": me, "opened_at": at, "last_activity_at": at,
+                        "last_inbound_at": None, "waiting_since": None, "preview": "",
+                        "message_count": 0, "platforms": "", "sentiment": None,
+                        "platform_set": set(),
+                    }
+                    new_cases[next_case] = case
+                    cases[contact_id] = case
+                    event_rows.append((next_case, at, actor, "opened", None, "new",
+                                       opened_detail))
+                    result.opened_case_ids.add(CaseId(next_case))
+                    next_case += 1
+                case_id = case["id"]
+                link_rows.append((message_id, case_id))
+                account_links.add((case_id, account_id))
+                event_rows.append((case_id, at, actor, "message_in", None, None,
+                                   f'{{"account_id": {account_id}, "message_id": {message_id}}}'))
+                case["message_count"] += 1
+                if at >= case["last_activity_at"] or case["message_count"] == 1:
+                    case["preview"] = item.text[:300]
+                    if sentiment is not None:
+                        case["sentiment"] = sentiment
+                    case["last_activity_at"] = at
+                if case["last_inbound_at"] is None or at > case["last_inbound_at"]:
+                    case["last_inbound_at"] = at
+                if case["status"] == "waiting":
+                    # The customer answered: the ball is back in our court.
+                    event_rows.append((case_id, at, actor, "status", "waiting", "open",
+                                       '{"reason": "customer replied"}'))
+                    case["status"] = "open"
+                if case["waiting_since"] is None:
+                    case["waiting_since"] = at
+                if case.get("snoozed_until") is not None or case.get("snooze_until_reply"):
+                    event_rows.append((case_id, at, actor, "snooze_ended", None, None,
+                                       '{"reason": "customer replied"}'))
+                    case["snoozed_until"] = None
+                    case["snooze_until_reply"] = 0
+                case["platform_set"].add(platform)
+                case["dirty"] = True
+                result.new_message_ids.append(MessageId(message_id))
+                result.case_ids.add(CaseId(case_id))
+
+            new_rows = []
+            update_rows = []
+            for case in cases.values():
+                if not case.get("dirty"):
+                    continue
+                key = sort_key_for(case["waiting_since"], case["last_activity_at"])
+                case["platforms"] = ",".join(sorted(case.pop("platform_set")))
+                if case["id"] in new_cases:
+                    new_rows.append((case["id"], case["contact_id"], case["status"], case["owner"],
+                                     case["opened_at"], case["last_activity_at"],
+                                     case["last_inbound_at"], case["waiting_since"], key,
+                                     case["preview"], case["message_count"], case["platforms"],
+                                     case["sentiment"]))
+                else:
+                    update_rows.append((case["status"], case["last_activity_at"],
+                                        case["last_inbound_at"], case["waiting_since"], key,
+                                        case["preview"], case["message_count"],
+                                        case["platforms"], case["sentiment"],
+                                        case.get("snoozed_until"),
+                                        case.get("snooze_until_reply", 0), case["id"]))
+                case["dirty"] = False
+            conn.executemany(
+                "INSERT INTO cases (id, contact_id, status, owner, opened_at, last_activity_at, "
+                "last_inbound_at, waiting_since, sort_key, preview, message_count, platforms, "
+                "sentiment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new_rows)
+            conn.executemany(
+                "UPDATE cases SET status = ?, last_activity_at = ?, last_inbound_at = ?, "
+                "waiting_since = ?, sort_key = ?, preview = ?, message_count = ?, "
+                "platforms = ?, sentiment = ?, snoozed_until = ?, snooze_until_reply = ?, "
+                "followup_due_at = NULL WHERE id = ?", sorted(update_rows, key=itemgetter(-1)))
+            # Timeline rows in case order: the (case_id, id) index is then written page
+            # by page, not at random (a stable sort: each case keeps its time order).
+            event_rows.sort(key=itemgetter(0))
+            conn.executemany("INSERT INTO case_messages (message_id, case_id) VALUES (?, ?)",
+                             link_rows)
+            conn.executemany(
+                "INSERT OR IGNORE INTO case_accounts (case_id, account_id) VALUES (?, ?)",
+                sorted(account_links))
+            conn.executemany(
+                "INSERT INTO case_events (case_id, at, actor, kind, before, after, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", event_rows)
+
+    def _resolve_contacts(
+        self, wanted: dict[tuple[str, str], tuple[str, str | None]]
+    ) -> dict[tuple[str, str], int]:
+        conn = self.db.conn
+        found: dict[tuple[str, str], int] = {}
+        keys = list(wanted)
+        by_platform: dict[str, list[str]] = {}
+        for platform, handle in keys:
+            by_platform.setdefault(platform, []).append(handle)
+        for platform, handles in by_platform.items():
+            for chunk in _chunks(handles, 500):
+                marks = ",".join("?" * len(chunk))
+                for handle, contact_id, merged in conn.execute(
+                        "SELECT h.handle, h.contact_id, c.merged_into "
+                        "FROM contact_handles h JOIN contacts c ON c.id = h.contact_id "
+                        f"WHERE h.platform = ? AND h.handle IN ({marks})", [platform, *chunk]):
+                    found[(platform, handle)] = merged or contact_id
+        missing = [k for k in keys if k not in found]
+        if missing:
+            now = timeutil.to_epoch(timeutil.now())
+            next_contact = self._next_id("contacts")
+            contact_rows = []
+            handle_rows = []
+            for key in missing:
+                name, remote_id = wanted[key]
+                contact_rows.append((next_contact, name or key[1], now))
+                handle_rows.append((next_contact, key[0], key[1], remote_id))
+                found[key] = next_contact
+                next_contact += 1
+            conn.executemany("INSERT INTO contacts (id, display_name, created_at) VALUES (?, ?, ?)",
+                             contact_rows)
+            conn.executemany(
+                "INSERT INTO contact_handles (contact_id, platform, handle, remote_id) "
+                "VALUES (?, ?, ?, ?)", handle_rows)
+        return found
+
+    def add_contact(self, display_name: str,
+                    handles: Sequence[tuple[str, str]]) -> tuple[ContactId, Changes]:
+        """Create a contact known under several handles (one person, many platforms)."""
+        if not handles:
+            raise KnownError("A contact needs at least one handle.")
+        with self.db.atomic():
+            for platform, handle in handles:
+                if self.db.conn.execute(
+                        "SELECT 1 FROM contact_handles WHERE platform = ? AND handle = ?",
+                        [str(platform), handle]).fetchone():
+                    raise KnownError(f"{handle} on {platform} already belongs to a contact.")
+            cur = self.db.conn.execute(
+                "INSERT INTO contacts (display_name, created_at) VALUES (?, ?)",
+                [display_name, timeutil.to_epoch(timeutil.now())])
+            contact_id = int(cur.lastrowid or 0)
+            self.db.conn.executemany(
+                "INSERT INTO contact_handles (contact_id, platform, handle) VALUES (?, ?, ?)",
+                [(contact_id, str(p), h) for p, h in handles])
+        return ContactId(contact_id), Changes(cases=True)
+
+    def _current_cases(self, contact_ids: set[int]) -> dict[int, dict[str, Any]]:
+        """The latest unmerged case of each contact (any status)."""
+        out: dict[int, dict[str, Any]] = {}
+        cols = ("id", "contact_id", "status", "owner", "opened_at", "last_activity_at",
+                "last_inbound_at", "waiting_since", "preview", "message_count", "platforms",
+                "sentiment", "snoozed_until", "snooze_until_reply")
+        for chunk in _chunks(sorted(contact_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.conn.execute(
+                    f"SELECT {', '.join(cols)} FROM cases WHERE contact_id IN ({marks}) "
+                    "AND merged_into IS NULL ORDER BY id", chunk):
+                case = dict(zip(cols, row))
+                case["dirty"] = False
+                case["platform_set"] = set(filter(None, case["platforms"].split(",")))
+                out[case["contact_id"]] = case  # ORDER BY id: the newest wins
+        return out
+
+    def search(self, query: str, *, limit: int = 100) -> list[SearchHit]:
+        """Full-text search over message text and authors, best match first.
+
+        Raises:
+            SearchError: the query cannot be run (a clear message, never a crash).
+        """
+        match = fts_query(query)
+        if not match:
+            return []
+        try:
+            rows = self.db.conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS}, cm.case_id FROM messages_fts f "
+                "JOIN messages m ON m.id = f.rowid JOIN accounts a ON a.id = m.account_id "
+                "LEFT JOIN case_messages cm ON cm.message_id = m.id "
+                "WHERE messages_fts MATCH ? ORDER BY f.rank LIMIT ?", [match, limit]).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise SearchError(f"Cannot search for {query!r}: {exc}.") from exc
+        return [SearchHit(message=_message(r[:-1]), case_id=r[-1]) for r in rows]
+
+    def search_cases(self, query: str, *, limit: int = 500) -> list[CaseRow]:
+        """Cases with a message matching ``query``, best match first."""
+        seen: dict[int, None] = {}
+        for hit in self.search(query, limit=limit):
+            if hit.case_id is not None:
+                seen.setdefault(hit.case_id, None)
+        # Merged cases point at their survivor through case_messages already.
+        return self.case_rows(list(seen))
+
+    def message_count(self) -> int:
+        return int(self.db.conn.execute("SELECT count(*) FROM messages").fetchone()[0])
+
+    def contact_of_handle(self, platform: str, handle: str) -> ContactId:
+        row = self.db.conn.execute(
+            "SELECT c.id, c.merged_into FROM contact_handles h JOIN contacts c "
+            "ON c.id = h.contact_id WHERE h.platform = ? AND h.handle = ?",
+            [platform, handle]).fetchone()
+        if row is None:
+            raise NotFoundError(f"No contact has the handle {handle} on {platform}.")
+        return ContactId(row[1] or row[0])
+
+    def message(self, message_id: MessageId) -> tuple[Message, dict[str, Any]]:
+        """A message and its platform references (``extra``), e.g. to reply to it."""
+        row = self.db.conn.execute(
+            f"SELECT {_MESSAGE_COLUMNS}, m.extra FROM messages m "
+            "JOIN accounts a ON a.id = m.account_id WHERE m.id = ?", [message_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no message #{message_id}.")
+        return _message(row[:-1]), json.loads(row[-1]) if row[-1] else {}

@@ -1,0 +1,230 @@
+"""Store part: reply drafts, approval and the outbox's send states."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from console.core import timeutil
+from console.core.changes import Changes
+from console.core.errors import KnownError, NotFoundError
+from console.core.ids import AccountId, CaseId, MessageId, ReplyId, TemplateId
+from console.core.models import Reply, ReplyState
+from console.core.store.rows import _json, _reply
+from console.core.store.cases import CasesPart
+
+
+class RepliesPart(CasesPart):
+    """Replies: draft, approve, send states; a sent reply enters its case."""
+
+    _REPLY_COLUMNS = (
+        "r.id, r.case_id, r.account_id, a.handle, a.platform, r.body, r.state, "
+        "r.in_reply_to_message_id, r.template_id, r.template_body, r.findings, "
+        "r.override_reason, r.idempotency_key, r.attempts, r.error, r.sent_remote_id, "
+        "r.sent_url, r.created_at, r.updated_at, coalesce(k.display_name, '')"
+    )
+
+    _REPLY_FROM = ("FROM replies r JOIN accounts a ON a.id = r.account_id "
+                   "JOIN cases c ON c.id = r.case_id LEFT JOIN contacts k ON k.id = c.contact_id")
+
+    def save_draft(self, case_id: CaseId, *, account_id: AccountId, body: str,
+                   reply_id: ReplyId | None = None,
+                   in_reply_to_message_id: MessageId | None = None,
+                   template_id: TemplateId | None = None, template_body: str | None = None,
+                   actor: str | None = None) -> tuple[ReplyId, Changes]:
+        """Create or update the draft reply; called as the user types.
+
+        Only creating a draft enters the timeline; keystrokes do not.
+        """
+        now = timeutil.to_epoch(timeutil.now())
+        with self.db.atomic():
+            if reply_id is not None:
+                row = self.db.conn.execute("SELECT state, template_id, template_body FROM "
+                                           "replies WHERE id = ?", [reply_id]).fetchone()
+                if row is None:
+                    raise NotFoundError(f"There is no reply #{reply_id}.")
+                if row[0] not in (ReplyState.DRAFT, ReplyState.FAILED):
+                    raise KnownError("This reply is no longer a draft; send it back to draft "
+                                     "to edit it.")
+                self.db.conn.execute(
+                    "UPDATE replies SET body = ?, account_id = ?, template_id = ?, "
+                    "template_body = ?, in_reply_to_message_id = coalesce(?, "
+                    "in_reply_to_message_id), state = 'draft', updated_at = ? WHERE id = ?",
+                    [body, account_id, template_id if template_id is not None else row[1],
+                     template_body if template_body is not None else row[2],
+                     in_reply_to_message_id, now, reply_id])
+                return reply_id, Changes(replies=True, case_ids=frozenset({case_id}))
+            self._case_state(case_id)
+            cur = self.db.conn.execute(
+                "INSERT INTO replies (case_id, in_reply_to_message_id, account_id, body, state, "
+                "template_id, template_body, idempotency_key, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
+                [case_id, in_reply_to_message_id, account_id, body, template_id, template_body,
+                 str(uuid.uuid4()), now, now])
+            new_id = ReplyId(int(cur.lastrowid or 0))
+            self._event(case_id, "reply_drafted", actor=actor, detail={"reply_id": new_id})
+        return new_id, Changes(replies=True, cases=True, case_ids=frozenset({case_id}))
+
+    def reply(self, reply_id: ReplyId) -> Reply:
+        row = self.db.conn.execute(f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} "
+                                   "WHERE r.id = ?", [reply_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"There is no reply #{reply_id}.")
+        return _reply(row)
+
+    def open_draft(self, case_id: CaseId) -> Reply | None:
+        """The case's newest unsent draft (or failed reply), if any."""
+        row = self.db.conn.execute(
+            f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} WHERE r.case_id = ? "
+            "AND r.state IN ('draft', 'failed') ORDER BY r.updated_at DESC, r.id DESC LIMIT 1",
+            [case_id]).fetchone()
+        return _reply(row) if row else None
+
+    def replies(self, states: Sequence[ReplyState | str] = (ReplyState.DRAFT,
+                                                            ReplyState.APPROVED,
+                                                            ReplyState.SENDING,
+                                                            ReplyState.FAILED),
+                *, case_id: CaseId | None = None) -> list[Reply]:
+        """Replies in these states (the review queue), oldest first."""
+        marks = ",".join("?" * len(states))
+        params: list[Any] = [str(ReplyState(s)) for s in states]
+        where = f"r.state IN ({marks})"
+        if case_id is not None:
+            where += " AND r.case_id = ?"
+            params.append(case_id)
+        rows = self.db.conn.execute(
+            f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} WHERE {where} "
+            "ORDER BY r.case_id, r.created_at, r.id", params).fetchall()
+        return [_reply(r) for r in rows]
+
+    def approve_reply(self, reply_id: ReplyId, *, findings: Sequence[dict[str, Any]] = (),
+                      override_reason: str | None = None,
+                      actor: str | None = None) -> Changes:
+        """Put a draft in the outbox with a snapshot of its findings.
+
+        Raises:
+            KnownError: the reply is empty, not a draft, or an error finding stands
+                without an override reason.
+        """
+        errors = [f for f in findings if f.get("severity") == "error"]
+        reason = (override_reason or "").strip() or None
+        if errors and not reason:
+            raise KnownError(
+                f"{len(errors)} error finding(s) block approval: "
+                + "; ".join(str(f.get("message", "")) for f in errors[:3])
+                + ". Fix them, or approve with an override reason.")
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            if reply.state not in (ReplyState.DRAFT, ReplyState.FAILED):
+                raise KnownError(f"Reply #{reply_id} is {reply.state.value}, not a draft.")
+            if not reply.body.strip():
+                raise KnownError("An empty reply cannot be approved.")
+            now = timeutil.to_epoch(timeutil.now())
+            self.db.conn.execute(
+                "UPDATE replies SET state = 'approved', findings = ?, override_reason = ?, "
+                "approved_at = ?, updated_at = ?, error = NULL WHERE id = ?",
+                [_json(list(findings)), reason, now, now, reply_id])
+            if reason:
+                self._event(reply.case_id, "override", actor=actor, after=reason,
+                            detail={"reply_id": reply_id,
+                                    "findings": [f.get("message") for f in errors]})
+            self._event(reply.case_id, "reply_approved", actor=actor, after=reply.body,
+                        detail={"reply_id": reply_id, "findings": len(findings)})
+        return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
+
+    def return_to_draft(self, reply_id: ReplyId, *, actor: str | None = None) -> Changes:
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            if reply.state not in (ReplyState.APPROVED, ReplyState.FAILED):
+                raise KnownError(f"Reply #{reply_id} is {reply.state.value}; only approved or "
+                                 "failed replies go back to draft.")
+            self.db.conn.execute(
+                "UPDATE replies SET state = 'draft', updated_at = ? WHERE id = ?",
+                [timeutil.to_epoch(timeutil.now()), reply_id])
+            self._event(reply.case_id, "reply_returned", actor=actor,
+                        detail={"reply_id": reply_id})
+        return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
+
+    def delete_reply(self, reply_id: ReplyId, *, actor: str | None = None
+                     ) -> tuple[dict[str, Any], Changes]:
+        """Delete an unsent reply; returns a snapshot that ``restore_reply`` puts back."""
+        with self.db.atomic():
+            row = self.db.conn.execute("SELECT * FROM replies WHERE id = ?",
+                                       [reply_id]).fetchone()
+            if row is None:
+                raise NotFoundError(f"There is no reply #{reply_id}.")
+            cols = [d[0] for d in self.db.conn.execute("SELECT * FROM replies LIMIT 0")
+                    .description]
+            snapshot = dict(zip(cols, row))
+            if snapshot["state"] in (ReplyState.SENDING, ReplyState.SENT):
+                raise KnownError("A reply that is being sent or was sent cannot be deleted.")
+            self.db.conn.execute("DELETE FROM replies WHERE id = ?", [reply_id])
+            self._event(snapshot["case_id"], "reply_deleted", actor=actor,
+                        before=snapshot["body"], detail={"reply_id": reply_id})
+        return snapshot, Changes(replies=True, cases=True,
+                                 case_ids=frozenset({snapshot["case_id"]}))
+
+    def restore_reply(self, snapshot: dict[str, Any], *, actor: str | None = None) -> Changes:
+        """Undo ``delete_reply``."""
+        cols = list(snapshot)
+        with self.db.atomic():
+            self.db.conn.execute(
+                f"INSERT INTO replies ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [snapshot[c] for c in cols])
+            self._event(snapshot["case_id"], "reply_restored", actor=actor,
+                        detail={"reply_id": snapshot["id"]})
+        return Changes(replies=True, cases=True, case_ids=frozenset({snapshot["case_id"]}))
+
+    def mark_reply_sent(self, reply_id: ReplyId, *, remote_id: str | None, url: str | None,
+                        at: dt.datetime | None = None, actor: str | None = None) -> Changes:
+        """The platform accepted the reply: it enters the case as an outbound message."""
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            if reply.state == ReplyState.SENT:
+                return Changes()
+            parent = None
+            if reply.in_reply_to_message_id is not None:
+                row = self.db.conn.execute("SELECT remote_id FROM messages WHERE id = ?",
+                                           [reply.in_reply_to_message_id]).fetchone()
+                parent = row[0] if row else None
+            when = at or timeutil.now()
+            self.record_outbound(reply.case_id, account_id=reply.account_id, text=reply.body,
+                                 remote_id=remote_id, url=url, in_reply_to=parent, actor=actor,
+                                 at=when, reply_id=reply_id)
+            self.db.conn.execute(
+                "UPDATE replies SET state = 'sent', sent_remote_id = ?, sent_url = ?, "
+                "sent_at = ?, updated_at = ?, error = NULL WHERE id = ?",
+                [remote_id, url, timeutil.to_epoch(when), timeutil.to_epoch(when), reply_id])
+        return Changes(replies=True, cases=True, messages=True,
+                       case_ids=frozenset({reply.case_id}))
+
+    def mark_reply_sending(self, reply_id: ReplyId) -> Changes:
+        """Saved before the network call, so a crash mid-send is reconciled, not repeated."""
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            if reply.state not in (ReplyState.APPROVED, ReplyState.SENDING):
+                raise KnownError(f"Reply #{reply_id} is {reply.state.value}, not approved.")
+            self.db.conn.execute(
+                "UPDATE replies SET state = 'sending', attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ?", [timeutil.to_epoch(timeutil.now()), reply_id])
+        return Changes(replies=True)
+
+    def mark_reply_failed(self, reply_id: ReplyId, error: str) -> Changes:
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            self.db.conn.execute(
+                "UPDATE replies SET state = 'failed', error = ?, updated_at = ? WHERE id = ?",
+                [error, timeutil.to_epoch(timeutil.now()), reply_id])
+            self._event(reply.case_id, "reply_failed", actor="sync", after=error,
+                        detail={"reply_id": reply_id})
+        return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
+
+    def approved_replies(self) -> list[Reply]:
+        """The outbox in sending order: by case, oldest approval first."""
+        rows = self.db.conn.execute(
+            f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} "
+            "WHERE r.state IN ('approved', 'sending') "
+            "ORDER BY r.case_id, coalesce(r.approved_at, r.created_at), r.id").fetchall()
+        return [_reply(r) for r in rows]
