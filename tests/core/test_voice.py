@@ -408,7 +408,8 @@ def test_acknowledgement_present_or_not_needed(playful: Profile, prestige: Profi
     assert run(plain, playful, "empathy", reply_to=HAPPY) == []
     assert run(plain, playful, "empathy") == []
     # Not English: sentiment unknown, so no demand either way.
-    assert run(plain, playful, "empathy", reply_to="Mein Wasserkocher ist kaputt!") == []
+    # Anger in another language is anger too.
+    assert len(run(plain, playful, "empathy", reply_to="Mein Wasserkocher ist kaputt!")) == 1
     # A known score is used as given.
     assert len(run(plain, prestige, "empathy", reply_to_sentiment=-0.8)) == 1
     assert run(plain, prestige, "empathy", reply_to=UPSET, reply_to_sentiment=0.5) == []

@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from console.core import timeutil
+from console.core import sentiment, timeutil
 from console.core.changes import Changes
 from console.core.models import CaseRow
 from console.core.store import CaseFilter, Store
@@ -27,13 +27,8 @@ PLATFORM_BADGES = {"mastodon": "M", "bluesky": "B", "x": "X", "demo": "D"}
 
 
 def sentiment_label(value: float | None) -> str:
-    if value is None:
-        return "unknown"
-    if value <= -0.05:
-        return "negative"
-    if value >= 0.05:
-        return "positive"
-    return "neutral"
+    # The same labels as the detector (and the composer's upset test) use.
+    return sentiment.label_of(value)
 
 
 SENTIMENT_GLYPHS = {"negative": "☹ negative", "positive": "☺ positive", "neutral": "· neutral",
