@@ -476,7 +476,7 @@ def cmd_reply(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     profile = replying.profile_for(account, replying.load_profiles(
         Path(args.data_dir) if args.data_dir else None))
     context = replying.check_context(
-        detail=detail, account=account, brand_domains=store.get_setting("brand.domains") or (),
+        detail=detail, account=account, brand=replying.brand_allowlists(store.get_setting),
         initials=store.get_setting("user.initials") or None)
     findings = voice.check(args.text, profile, context=context)
     draft = store.open_draft(detail.case.id)
