@@ -186,3 +186,10 @@ def test_one_shared_keyword_is_not_an_answer() -> None:
     assert voice.issue_answered("Cracked kettle lid", "A replacement lid ships today")
     assert not voice.issue_answered("Cracked kettle lid", "Your kettle ships today")
     assert voice.issue_answered("Mi pedido llegó roto", "Te enviamos un reemplazo del pedido roto")
+
+
+def test_bluesky_byte_limit_is_an_error(profiles: dict[str, Profile]) -> None:
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
+    found = run(family * 200, profiles["playful"], "length", platform="bluesky")
+    assert [(f.severity, f.start) for f in found] == [("error", 120 * len(family))]
+    assert "bytes over Bluesky's limit of 3,000 bytes" in found[0].message

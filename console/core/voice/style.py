@@ -329,15 +329,16 @@ def _check_length(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) -
     if not info.over:
         return
     start = textlen.fit_end(doc.text, ctx.platform, limit=ctx.limit)
-    yield Finding(
-        "length",
-        "length",
-        rules.severity,
-        start,
-        len(doc.text),
-        f"{info.used - info.limit} over the limit of {info.limit} on {_PLATFORM_NAMES[ctx.platform]}"
-        f" ({info.used} used).",
-    )
+    name = _PLATFORM_NAMES[ctx.platform]
+    if info.used > info.limit:
+        message = f"{info.used - info.limit} over the limit of {info.limit} on {name} ({info.used} used)."
+    else:
+        # Within the characters but not the bytes (emoji sequences are long).
+        message = (
+            f"{(info.bytes_used or 0) - (info.byte_limit or 0):,} bytes over {name}'s limit of "
+            f"{info.byte_limit:,} bytes ({info.bytes_used:,} used in {info.used} characters)."
+        )
+    yield Finding("length", "length", rules.severity, start, len(doc.text), message)
 
 
 _PLATFORM_NAMES: Final = {
