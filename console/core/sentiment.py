@@ -150,6 +150,10 @@ def score(text: str) -> Sentiment:
         # Praise about a failure ("brilliant, the second one broke too 🙃").
         cues.append("sarcasm")
         base = -0.25 - 0.4 * base
+    elif emoji_sarcasm and problem and not resolved:
+        # "the handle fell off on day two. quality stuff 👏"
+        cues.append("sarcasm")
+        base = min(base, -0.25)
     if angry:
         cues.append("complaint")
         adjust -= 0.45

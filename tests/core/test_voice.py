@@ -224,7 +224,7 @@ def test_playful_limits_emoji(playful: Profile) -> None:
     assert run(ok, playful, "emoji") == []
     too_many = "Yay \U0001f389\U0001f375\U0001f60a\U0001f370 ^PK"
     (finding,) = run(too_many, playful, "emoji")
-    assert (finding.rule, finding.severity) == ("emoji.max", "suggestion")
+    assert (finding.rule, finding.severity) == ("emoji.max", "warning")
     assert too_many[finding.start : finding.end] == "\U0001f370"
 
 
@@ -286,7 +286,8 @@ def test_shouting_ignores_acronyms_short_words_and_refs(prestige: Profile) -> No
 
 def test_playful_tolerates_short_caps(playful: Profile) -> None:
     assert run("This is NOT ok ^PK", playful, "shouting") == []
-    text = "This is AMAZING ^PK"
+    assert run("This is AMAZING ^PK", playful, "shouting") == []  # one word now and then
+    text = "This is AMAZING NEWS ^PK"  # a run of capitals (min_run = 2) is shouting
     assert spans(text, run(text, playful, "shouting")) == ["AMAZING"]
 
 

@@ -24,7 +24,7 @@ from console.core.voice.model import _words
 # Concept -> word stems in seven languages (a stem matches any ending).
 _CONCEPTS: Final[dict[str, str]] = {
     "condition": """broke broken break crack smash shatter damag dent faulty defect chipp scratch
-        leak replac repair fix kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
+        leak replac repair fix fail snapp died dead kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
         abîm endommag fissur remplac roto rota rotos dañad estropead reempla sustitu arregl
         quebrad danificad rachad substitu consert rotto rotta rotti danneggi difett sostitu ripar
         kapot beschadig gebroken vervang""",
@@ -38,7 +38,8 @@ _CONCEPTS: Final[dict[str, str]] = {
     "size": """size small large big tight loose fit größe klein groß taille petit grand talla
         pequeñ tamanho pequen taglia piccol maat klein groot""",
     "delivery": """deliver arriv parcel package courier ship dispatch posted postage tracking
-        track transit lieferung geliefert liefer paket sendung angekommen zustell livraison livr
+        track transit reach warehous depot receiv received reçu reçue recib recebi ricevut ontvang erhalten bekommen
+        lieferung geliefert liefer paket sendung angekommen zustell livraison livr
         colis arrivé expédi entrega paquete llegó llego envío envio enví encomenda cheg entregu
         envi consegn pacco arrivat spedi levering geleverd pakket bezorg aangekomen verzend""",
     "time": """late delay wait week day month overdue eta still yet when soon today tomorrow
@@ -51,7 +52,7 @@ _CONCEPTS: Final[dict[str, str]] = {
     "reply": """answer repl respond respons ignor silence nobody antwort rückmeld meldet
         reagier répon repond réagi respuesta respond contest resposta respond atend rispost
         rispond antwoord reactie reageer""",
-    "channel": """email e-mail mail dm messag chat phone call ticket form inbox nachricht anruf
+    "channel": """email e-mail mail dm messag chat phone call ring ticket form inbox nachricht anruf
         courriel appel mensaje correo llamad mensagem ligaç messaggi chiamat bericht gebeld""",
     "charge": """charg payment pay paid bill invoice twice double card abgebucht bezahl zahlung
         rechnung payé pai prélev factur cobr pago pagad factura pagament pagat addebit fattur
@@ -67,7 +68,11 @@ _CONCEPTS: Final[dict[str, str]] = {
     "hours": """open opening hour close closing öffnungszeit geöffnet horaire ouvert horario
         abiert horário abert orari apert openingstijd geopend""",
     "warranty": "warranty guarantee garantie garantía garantia garanzia",
+    "check": """check look investigat chase find-out nachseh nachschau prüf überprüf vérifi
+        regard verific revis averigu controll kijk nakijk""",
 }
+
+_ASPECTS: Final = frozenset(_CONCEPTS) - {"time"}
 
 _PHRASES: Final = (
     (re.compile(r"\b(?:money back|geld zurück|geld terug)\b", re.I), " refund "),
@@ -77,6 +82,13 @@ _PHRASES: Final = (
     (re.compile(r"\bsold out\b", re.I), " sold-out "),
     (re.compile(r"\b(?:log|sign)(?:ged)? in\b", re.I), " login "),
     (re.compile(r"\bon (?:its|the) way\b", re.I), " deliver "),
+    (re.compile(r"\bwhere(?:'s| is| are|) (?:my|our|the) (?:order|parcel|package|item)s?\b", re.I),
+     " deliver "),
+    (re.compile(r"\blog(?:s|ged|ging)? (?:me |you |us )?(?:out|off)\b|\blog-?out\b", re.I), " login "),
+    (re.compile(r"\bdelivery address\b", re.I), " address "),
+    (re.compile(r"\bfind out\b", re.I), " find-out "),
+    (re.compile(r"\b\d+\s*%\s*off\b", re.I), " discount "),
+    (re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr)\b|\b\d{1,2}[:.]\d\d\b", re.I), " hour "),
     (re.compile(r"\bnew one\b", re.I), " replace "),
 )
 
@@ -98,6 +110,10 @@ _STOP: Final = _words(
     shall may might must just also too again yet hi hello hey guys team it's i'm i've that's
     don't didn't doesn't can't won't isn't wasn't hasn't haven't ive im dont cant never
     nothing anything something really actually even ever anyone someone anybody these
+    where's what's who's how's there's here's let's you're we're they're quick question
+    brilliant great lovely cheers thanks thank sorry please just bit still yet now
+    esto eso esta este hay alguien aquí isso isto aqui questo quello qui dit dat hier
+    das dies hier ici cela ça
     der die das den dem des ein eine einen und ist sind war nicht kein keine ich mein meine
     mir mich wir sie es mit von zu auf für bei aus auch noch schon sehr aber oder wenn dass
     le la les un une des et est sont pas ne mon ma mes je il elle nous vous avec pour sur
@@ -119,8 +135,15 @@ _ASKS: Final = re.compile(
     r"|cuándo|dónde|por qué|quando|onde|por que|perché|wanneer|waar|waarom)\b",
     re.I,
 )
+# A request in words (not just a question mark).
+_REQUEST: Final = re.compile(
+    r"^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
+    r"|\b(?:i (?:want|need|would like|'d like)|please|let me know|can you|could you|ask for)\b",
+    re.I,
+)
 _ISSUE_WORDS: Final = re.compile(
     r"\b(?:wrong|missing|late|refund|charged|cancel|return|exchange|lost|damaged|broken|"
+    r"crash|froze|freez|fail|error|bug|stuck|deleted|declined|rejected|loose|"
     r"never|still|nobody|no one|no reply|no answer|haven't|hasn't|didn't|won't|doesn't|"
     r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*",
     re.I,
@@ -132,7 +155,7 @@ _COMPLAINT_ANY: Final = re.compile(
     "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.ANGRY[lang])
 )
 _LEAD: Final = re.compile(
-    r"^(?:(?:and|also|plus|but|oh|so|then|hi|hello|hey|und|aber|et|mais|y|pero|e|mas|ma|en|maar)"
+    r"^(?:(?:and|also|plus|but|oh|so|then|hi|hello|hey|und|aber|et|mais|y|pero|e|mas|maar)"
     r"\b[\s,:]*)+",
     re.I,
 )
@@ -164,7 +187,8 @@ def _concept(word: str) -> str | None:
     index, longest = _concept_index()
     for k in range(min(len(low), longest), 2, -1):
         concept = index.get(low[:k])
-        if concept is not None and (k >= 4 or k == len(low)):
+        # A three-letter stem only takes a short ending ("pay", "paying").
+        if concept is not None and (k >= 4 or len(low) <= k + 3):
             return concept
     if low in _GENERIC:
         return None
@@ -181,15 +205,24 @@ def concepts(text: str) -> frozenset[str]:
     return frozenset(c for c in found if c)
 
 
-def issue_answered(issue: str, draft: str, *, min_share: float = 0.5) -> bool:
+def issue_answered(
+    issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True
+) -> bool:
     """Whether ``draft`` answers ``issue`` by meaning.
+
+    The draft must talk about the issue's *aspect* (condition, delivery,
+    refund, reply...) when the issue has one: "Our teapots are made in
+    Stoke" shares "teapot" with "got a pink teapot" but not its colour.
 
     Args:
         issue: One issue, e.g. "Cracked kettle lid" or a clause of the
             customer's message.
         draft: The reply (the brand's own words).
         min_share: The share of the issue's concepts the draft must share
-            (at least two when the issue has two or more).
+            (for a typed checklist item, at least two when it has two).
+        typed: A checklist item a person wrote (terse: every word counts);
+            False for a clause taken from the message, whose extra words
+            ("brilliant", "cheers") say little, so a third of them will do.
 
     Returns:
         True when answered, or when the issue has no concept at all.
@@ -197,8 +230,15 @@ def issue_answered(issue: str, draft: str, *, min_share: float = 0.5) -> bool:
     keys = concepts(issue)
     if not keys:
         return True
-    need = 1 if len(keys) == 1 else max(2, math.floor(len(keys) * min_share))
-    return len(keys & concepts(draft)) >= need
+    shared = keys & concepts(draft)
+    aspects = keys & _ASPECTS
+    if aspects and not aspects & shared:
+        return False
+    if typed:
+        need = 1 if len(keys) == 1 else max(2, math.floor(len(keys) * min_share))
+    else:
+        need = max(1, math.floor(len(keys) / 3))
+    return len(shared) >= need
 
 
 @functools.lru_cache(maxsize=256)
@@ -234,8 +274,15 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
         if not keys or keys <= {"time"} or keys <= {"reply"}:
             continue  # nothing a reply could answer ("still?", "hello?")
         low = clause.lower()
-        if len(keys) <= 2 and _COMPLAINT_ANY.search(low):
-            continue  # a bare complaint ("is anyone reading these?"): the mood, not an issue
+        if _COMPLAINT_ANY.search(low):
+            # "is anyone reading these?" is the mood, not an issue; what the
+            # clause asks besides the complaint may be one.
+            rest = _COMPLAINT_ANY.sub(" ", low)
+            keys = concepts(rest)
+            if not keys or keys <= {"time"} or keys <= {"reply"}:
+                continue
+            if not (_ISSUE_WORDS.search(rest) or _PROBLEM_ANY.search(rest) or _REQUEST.search(rest)):
+                continue
         if not (_ISSUE_WORDS.search(low) or _PROBLEM_ANY.search(low) or _ASKS.search(clause)):
             continue
         if any(keys <= s or s <= keys for s in seen):

@@ -146,16 +146,45 @@ def _check_open_issues(
     issues: Sequence[str] = ctx.open_issues
     rule = "open_issues.min_share"
     if not issues and ctx.derive_issues and ctx.reply_to:
+        if _DM_ASK.search(doc.own) and _DM_REASON.search(doc.own):
+            return  # the reply takes the case to a direct message, with a reason
         issues = extract_issues(ctx.reply_to)
         rule = "open_issues.from_message"
+    typed = rule == "open_issues.min_share"
+    answer = _without_bounces(doc.own)
     for issue in issues:
-        if issue_answered(issue, doc.own, min_share=rules.min_share):
+        if issue_answered(issue, answer, min_share=rules.min_share, typed=typed):
             continue
         if rule == "open_issues.min_share":
             message = f"Open issue not addressed: “{issue.strip()}”."
         else:
             message = f"The customer wrote “{issue.strip()}”: the reply does not answer it."
         yield Finding("unaddressed-issue", rule, rules.severity, 0, 0, message)
+
+
+_SENTENCE: Final = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def _without_bounces(text: str) -> str:
+    """The draft without the sentences that send the customer elsewhere:
+    "message us on Facebook about shipping" does not answer "do you ship?"."""
+    if not (_OTHER_PLATFORM.search(text) or _DM_ASK.search(text) or _CONTACT.search(text)):
+        return text
+    kept = [
+        s.group()
+        for s in _SENTENCE.finditer(text)
+        if not (
+            _OTHER_PLATFORM.search(s.group()) or _DM_ASK.search(s.group()) or _CONTACT.search(s.group())
+        )
+    ]
+    return " ".join(kept)
+
+
+_CONTACT: Final = re.compile(
+    r"\b(?:contact|call|ring|email|e-mail|write to|reach out to|get in touch with|tweet|message)\s+"
+    r"(?:our|the|@)\s*\w+",
+    re.IGNORECASE,
+)
 
 
 # Asking the customer to go private. With a reason ("so I can check your
@@ -166,7 +195,7 @@ _DM_ASK: Final = re.compile(
     r"|(?:send|drop|shoot|slide|pop)\s+(?:us|me)\s+(?:a\s+|an\s+)?(?:dm|pm|direct message|private message|message|note)"
     r"|(?:in|into|via|by|over|to)\s+(?:our|my|the)\s+(?:dms?|inbox|direct messages?|private messages?)"
     r"|(?:get|be) in touch (?:privately|by (?:dm|direct message))"
-    r"|(?:schreib|schick)\w*\s+(?:uns|mir)\s+(?:eine?\s+)?(?:dm|pn|direktnachricht|private nachricht)"
+    r"|(?:schreib|schick)\w*\s+(?:sie\s+|du\s+)?(?:uns|mir)\s+(?:eine?\s+)?(?:dm|pn|direktnachricht|private nachricht)"
     r"|(?:envoyez|envoie)[-\s]+nous\s+un\s+(?:dm|mp|message privé)"
     r"|(?:envíanos|escríbenos|mándanos)\s+(?:un\s+)?(?:dm|md|mensaje (?:directo|privado))"
     r"|(?:mande|envie)[-\s]+nos\s+(?:uma?\s+)?(?:dm|mensagem (?:direta|privada))"
@@ -181,7 +210,8 @@ _DM_REASON: Final = re.compile(
     r"arrange|process|help)|with your|your (?:order|account|details|address|postcode|e-?mail|"
     r"booking|reference|receipt|card|payment)|order (?:number|details|no)|privately|"
     r"personal|securely|security|keep (?:it|your details) (?:private|safe)|damit|pour que|"
-    r"para que|para (?:poder|podermos)|per poter|zodat)\b",
+    r"para que|para (?:poder|podermos)|per poter|zodat|met (?:je|uw)|mit (?:deiner|ihrer|der)|"
+    r"avec (?:votre|ton|ta|vos)|con (?:tu|su|il tuo|la tua)|com (?:o seu|a sua|o teu|a tua))\b",
     re.IGNORECASE,
 )
 # The customer's message is about their own case (a DM is then reasonable).
@@ -192,7 +222,8 @@ _PERSONAL_CASE: Final = re.compile(
     r"|\b(?:charged|refund|cancel|broken|damaged|missing|never arrived|wrong)\b"
     r"|\b(?:meine?|mon|ma|mes|mi|mis|minha|meu|mio|mia|mijn)\s+(?:\w+\s+)?"
     r"(?:bestellung|paket|lieferung|commande|colis|pedido|paquete|encomenda|ordine|pacco|"
-    r"bestelling|pakket|geld|konto|compte|cuenta|conta)\b",
+    r"bestelling|pakket|geld|konto|compte|cuenta|conta|erstattung|rückerstattung|remboursement|"
+    r"reembolso|devolución|rimborso|terugbetaling)\b",
     re.IGNORECASE,
 )
 # Sending the customer to another platform or channel.
@@ -200,11 +231,15 @@ _PLATFORMS: Final = (
     r"facebook|fb|instagram|insta|ig|twitter|x\.com|whatsapp|tiktok|messenger|linkedin|"
     r"threads|bluesky|bsky|mastodon|telegram|discord|reddit|youtube|snapchat|trustpilot"
 )
+# A verb of getting in touch (in seven languages), then a platform named
+# after a preposition; or "our Instagram page/team".
 _OTHER_PLATFORM: Final = re.compile(
-    r"\b(?:message|contact|dm|pm|write to|reach|reach out to|find|ask|head over to|go to|"
-    r"pop over to|hop over to|chat (?:to|with)|talk to|ping|tweet|post|visit|follow)\s+"
-    r"(?:us|our\s+(?:\w+\s+)?(?:team|page|account|support|profile)|them)?\s*"
-    r"(?:on|via|over on|at|through|in)\s+(?:our\s+)?(?:" + _PLATFORMS + r")\b"
+    r"\b(?:message|contact|dm|pm|write|reach|find|ask|head|go|pop|hop|chat|talk|ping|tweet|"
+    r"post|visit|follow|check|see|look|escrib|contact|écri|ecri|suiv|schreib|kontaktier|folg|"
+    r"scriv|contatt|segui|stuur|volg|escrev|mand|envi|sigu)\w*\b[^.!?\n]{0,40}?"
+    r"\b(?:on|via|at|through|in|su|sur|auf|en|por|pelo|no|na|op|über|tramite)\s+"
+    r"(?:(?:our|unser\w*|notre|nos|nuestro|nuestra|nosso|nossa|il nostro|la nostra|ons|onze)\s+)?"
+    r"(?:" + _PLATFORMS + r")\b"
     r"|\b(?:our|the)\s+(?:" + _PLATFORMS + r")\s+(?:page|account|team|support|inbox|dms?|profile|"
     r"messenger|chat)\b",
     re.IGNORECASE,

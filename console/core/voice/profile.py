@@ -57,6 +57,7 @@ class ShoutingRules:
 
     enabled: bool = True
     min_letters: int = 4
+    min_run: int = 1
     acronyms: frozenset[str] = field(default_factory=lambda: DEFAULT_ACRONYMS)
     severity: Severity = "warning"
 
@@ -225,7 +226,7 @@ DEFAULT_ACKNOWLEDGE: Final = (
     "that (must|must've) (be|have been)",
     "(that's|that is|it's) not on",
     "not acceptable",
-    "(es|das) tut (mir|uns) leid",
+    "tut (mir|uns) (so|sehr|echt|wirklich|aufrichtig|unendlich|) leid",
     "entschuldig*",
     "(désolé*|navré*)",
     "(lo|la) (siento|sentimos)",
@@ -246,7 +247,8 @@ DEFAULT_ROBOTIC: Final = (
     ("for security reasons we cannot", None),
 )
 DEFAULT_DEFLECTION: Final = (
-    "(please|) contact (our|the) (customer|) (support|service|care|help) (team|desk|department|)",
+    "(please|) contact (our|the) (customer|) (support|service|care|help|billing|returns|sales|"
+    "technical|tech|accounts|complaints|delivery) (team|desk|department|)",
     "(please|) (tweet|message|DM|ping|contact|email|write to|reach out to) @",
     "(please|) (email|e-mail|mail) us at",
     "(please|) (call|phone|ring) (our|the) (help*|support|customer service|customer care|care) (line|team|number|)",
@@ -461,6 +463,7 @@ def parse_profile(data: Mapping[str, Any], *, name: str) -> Profile:
     shouting = ShoutingRules(
         enabled=s.get_bool("enabled", True),
         min_letters=s.get_int("min_letters", 4, minimum=2),
+        min_run=s.get_int("min_run", 1, minimum=1),
         acronyms=DEFAULT_ACRONYMS | frozenset(a.upper() for a in s.strings("acronyms", ())),
         severity=s.severity("severity", "warning"),
     )

@@ -188,10 +188,22 @@ def _check_shouting(
     text = doc.text
     # The brand's own, courier and partner names are written as they are.
     names = {w.upper() for n in ctx.brand_names for w in _WORD.findall(n)}
-    for m in _CAPS_WORD.finditer(text):
-        word = m.group()
-        if len(word) < rules.min_letters or not word.isupper() or word in rules.acronyms:
+    capitals = [m for m in _CAPS_WORD.finditer(text) if m.group().isupper()]
+    run_of: dict[int, int] = {}  # start of a word -> words in its run of capitals
+    run: list[re.Match[str]] = []
+    for m in capitals + [None]:  # type: ignore[list-item]
+        if m is not None and run and not text[run[-1].end() : m.start()].strip():
+            run.append(m)
             continue
+        for r in run:
+            run_of[r.start()] = len(run)
+        run = [m] if m is not None else []
+    for m in capitals:
+        word = m.group()
+        if len(word) < rules.min_letters or word in rules.acronyms:
+            continue
+        if run_of.get(m.start(), 1) < rules.min_run:
+            continue  # a word in capitals now and then is this brand's fun
         if word in names:
             continue
         if doc.is_protected(*m.span()):
