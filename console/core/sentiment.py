@@ -76,6 +76,12 @@ _LETTER = re.compile(r"[^\W\d_]")
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _CAPS_WORD = re.compile(r"\b[A-ZÄÖÜÀ-ÝÉ]{3,}\b")
 _REPEATED_PUNCT = re.compile(r"[!?]{2,}|‼|⁉")
+_REPEATED_PRAISE = re.compile(
+    r"\b(great|cool|brilliant|fantastic|lovely|perfect|nice|amazing|wonderful|super|thanks)\b"
+    r"[\s.,!]+(?:just\s+)?\1\b"
+    r"|\b(?:thanks|thank you) (?:a lot|so much|very much)\s*(?:[.!]|$)(?!\s*\w)"
+    r"|\b10/10\b|\bwell done\b|\bgreat (?:job|work|quality control)\b",
+)
 _ACRONYMS = frozenset(
     "FAQ ASAP USA UK EU US DM ETA URL PDF UPS DHL DPD GLS TNT USPS ID PIN OK TV CEO NHS USB "
     "LED VAT GMT BST UTC CET EST PST AM PM FYI SMS AI IT HR UX UI API BBC NYC ATM IOS APP "
@@ -141,6 +147,8 @@ def score(text: str) -> Sentiment:
     emoji_angry = sum(1 for ch in _emoji_chars(body) if ch in moodwords.ANGRY_EMOJI)
     emoji_sarcasm = any(ch in moodwords.SARCASM_EMOJI for ch in _emoji_chars(body))
     emoji_warm = sum(1 for ch in _emoji_chars(body) if ch in moodwords.WARM_EMOJI)
+    # "cool cool cool", "great. just great.": praise repeated is irony.
+    emoji_sarcasm = emoji_sarcasm or _REPEATED_PRAISE.search(low) is not None
     if problem and not resolved:
         cues.append("problem")
         adjust -= 0.3
@@ -246,6 +254,9 @@ def _emoji_chars(text: str) -> list[str]:
 def _shouting(text: str) -> bool:
     words = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
     if len(words) >= 2:
+        return True
+    if words and sum(1 for w in _WORD.findall(text) if w.islower()) >= 3:
+        # One word stressed in capitals in a lower-case sentence ("a day AFTER").
         return True
     letters = _LETTER.findall(text)
     upper = sum(1 for c in letters if c.isupper())

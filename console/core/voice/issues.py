@@ -24,7 +24,7 @@ from console.core.voice.model import _words
 # Concept -> word stems in seven languages (a stem matches any ending).
 _CONCEPTS: Final[dict[str, str]] = {
     "condition": """broke broken break crack smash shatter damag dent faulty defect chipp scratch
-        leak replac repair fix fail snapp died dead kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
+        leak replac repair fix fail snapp died dead spark trip fuse smell burn smok kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
         abîm endommag fissur remplac roto rota rotos dañad estropead reempla sustitu arregl
         quebrad danificad rachad substitu consert rotto rotta rotti danneggi difett sostitu ripar
         kapot beschadig gebroken vervang""",
@@ -38,7 +38,8 @@ _CONCEPTS: Final[dict[str, str]] = {
     "size": """size small large big tight loose fit größe klein groß taille petit grand talla
         pequeñ tamanho pequen taglia piccol maat klein groot""",
     "delivery": """deliver arriv parcel package courier ship dispatch posted postage tracking
-        track transit reach warehous depot receiv received reçu reçue recib recebi ricevut ontvang erhalten bekommen
+        track transit reach warehous depot trace courier evri dpd dhl ups hermes gls yodel
+        receiv received reçu reçue recib recebi ricevut ontvang erhalten bekommen
         lieferung geliefert liefer paket sendung angekommen zustell livraison livr
         colis arrivé expédi entrega paquete llegó llego envío envio enví encomenda cheg entregu
         envi consegn pacco arrivat spedi levering geleverd pakket bezorg aangekomen verzend""",
@@ -111,6 +112,7 @@ _STOP: Final = _words(
     don't didn't doesn't can't won't isn't wasn't hasn't haven't ive im dont cant never
     nothing anything something really actually even ever anyone someone anybody these
     where's what's who's how's there's here's let's you're we're they're quick question
+    want wants wanted know knows asks asked tell like would
     brilliant great lovely cheers thanks thank sorry please just bit still yet now
     esto eso esta este hay alguien aquí isso isto aqui questo quello qui dit dat hier
     das dies hier ici cela ça
@@ -144,7 +146,8 @@ _REQUEST: Final = re.compile(
 _ISSUE_WORDS: Final = re.compile(
     r"\b(?:wrong|missing|late|refund|charged|cancel|return|exchange|lost|damaged|broken|"
     r"crash|froze|freez|fail|error|bug|stuck|deleted|declined|rejected|loose|"
-    r"never|still|nobody|no one|no reply|no answer|haven't|hasn't|didn't|won't|doesn't|"
+    r"never|still|nobody|no one|no (?:reply|answer|response|parcel|package|refund|update|tracking|"
+    r"delivery|call|email|card|receipt)|haven't|hasn't|didn't|won't|doesn't|"
     r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*",
     re.I,
 )
@@ -163,7 +166,8 @@ _LEAD: Final = re.compile(
 
 def _stem(word: str) -> str:
     word = word.lower().replace("’", "'").removesuffix("'s")
-    for suffix in ("ies", "ing", "edly", "ed", "ment", "ness", "ly", "es", "s", "er", "e"):
+    for suffix in ("ies", "ing", "edly", "ed", "ment", "ness", "ably", "able", "ible", "ly", "es",
+                   "s", "est", "er", "e"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
@@ -259,6 +263,10 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
     text = _STRIP.sub(" ", message)
     clauses: list[str] = []
     for part in _CLAUSE.split(text):
+        items = [i for i in part.split(",") if i.strip()]
+        if len(items) >= 3 and all(len(i.split()) <= 4 for i in items):
+            clauses += items  # a list: "3 weeks, no parcel, no reply, no refund"
+            continue
         pieces = _AND.split(part)
         if len(pieces) > 1 and all(len(concepts(p)) >= 2 for p in pieces):
             clauses += pieces

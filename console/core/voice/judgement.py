@@ -152,9 +152,20 @@ def _check_open_issues(
         rule = "open_issues.from_message"
     typed = rule == "open_issues.min_share"
     answer = _without_bounces(doc.own)
-    for issue in issues:
-        if issue_answered(issue, answer, min_share=rules.min_share, typed=typed):
-            continue
+    open_ones = [
+        issue
+        for issue in issues
+        if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed)
+    ]
+    if not typed and open_ones:
+        # Issues nobody typed are a guess, and matching by meaning is rough:
+        # name them only when the reply answers another issue but not these
+        # (the second issue ignored) or sends the customer elsewhere.
+        some_answered = len(open_ones) < len(issues)
+        bounced = answer != doc.own
+        if not (some_answered or bounced):
+            return
+    for issue in open_ones:
         if rule == "open_issues.min_share":
             message = f"Open issue not addressed: “{issue.strip()}”."
         else:
@@ -197,8 +208,10 @@ _DM_ASK: Final = re.compile(
     r"|(?:get|be) in touch (?:privately|by (?:dm|direct message))"
     r"|(?:schreib|schick)\w*\s+(?:sie\s+|du\s+)?(?:uns|mir)\s+(?:eine?\s+)?(?:dm|pn|direktnachricht|private nachricht)"
     r"|(?:envoyez|envoie)[-\s]+nous\s+un\s+(?:dm|mp|message privé)"
-    r"|(?:envíanos|escríbenos|mándanos)\s+(?:un\s+)?(?:dm|md|mensaje (?:directo|privado))"
-    r"|(?:mande|envie)[-\s]+nos\s+(?:uma?\s+)?(?:dm|mensagem (?:direta|privada))"
+    r"|(?:envíanos|envíenos|escríbenos|escríbanos|mándanos|mándenos)\s+(?:un\s+)?"
+    r"(?:dm|md|mensaje (?:directo|privado))"
+    r"|(?:mande|envie|manda|envia|escreve|escreva)[-\s]+nos\s+(?:uma?\s+)?"
+    r"(?:dm|mensagem (?:direta|privada))"
     r"|(?:scrivici|inviaci)\s+(?:un\s+)?(?:dm|messaggio (?:privato|diretto))"
     r"|(?:stuur)\s+(?:ons|me)\s+(?:een\s+)?(?:dm|pb|privébericht))",
     re.IGNORECASE,
@@ -235,8 +248,9 @@ _PLATFORMS: Final = (
 # after a preposition; or "our Instagram page/team".
 _OTHER_PLATFORM: Final = re.compile(
     r"\b(?:message|contact|dm|pm|write|reach|find|ask|head|go|pop|hop|chat|talk|ping|tweet|"
-    r"post|visit|follow|check|see|look|escrib|contact|écri|ecri|suiv|schreib|kontaktier|folg|"
-    r"scriv|contatt|segui|stuur|volg|escrev|mand|envi|sigu)\w*\b[^.!?\n]{0,40}?"
+    r"post|visit|follow|check|see|look|apply|escrib|contact|écri|ecri|suiv|regard|schreib|"
+    r"kontaktier|folg|schau|besuch|scriv|contatt|segui|guard|stuur|volg|kijk|escrev|mand|envi|"
+    r"sigu|mira|vej|vê)\w*\b[^.!?\n]{0,40}?"
     r"\b(?:on|via|at|through|in|su|sur|auf|en|por|pelo|no|na|op|über|tramite)\s+"
     r"(?:(?:our|unser\w*|notre|nos|nuestro|nuestra|nosso|nossa|il nostro|la nostra|ons|onze)\s+)?"
     r"(?:" + _PLATFORMS + r")\b"
@@ -414,7 +428,7 @@ _ASK_PRIVATE: Final = re.compile(
     r"put|write|let us (?:know|have)|can you (?:send|share|give|post|tell)|could you (?:send|"
     r"share|give|post|tell)|antworte|schick|sende|nenn|envoyez|donnez|indiquez|envía|envíe|"
     r"indique|mande|envie|informe|inviaci|indica|stuur|geef)"
-    r"\b[^.!?\n]{0,40}?\b(?:your|ihre?|deine?|votre|vos|tu|su|seu|sua|il tuo|la tua|uw|je)\s+"
+    r"\w*\b[^.!?\n]{0,40}?\b(?:your|ihre?|deine?|votre|vos|tu|su|seu|sua|il tuo|la tua|uw|je)\s+"
     r"(?:\w+\s+){0,2}?" + _PRIVATE_ITEM + r"\b",
     re.IGNORECASE,
 )

@@ -231,6 +231,7 @@ DEFAULT_ACKNOWLEDGE: Final = (
     "(désolé*|navré*)",
     "(lo|la) (siento|sentimos)",
     "(lamentamos|lamento)",
+    "(perdón|perdon|perdona|perdone|disculpa*|disculpe*)",
     "(desculp*|perdão)",
     "(mi|ci) dispiace",
     "(scus*)",

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Final
 
-from console.core import textlen
+from console.core import sentiment, textlen
 from console.core.voice.model import CheckContext, Finding, Fix
 from console.core.voice.profile import Profile
 from console.core.voice.text import (
@@ -17,7 +17,7 @@ from console.core.voice.text import (
 
 def _check_terms(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) -> Iterator[Finding]:
     rules = profile.terms
-    if not rules.enabled:
+    if not rules.enabled or not _english(doc):
         return
     allowed = [(s, e) for s, e, _ in rules.allowed.finditer(doc.text)]
 
@@ -49,9 +49,18 @@ def _check_terms(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) ->
             yield f
 
 
+def _english(doc: _Doc) -> bool:
+    """Whether the draft is English (or too short to tell): the word lists
+    of a profile are English, and Dutch "u" or Spanish "super" are not slang."""
+    if doc.language is None:
+        words = len(_WORD.findall(doc.own))
+        doc.language = "en" if words < 4 else sentiment.detect_language(doc.own)
+    return doc.language in ("en", "und", "zxx")
+
+
 def _check_slang(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) -> Iterator[Finding]:
     rules = profile.slang
-    if rules.enabled:
+    if rules.enabled and _english(doc):
         yield from _phrase_findings(
             doc,
             rules.words,
@@ -166,7 +175,8 @@ def _check_exclamation(
                 message,
                 Fix(replacement, start, end, f"Replace with “{replacement}”"),
             )
-        elif not rules.repeated and len(run) > 1:
+        elif not rules.repeated and run.count("!") + run.count("‼") * 2 > 1:
+            # "!!" is too much; "?!" is a question with feeling, not a repeat.
             replacement = "?" if "?" in run else "!"
             yield Finding(
                 "exclamation",

@@ -98,6 +98,7 @@ class _Doc:
     protected: list[tuple[int, int]]
     quoted: list[tuple[int, int]] = field(default_factory=list)
     own: str = ""
+    language: str | None = None  # the draft's language, found when a rule needs it
 
     def is_protected(self, start: int, end: int) -> bool:
         return any(s < end and start < e for s, e in self.protected)
