@@ -28,6 +28,7 @@ import math
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -75,6 +76,7 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _LETTER = re.compile(r"[^\W\d_]")
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _CAPS_WORD = re.compile(r"\b[A-ZÄÖÜÀ-ÝÉ]{3,}\b")
+_CAPS_RUN = re.compile(r"[A-ZÄÖÜÀ-ÝÉ]{3}")
 _REPEATED_PUNCT = re.compile(r"[!?]{2,}|‼|⁉")
 _REPEATED_PRAISE = re.compile(
     r"\b(great|cool|brilliant|fantastic|lovely|perfect|nice|amazing|wonderful|super|thanks)\b"
@@ -89,14 +91,93 @@ _ACRONYMS = frozenset(
 )
 
 
-def _compile(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+_PREFIX = 4  # characters of a cue pattern's possible starts used to skip it
+_WORD_START = re.compile(r"\b\w")
 
 
-_PROBLEMS = {lang: _compile(p) for lang, p in moodwords.PROBLEMS.items()}
-_ANGRY = {lang: _compile(p) for lang, p in moodwords.ANGRY.items()}
-_RESOLVED = {lang: _compile(p) for lang, p in moodwords.RESOLVED.items()}
+def _starts(items: Any, k: int) -> set[str] | None:
+    """The first ``k`` characters every match of a parsed pattern can begin
+    with (shorter when the pattern is shorter), or None when that is not a
+    small set (a class like \\w, a wildcard...)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    partial: set[str] = {""}
+    done: set[str] = set()
+    for op, av in items:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero width
+        if op is c.LITERAL:
+            options: set[str] | None = {chr(av)}
+            optional = False
+        elif op is c.IN and all(o is c.LITERAL for o, _ in av):
+            options, optional = {chr(v) for _, v in av}, False
+        elif op is c.SUBPATTERN:
+            options, optional = _starts(av[-1], k), False
+        elif op is c.BRANCH:
+            found = [_starts(seq, k) for seq in av[1]]
+            options = None if any(f is None for f in found) else set().union(*found)  # type: ignore[arg-type]
+            optional = False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[1] == 1:
+            options, optional = _starts(av[2], k), av[0] == 0
+        else:
+            return None if not done and partial == {""} else done | partial or None
+        if options is None:
+            return None if partial == {""} else done | partial
+        grown = {(p + o)[:k] for p in partial for o in options}
+        if optional:
+            grown |= partial
+        done |= {g for g in grown if len(g) >= k}
+        partial = {g for g in grown if len(g) < k}
+        if len(done) + len(partial) > 64:
+            return None
+        if not partial:
+            return done
+    return done | partial
+
+
+class _Cues:
+    """Cue patterns of every language (messages mix languages, and one
+    language's patterns rarely match another's words). A pattern runs only
+    when the text holds one of the strings it can start with: an index from
+    each four-character start to the patterns that can begin with it."""
+
+    def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
+        from re import _parser  # type: ignore[attr-defined]
+
+        self._patterns: list[re.Pattern[str]] = []
+        self._by_start: dict[str, list[int]] = {}
+        self._short: list[tuple[str, int]] = []  # starts shorter than four characters
+        self._always: list[int] = []
+        for patterns in table.values():
+            for p in patterns:
+                index = len(self._patterns)
+                self._patterns.append(re.compile(p))
+                starts = _starts(_parser.parse(p), _PREFIX)
+                if not p.startswith("\\b") or not starts or "" in starts:
+                    self._always.append(index)
+                    continue
+                for s in starts:
+                    if len(s) == _PREFIX:
+                        self._by_start.setdefault(s, []).append(index)
+                    else:
+                        self._short.append((s, index))
+
+    def search(self, low: str, grams: frozenset[str]) -> bool:
+        candidates = set(self._always)
+        for gram in grams & self._by_start.keys():
+            candidates.update(self._by_start[gram])
+        candidates.update(i for s, i in self._short if s in low)
+        return any(self._patterns[i].search(low) for i in sorted(candidates))
+
+
+_PROBLEMS = _Cues(moodwords.PROBLEMS)
+_ANGRY = _Cues(moodwords.ANGRY)
+_RESOLVED = _Cues(moodwords.RESOLVED)
 _FUNCTION = {lang: frozenset(w.split()) for lang, w in moodwords.FUNCTION.items()}
+_WORD_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _words_of in _FUNCTION.items():
+    for _w in _words_of:
+        _WORD_LANGS[_w] = (*_WORD_LANGS.get(_w, ()), _lang)
 _NEGATORS = {lang: frozenset(w.split()) for lang, w in moodwords.NEGATORS.items()}
 
 
@@ -134,21 +215,21 @@ def score(text: str) -> Sentiment:
         lexical = float(_get_analyzer().polarity_scores(body)["compound"])
     elif language in _LEXICONS:
         lexical = _lexicon_compound(body, language)
-    # Every language's cues apply: messages mix languages, and the patterns
-    # of one rarely match another's words.
-    cue_langs = moodwords.LANGUAGES
     low = body.lower()
     cues: list[str] = []
     base = lexical if lexical is not None else 0.0
     adjust = 0.0
-    problem = any(_search(_PROBLEMS, lang, low) for lang in cue_langs)
-    resolved = any(_search(_RESOLVED, lang, low) for lang in cue_langs)
-    angry = sum(1 for lang in cue_langs if _search(_ANGRY, lang, low))
-    emoji_angry = sum(1 for ch in _emoji_chars(body) if ch in moodwords.ANGRY_EMOJI)
-    emoji_sarcasm = any(ch in moodwords.SARCASM_EMOJI for ch in _emoji_chars(body))
-    emoji_warm = sum(1 for ch in _emoji_chars(body) if ch in moodwords.WARM_EMOJI)
+    # Cue patterns start at a word: the first characters of each word index them.
+    grams = frozenset(low[i : i + _PREFIX] for i in (m.start() for m in _WORD_START.finditer(low)))
+    problem = _PROBLEMS.search(low, grams)
+    angry = _ANGRY.search(low, grams)
+    emoji = _emoji_chars(body)
+    emoji_angry = sum(1 for ch in emoji if ch in moodwords.ANGRY_EMOJI)
+    emoji_sarcasm = any(ch in moodwords.SARCASM_EMOJI for ch in emoji)
+    emoji_warm = sum(1 for ch in emoji if ch in moodwords.WARM_EMOJI)
     # "cool cool cool", "great. just great.": praise repeated is irony.
     emoji_sarcasm = emoji_sarcasm or _REPEATED_PRAISE.search(low) is not None
+    resolved = (problem or emoji_sarcasm) and _RESOLVED.search(low, grams)
     if problem and not resolved:
         cues.append("problem")
         adjust -= 0.3
@@ -217,16 +298,21 @@ def detect_language(text: str) -> str:
     non_latin = len(_NON_LATIN_LETTER.findall(text)) * 2 > letters
     words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
     if not non_latin:
-        votes = sorted(
-            ((sum(1 for w in words if w in fw), lang) for lang, fw in _FUNCTION.items()),
-            reverse=True,
-        )
+        counts = dict.fromkeys(_FUNCTION, 0)
+        for w in words:
+            for lang_of in _WORD_LANGS.get(w, ()):
+                counts[lang_of] += 1
+        votes = sorted(((n, lang) for lang, n in counts.items()), reverse=True)
         (top, lang), (second, _) = votes[0], votes[1]
         # A clear vote of function words is as good as the model and far cheaper.
-        if top >= 2 and top >= 2 * second and top * 4 >= len(words):
+        if top >= 2 and top >= 2 * second and (top * 4 >= len(words) or top >= 3 * second + 3):
             return lang
         if len(words) <= 3 and top >= 1 and top > second:
             return lang
+    if non_latin:
+        script = _script_language(text)
+        if script is not None:
+            return script
     lang, prob = _get_identifier().classify(text)
     if prob < 0.5 and not non_latin:
         if words and votes[0][0] > 0:
@@ -235,14 +321,24 @@ def detect_language(text: str) -> str:
     return str(lang)
 
 
+# Scripts that name their language (no need to ask the model); others
+# (Cyrillic, Arabic, Devanagari...) are shared by several languages.
+_SCRIPTS = (("HIRAGANA", "ja"), ("KATAKANA", "ja"), ("HANGUL", "ko"), ("GREEK", "el"),
+            ("HEBREW", "he"), ("THAI", "th"), ("GEORGIAN", "ka"), ("ARMENIAN", "hy"),
+            ("CJK", "zh"))
+
+
+def _script_language(text: str) -> str | None:
+    names = [unicodedata.name(ch, "") for ch in _NON_LATIN_LETTER.findall(text)[:40]]
+    for prefix, language in _SCRIPTS:
+        if any(n.startswith(prefix) for n in names):
+            return language
+    return None
+
+
 def _vader_knows(text: str) -> bool:
     lexicon = _get_analyzer().lexicon
     return any(w in lexicon for w in _WORD.findall(text.lower()))
-
-
-def _search(table: dict[str, re.Pattern[str] | None], lang: str, low: str) -> bool:
-    pattern = table.get(lang)
-    return pattern is not None and pattern.search(low) is not None
 
 
 def _emoji_chars(text: str) -> list[str]:
@@ -252,6 +348,8 @@ def _emoji_chars(text: str) -> list[str]:
 
 
 def _shouting(text: str) -> bool:
+    if _CAPS_RUN.search(text) is None:
+        return False  # the common case, cheaply
     words = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
     if len(words) >= 2:
         return True

@@ -146,7 +146,7 @@ def _check_open_issues(
     issues: Sequence[str] = ctx.open_issues
     rule = "open_issues.min_share"
     if not issues and ctx.derive_issues and ctx.reply_to:
-        if _DM_ASK.search(doc.own) and _DM_REASON.search(doc.own):
+        if _dm_ask(doc.own) and _DM_REASON.search(doc.own):
             return  # the reply takes the case to a direct message, with a reason
         issues = extract_issues(ctx.reply_to)
         rule = "open_issues.from_message"
@@ -176,17 +176,23 @@ def _check_open_issues(
 _SENTENCE: Final = re.compile(r"[^.!?\n]+[.!?]*")
 
 
+def _other_platform(text: str) -> re.Match[str] | None:
+    return _OTHER_PLATFORM.search(text) if _MAY_NAME_PLATFORM.search(text) else None
+
+
+def _dm_ask(text: str) -> re.Match[str] | None:
+    return _DM_ASK.search(text) if _MAY_ASK_DM.search(text) else None
+
+
 def _without_bounces(text: str) -> str:
     """The draft without the sentences that send the customer elsewhere:
     "message us on Facebook about shipping" does not answer "do you ship?"."""
-    if not (_OTHER_PLATFORM.search(text) or _DM_ASK.search(text) or _CONTACT.search(text)):
+    if not (_other_platform(text) or _dm_ask(text) or _CONTACT.search(text)):
         return text
     kept = [
         s.group()
         for s in _SENTENCE.finditer(text)
-        if not (
-            _OTHER_PLATFORM.search(s.group()) or _DM_ASK.search(s.group()) or _CONTACT.search(s.group())
-        )
+        if not (_other_platform(s.group()) or _dm_ask(s.group()) or _CONTACT.search(s.group()))
     ]
     return " ".join(kept)
 
@@ -258,6 +264,17 @@ _OTHER_PLATFORM: Final = re.compile(
     r"messenger|chat)\b",
     re.IGNORECASE,
 )
+# Cheap tests that let the expensive patterns run only when they can match.
+_MAY_NAME_PLATFORM: Final = re.compile(r"(?i)\b(?:" + _PLATFORMS + r")\b")
+_MAY_ASK_DM: Final = re.compile(
+    r"(?i)\b(?:dms?|pm|md|mp|pn|message|messag\w*|inbox|direct\w*|privat\w*|privé|nachricht|"
+    r"direktnachricht|mensaje|mensagem|messaggio|bericht|privébericht|touch|note|pb)\b"
+)
+_MAY_ASK_PRIVATE: Final = re.compile(
+    r"(?i)order|e-?mail|phone|mobile|address|post\s?code|zip|birth|card|account|password|name|"
+    r"booking|nummer|numéro|número|numero|adresse|telefon|téléphone|teléfono|telefone"
+)
+
 _PLATFORM_NAMES_IN: Final = {
     "mastodon": ("mastodon",),
     "bluesky": ("bluesky", "bsky"),
@@ -288,7 +305,7 @@ def _check_deflection(
                 "This sends the customer somewhere else without owning the problem: "
                 "say what you will do (“I've passed this to our team and I'll update you”).",
             )
-    for m in _OTHER_PLATFORM.finditer(own):
+    for m in _OTHER_PLATFORM.finditer(own) if _MAY_NAME_PLATFORM.search(own) else ():
         found = m.group().lower()
         same = _PLATFORM_NAMES_IN.get(ctx.platform, ())
         if any(name in found for name in same) or _overlaps(m.span(), flagged):
@@ -304,7 +321,7 @@ def _check_deflection(
         )
     if not ctx.public:
         return
-    for m in _DM_ASK.finditer(own):
+    for m in _DM_ASK.finditer(own) if _MAY_ASK_DM.search(own) else ():
         if _overlaps(m.span(), flagged) or _DM_REASON.search(own):
             continue
         if ctx.reply_to and _PERSONAL_CASE.search(ctx.reply_to):
@@ -396,7 +413,8 @@ def _check_private_data(
             f"{what} in a public reply: move this to a direct message.",
             _removal_fix(text, start, end, "Remove it (ask by direct message instead)"),
         )
-    for m in _ASK_PRIVATE.finditer(doc.own):
+    asks = _ASK_PRIVATE.finditer(doc.own) if _MAY_ASK_PRIVATE.search(doc.own) else ()
+    for m in asks:
         if free(*m.span()) and not _PRIVATELY.search(doc.own):
             yield Finding(
                 "private-data",

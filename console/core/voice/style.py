@@ -17,7 +17,7 @@ from console.core.voice.text import (
 
 def _check_terms(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) -> Iterator[Finding]:
     rules = profile.terms
-    if not rules.enabled or not _english(doc):
+    if not rules.enabled:
         return
     allowed = [(s, e) for s, e, _ in rules.allowed.finditer(doc.text)]
 
@@ -36,17 +36,39 @@ def _check_terms(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) ->
         )
         if not other_sense(f)
     ]
-    yield from banned
-    for f in _phrase_findings(
-        doc,
-        rules.discouraged,
-        kind="term",
-        rule="terms.discouraged",
-        severity=rules.discouraged_severity,
-        what="Better avoided:",
-    ):
-        if not any(b.start < f.end and f.start < b.end for b in banned) and not other_sense(f):
-            yield f
+    found = banned + [
+        f
+        for f in _phrase_findings(
+            doc,
+            rules.discouraged,
+            kind="term",
+            rule="terms.discouraged",
+            severity=rules.discouraged_severity,
+            what="Better avoided:",
+        )
+        if not any(b.start < f.end and f.start < b.end for b in banned) and not other_sense(f)
+    ]
+    # Asked only when something matched: telling the language costs more.
+    if found and _english(doc):
+        yield from found
+
+
+def _check_slang(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) -> Iterator[Finding]:
+    rules = profile.slang
+    if not rules.enabled:
+        return
+    found = list(
+        _phrase_findings(
+            doc,
+            rules.words,
+            kind="slang",
+            rule="slang.words",
+            severity=rules.severity,
+            what="Slang this brand does not use:",
+        )
+    )
+    if found and _english(doc):
+        yield from found
 
 
 def _english(doc: _Doc) -> bool:
@@ -56,19 +78,6 @@ def _english(doc: _Doc) -> bool:
         words = len(_WORD.findall(doc.own))
         doc.language = "en" if words < 4 else sentiment.detect_language(doc.own)
     return doc.language in ("en", "und", "zxx")
-
-
-def _check_slang(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) -> Iterator[Finding]:
-    rules = profile.slang
-    if rules.enabled and _english(doc):
-        yield from _phrase_findings(
-            doc,
-            rules.words,
-            kind="slang",
-            rule="slang.words",
-            severity=rules.severity,
-            what="Slang this brand does not use:",
-        )
 
 
 def _emoji_spans(doc: _Doc, with_emoticons: bool) -> list[tuple[int, int]]:
