@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from console.core import voice
+from console.core import replying, voice
+from console.core.store import Store
 from console.core.voice import CheckContext, Finding, Profile
 
 RESOURCES = Path(__file__).parents[2] / "resources"
@@ -193,3 +197,39 @@ def test_bluesky_byte_limit_is_an_error(profiles: dict[str, Profile]) -> None:
     found = run(family * 200, profiles["playful"], "length", platform="bluesky")
     assert [(f.severity, f.start) for f in found] == [("error", 120 * len(family))]
     assert "bytes over Bluesky's limit of 3,000 bytes" in found[0].message
+
+
+# --- wiring: settings, case context, command line -------------------------------------------
+
+
+def test_brand_allowlists_come_from_the_workspace_settings(store: Store) -> None:
+    assert replying.brand_allowlists(store.get_setting) == {
+        "brand.domains": (), "brand.phones": (), "brand.names": (), "brand.addresses": ()}
+    store.set_setting("brand.phones", ["0800 123 4567", " "])
+    store.set_setting("brand.names", ["Evri"])
+    lists = replying.brand_allowlists(store.get_setting)
+    assert (lists["brand.phones"], lists["brand.names"]) == (("0800 123 4567",), ("Evri",))
+    ctx = replying.check_context(detail=None, account=None, brand=lists, brand_domains=["x.com"])
+    assert ctx.brand_phones == ("0800 123 4567",) and ctx.brand_domains == ("x.com",)
+    # A settings dict (the composer's) works the same, and unknown names are empty.
+    assert replying.brand_allowlists({"brand.names": ["DPD"]}.get)["brand.names"] == ("DPD",)
+
+    def strict(name: str) -> object:
+        raise KeyError(name)
+
+    assert replying.brand_allowlists(strict)["brand.phones"] == ()
+
+
+def test_voice_check_command_takes_the_allowlists() -> None:
+    text = "Ring us free on 0800 123 4567, your parcel is with EVRI today.\n— PK"
+    args = ["--profile", "prestige", "--initials", "PK", "--json"]
+    flagged = _voice_check(text, *args)
+    assert {f["kind"] for f in json.loads(flagged.stdout)} == {"private-data"}
+    assert flagged.returncode == 1
+    clean = _voice_check(text, *args, "--brand-phone", "0800 123 4567", "--brand-name", "Evri")
+    assert (clean.returncode, json.loads(clean.stdout)) == (0, [])
+
+
+def _voice_check(text: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "console", "voice-check", *args], input=text,
+                          capture_output=True, text=True, cwd=RESOURCES.parent, timeout=120)
