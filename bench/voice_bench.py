@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from console.core import sentiment, templates, textlen, voice  # noqa: E402
-from console.core.voice import issues  # noqa: E402
+from console.core import sentiment, templates, textlen, voice
+from console.core.voice import issues
 
 RESOURCES = ROOT / "resources"
 
@@ -194,9 +194,11 @@ def main() -> None:
                 voice.check(t, p, context=c)  # type: ignore[arg-type]
 
             ms = timings(check_other, args.runs)
-            rows.append((f"voice.check, {name}, {label} ({len(text)} chars)",
-                         f"p50 {percentile(ms, 0.5):.2f} ms, p95 {percentile(ms, 0.95):.2f} ms, "
-                         f"p99 {percentile(ms, 0.99):.2f} ms", ""))
+            timing = (
+                f"p50 {percentile(ms, 0.5):.2f} ms, p95 {percentile(ms, 0.95):.2f} ms, "
+                f"p99 {percentile(ms, 0.99):.2f} ms"
+            )
+            rows.append((f"voice.check, {name}, {label} ({len(text)} chars)", timing, ""))
 
     for name, profile in profiles.items():
 

@@ -148,23 +148,23 @@ PROBLEMS: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:missing|lost|wrong (?:item|colou?r|size|order|one)|late again|overcharged|charged twice)\b",
         r"\b(?:doesn't|does not|don't|won't|stopped|isn't|not) work(?:ing|s)?\b",
         r"\b(?:no|zero) (?:reply|response|answer|refund|update)\b",
-        r"\b(?:nobody|no one|no-one) (?:answers|answered|replies|replied|responds|responded|"
-        r"picks up|picked up|called|rang|has (?:replied|answered|got back|called))\b",
-        r"\b(?:wet|soaked|soggy|ruined|crushed|squashed|torn|ripped|stained|burnt|burned|melted|"
-        r"rusty|rusted|mouldy|moldy|sticking|sparked|sparks|tripped|exploded|shattered)\b",
+        (r"\b(?:nobody|no one|no-one) (?:answers|answered|replies|replied|responds|responded|"
+         r"picks up|picked up|called|rang|has (?:replied|answered|got back|called))\b"),
+        (r"\b(?:wet|soaked|soggy|ruined|crushed|squashed|torn|ripped|stained|burnt|burned|melted|"
+         r"rusty|rusted|mouldy|moldy|sticking|sparked|sparks|tripped|exploded|shattered)\b"),
         r"\b(?:burning|burnt) smell\b|\bin pieces\b|\bover the fence\b",
-        r"\b(?:came|arrived|turned up|delivered|got here) (?:a day|\w+ days?|a week|\w+ weeks?) "
-        r"(?:late|after)\b",
-        r"\b(?:cancell?ed|returned)\b[^.!?]{0,40}\b(?:charged|billed|taken)\b"
-        r"|\b(?:charged|billed)\b[^.!?]{0,40}\b(?:cancell?ed|returned)\b",
+        (r"\b(?:came|arrived|turned up|delivered|got here) (?:a day|\w+ days?|a week|\w+ weeks?) "
+         r"(?:late|after)\b"),
+        (r"\b(?:cancell?ed|returned)\b[^.!?]{0,40}\b(?:charged|billed|taken)\b"
+         r"|\b(?:charged|billed)\b[^.!?]{0,40}\b(?:cancell?ed|returned)\b"),
         r"\b(?:cancell?ed|refused|ignored) (?:my|again)\b",
         r"\bcharged (?:me |my card |us |my account )?(?:twice|double|two times)\b|\bdouble[- ]charged\b",
         r"\b(?:fell|came|come|comes|falls|fallen|snapped|broke|breaks) (?:off|apart)\b",
         r"\b(?:crash(?:ed|es|ing)?|froze|freezes|keeps? (?:crashing|freezing|logging me out))\b",
         r"\b(?:second|third|fourth|2nd|3rd|4th) one (?:broke|failed|died|cracked|leaks?|arrived)\b",
         r"\b(?:died|stopped working|gave up) (?:after|within|on day)\b",
-        r"\b(?:ordered|paid for|asked for|bought)\b[^.!?]{0,30}?(?:,|and|but|;|\.)\s*"
-        r"(?:got|received|was sent|they sent|only got)\b",
+        (r"\b(?:ordered|paid for|asked for|bought)\b[^.!?]{0,30}?(?:,|and|but|;|\.)\s*"
+         r"(?:got|received|was sent|they sent|only got)\b"),
         r"\b(?:the )?wrong (?:colou?r|size|item|one|order|address)\b",
     ),
     "de": (
@@ -243,13 +243,13 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:unacceptable|ridiculous|joke|disgrace|shambles|useless|pathetic|fed up|sick of|had enough)\b",
         r"\bthanks for nothing\b",
         r"\b(?:can|could) (?:someone|anyone|somebody|anybody|you) (?:please )?explain\b",
-        r"\b(?:taking the (?:mick|mickey|piss)|having a laugh|beyond a joke|is this a joke|"
-        r"get it together|sort it out|want my money back|explain yourselves)\b",
-        r"\b(?:shameful|disgraceful|appalling|outrageous|scandalous|disgusting|a disgrace|a scandal|"
-        r"shambolic|a farce|incompetent|clowns)\b",
+        (r"\b(?:taking the (?:mick|mickey|piss)|having a laugh|beyond a joke|is this a joke|"
+         r"get it together|sort it out|want my money back|explain yourselves)\b"),
+        (r"\b(?:shameful|disgraceful|appalling|outrageous|scandalous|disgusting|a disgrace|a scandal|"
+         r"shambolic|a farce|incompetent|clowns)\b"),
         r"\b(?:on hold|waiting) for (?:\d+|\w+) (?:minutes|hours|days|weeks)\b",
-        r"\b(?:\w+ )?(?:days|weeks|months) (?:for|to get|waiting for) (?:a |my |the )?"
-        r"(?:refund|reply|response|answer|delivery|replacement)\b",
+        (r"\b(?:\w+ )?(?:days|weeks|months) (?:for|to get|waiting for) (?:a |my |the )?"
+         r"(?:refund|reply|response|answer|delivery|replacement)\b"),
         r"(?:^|[.!?]\s*)explain\s*[.!?]",
         r"\b(?:do|did) you (?:even|actually) (?:read|care|check)\b",
     ),
@@ -316,8 +316,8 @@ RESOLVED: Final[dict[str, tuple[str, ...]]] = {
     "en": (
         r"\b(?:works|working) (?:now|again|perfectly|fine|great)\b",
         r"\b(?:all )?(?:sorted|fixed|resolved)\b(?! yet)",
-        r"\b(?:replacement|new one|refund) (?:arrived|came|is here|went through|received)\b"
-        r"(?! (?:in pieces|broken|damaged|cracked|smashed|late|wrong|too|as well))",
+        (r"\b(?:replacement|new one|refund) (?:arrived|came|is here|went through|received)\b"
+         r"(?! (?:in pieces|broken|damaged|cracked|smashed|late|wrong|too|as well))"),
         r"\bthanks? (?:you )?for (?:sorting|fixing|replacing|the replacement|the refund|your help|helping)\b",
     ),
     "de": (r"\bfunktioniert (?:jetzt|wieder)\b", r"\b(?:erledigt|gelöst|repariert)\b",
@@ -335,11 +335,11 @@ RESOLVED: Final[dict[str, tuple[str, ...]]] = {
 
 #: Emoji that carry anger, disappointment or contempt, in any language.
 ANGRY_EMOJI: Final = frozenset(
-    "😡 🤬 😠 😤 👎 💩 🙄 😒 😑 😞 😩 😫 😢 😭 💔 🤦 😾 🖕 😖 😣 ☹ 😕 🤢 🤮 😪 😓 😔".split()
+    ["😡", "🤬", "😠", "😤", "👎", "💩", "🙄", "😒", "😑", "😞", "😩", "😫", "😢", "😭", "💔", "🤦", "😾", "🖕", "😖", "😣", "☹", "😕", "🤢", "🤮", "😪", "😓", "😔"]
 )
 #: Emoji that turn praise into sarcasm when a failure is reported.
-SARCASM_EMOJI: Final = frozenset("🙃 🙄 😒 🤡 👏 😑 🥲 🫠".split())
+SARCASM_EMOJI: Final = frozenset(["🙃", "🙄", "😒", "🤡", "👏", "😑", "🥲", "🫠"])
 #: Emoji that are warm, in any language.
 WARM_EMOJI: Final = frozenset(
-    "😍 ❤ 😊 🥰 👍 🙏 😀 😃 😄 😁 🎉 🥳 💕 💖 💯 ✨ 🤩 😘 🙌 ☺ 💚 💙 💜 🧡 💛".split()
+    ["😍", "❤", "😊", "🥰", "👍", "🙏", "😀", "😃", "😄", "😁", "🎉", "🥳", "💕", "💖", "💯", "✨", "🤩", "😘", "🙌", "☺", "💚", "💙", "💜", "🧡", "💛"]
 )

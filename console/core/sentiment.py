@@ -85,9 +85,7 @@ _REPEATED_PRAISE = re.compile(
     r"|\b10/10\b|\bwell done\b|\bgreat (?:job|work|quality control)\b",
 )
 _ACRONYMS = frozenset(
-    "FAQ ASAP USA UK EU US DM ETA URL PDF UPS DHL DPD GLS TNT USPS ID PIN OK TV CEO NHS USB "
-    "LED VAT GMT BST UTC CET EST PST AM PM FYI SMS AI IT HR UX UI API BBC NYC ATM IOS APP "
-    "DIY XL XXL XS LOL OMG KC EUR GBP USD BTW TBH CET PS NB PT ES FR DE NL".split()
+    ["FAQ", "ASAP", "USA", "UK", "EU", "US", "DM", "ETA", "URL", "PDF", "UPS", "DHL", "DPD", "GLS", "TNT", "USPS", "ID", "PIN", "OK", "TV", "CEO", "NHS", "USB", "LED", "VAT", "GMT", "BST", "UTC", "CET", "EST", "PST", "AM", "PM", "FYI", "SMS", "AI", "IT", "HR", "UX", "UI", "API", "BBC", "NYC", "ATM", "IOS", "APP", "DIY", "XL", "XXL", "XS", "LOL", "OMG", "KC", "EUR", "GBP", "USD", "BTW", "TBH", "CET", "PS", "NB", "PT", "ES", "FR", "DE", "NL"]
 )
 
 

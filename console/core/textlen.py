@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import logging
 import re
 import unicodedata
@@ -188,7 +189,7 @@ def fit_end(text: str, platform: str, *, limit: int | None = None) -> int:
     if platform == "bluesky":
         # Both caps: graphemes and UTF-8 bytes, cut on a grapheme boundary.
         size = 0
-        for number, (start, end) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        for number, (start, end) in enumerate(itertools.pairwise(bounds)):
             size += len(text[start:end].encode("utf-8", "surrogatepass"))
             if number + 1 > effective or size > BLUESKY_MAX_BYTES:
                 return start

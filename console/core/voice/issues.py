@@ -76,21 +76,21 @@ _CONCEPTS: Final[dict[str, str]] = {
 _ASPECTS: Final = frozenset(_CONCEPTS) - {"time"}
 
 _PHRASES: Final = (
-    (re.compile(r"\b(?:money back|geld zurück|geld terug)\b", re.I), " refund "),
-    (re.compile(r"\b(?:hear|heard|get|got|getting) back\b", re.I), " reply "),
-    (re.compile(r"\bno(?:-| )one\b", re.I), " nobody "),
-    (re.compile(r"\bsend(?:ing)? (?:it )?back\b", re.I), " send-back "),
-    (re.compile(r"\bsold out\b", re.I), " sold-out "),
-    (re.compile(r"\b(?:log|sign)(?:ged)? in\b", re.I), " login "),
-    (re.compile(r"\bon (?:its|the) way\b", re.I), " deliver "),
-    (re.compile(r"\bwhere(?:'s| is| are|) (?:my|our|the) (?:order|parcel|package|item)s?\b", re.I),
+    (re.compile(r"\b(?:money back|geld zurück|geld terug)\b", re.IGNORECASE), " refund "),
+    (re.compile(r"\b(?:hear|heard|get|got|getting) back\b", re.IGNORECASE), " reply "),
+    (re.compile(r"\bno(?:-| )one\b", re.IGNORECASE), " nobody "),
+    (re.compile(r"\bsend(?:ing)? (?:it )?back\b", re.IGNORECASE), " send-back "),
+    (re.compile(r"\bsold out\b", re.IGNORECASE), " sold-out "),
+    (re.compile(r"\b(?:log|sign)(?:ged)? in\b", re.IGNORECASE), " login "),
+    (re.compile(r"\bon (?:its|the) way\b", re.IGNORECASE), " deliver "),
+    (re.compile(r"\bwhere(?:'s| is| are|) (?:my|our|the) (?:order|parcel|package|item)s?\b", re.IGNORECASE),
      " deliver "),
-    (re.compile(r"\blog(?:s|ged|ging)? (?:me |you |us )?(?:out|off)\b|\blog-?out\b", re.I), " login "),
-    (re.compile(r"\bdelivery address\b", re.I), " address "),
-    (re.compile(r"\bfind out\b", re.I), " find-out "),
-    (re.compile(r"\b\d+\s*%\s*off\b", re.I), " discount "),
-    (re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr)\b|\b\d{1,2}[:.]\d\d\b", re.I), " hour "),
-    (re.compile(r"\bnew one\b", re.I), " replace "),
+    (re.compile(r"\blog(?:s|ged|ging)? (?:me |you |us )?(?:out|off)\b|\blog-?out\b", re.IGNORECASE), " login "),
+    (re.compile(r"\bdelivery address\b", re.IGNORECASE), " address "),
+    (re.compile(r"\bfind out\b", re.IGNORECASE), " find-out "),
+    (re.compile(r"\b\d+\s*%\s*off\b", re.IGNORECASE), " discount "),
+    (re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr)\b|\b\d{1,2}[:.]\d\d\b", re.IGNORECASE), " hour "),
+    (re.compile(r"\bnew one\b", re.IGNORECASE), " replace "),
 )
 
 #: Words that say nothing about which issue is meant.
@@ -129,19 +129,19 @@ _STOP: Final = _words(
 
 _WORD: Final = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _STRIP: Final = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+")
-_CLAUSE: Final = re.compile(r"(?<=[.!?;…])\s+|\n+|\s[-–—]\s|,\s*(?:and|also|plus|und|et|y|e|en)\s|\s(?:and also|also|plus|as well as|und auch|et aussi|y también|e também|e anche|en ook)\s", re.I)
-_AND: Final = re.compile(r"\s(?:and|und|et|y|e|en)\s", re.I)
+_CLAUSE: Final = re.compile(r"(?<=[.!?;…])\s+|\n+|\s[-–—]\s|,\s*(?:and|also|plus|und|et|y|e|en)\s|\s(?:and also|also|plus|as well as|und auch|et aussi|y también|e também|e anche|en ook)\s", re.IGNORECASE)
+_AND: Final = re.compile(r"\s(?:and|und|et|y|e|en)\s", re.IGNORECASE)
 _ASKS: Final = re.compile(
     r"\?|^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
     r"|\b(?:i (?:want|need|would like|'d like)|please|let me know|wann|wo|warum|quand|où|pourquoi"
     r"|cuándo|dónde|por qué|quando|onde|por que|perché|wanneer|waar|waarom)\b",
-    re.I,
+    re.IGNORECASE,
 )
 # A request in words (not just a question mark).
 _REQUEST: Final = re.compile(
     r"^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
     r"|\b(?:i (?:want|need|would like|'d like)|please|let me know|can you|could you|ask for)\b",
-    re.I,
+    re.IGNORECASE,
 )
 _ISSUE_WORDS: Final = re.compile(
     r"\b(?:wrong|missing|late|refund|charged|cancel|return|exchange|lost|damaged|broken|"
@@ -149,7 +149,7 @@ _ISSUE_WORDS: Final = re.compile(
     r"never|still|nobody|no one|no (?:reply|answer|response|parcel|package|refund|update|tracking|"
     r"delivery|call|email|card|receipt)|haven't|hasn't|didn't|won't|doesn't|"
     r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*",
-    re.I,
+    re.IGNORECASE,
 )
 _PROBLEM_ANY: Final = re.compile(
     "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.PROBLEMS[lang])
@@ -160,7 +160,7 @@ _COMPLAINT_ANY: Final = re.compile(
 _LEAD: Final = re.compile(
     r"^(?:(?:and|also|plus|but|oh|so|then|hi|hello|hey|und|aber|et|mais|y|pero|e|mas|maar)"
     r"\b[\s,:]*)+",
-    re.I,
+    re.IGNORECASE,
 )
 
 

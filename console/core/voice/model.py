@@ -9,7 +9,6 @@ from typing import Any, Final, Literal
 from console.core.errors import KnownError
 from console.core.templates import MissingVariable
 
-
 Severity = Literal["error", "warning", "suggestion"]
 SEVERITIES: Final = ("error", "warning", "suggestion")
 

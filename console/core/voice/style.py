@@ -10,10 +10,24 @@ from console.core import sentiment, textlen
 from console.core.voice.model import CheckContext, Finding, Fix
 from console.core.voice.profile import Profile
 from console.core.voice.text import (
-    _CAPS_WORD, _EMOJI, _EMOTICON, _EXCLAIM, _PLACEHOLDER, _RAW_VARIABLE, _SENTENCE_START, _WORD,
-    _brand_domains, _Doc, _domain_allowed, _match_case, _phrase_findings, _removal_fix,
-    _signoff_regex, _url_host, _analyze,
+    _CAPS_WORD,
+    _EMOJI,
+    _EMOTICON,
+    _EXCLAIM,
+    _PLACEHOLDER,
+    _RAW_VARIABLE,
+    _SENTENCE_START,
+    _WORD,
+    _analyze,
+    _brand_domains,
+    _Doc,
+    _domain_allowed,
+    _phrase_findings,
+    _removal_fix,
+    _signoff_regex,
+    _url_host,
 )
+
 
 def _check_terms(doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool) -> Iterator[Finding]:
     rules = profile.terms
