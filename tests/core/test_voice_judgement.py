@@ -12,6 +12,7 @@ import pytest
 from console.core import replying, voice
 from console.core.store import Store
 from console.core.voice import CheckContext, Finding, Profile
+from tests.conftest import msg
 
 RESOURCES = Path(__file__).parents[2] / "resources"
 
@@ -234,3 +235,23 @@ def _voice_check(text: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "console", "voice-check", *args], input=text,
                           capture_output=True, text=True, cwd=RESOURCES.parent, timeout=120,
                           check=False)
+
+
+def test_case_context_takes_issues_from_the_message_until_the_checklist_has_some(
+    store: Store,
+) -> None:
+    text = "My kettle arrived with a cracked lid. And I was charged twice!"
+    (case_id,) = store.ingest([msg(text=text)]).case_ids
+    detail = store.case_detail(case_id)
+    assert replying.suggested_issues(detail) == [
+        "My kettle arrived with a cracked lid", "I was charged twice!"]
+    ctx = replying.check_context(detail=detail, account=None)
+    assert (ctx.reply_to, ctx.open_issues, ctx.derive_issues) == (text, [], True)
+    item = store.add_issue(case_id, "Cracked lid")
+    store.set_issue_done(item[0])
+    detail = store.case_detail(case_id)
+    ctx = replying.check_context(detail=detail, account=None)
+    # Someone has worked the checklist: the checker no longer guesses issues.
+    assert (ctx.open_issues, ctx.derive_issues) == ([], False)
+    assert replying.suggested_issues(detail) == ["My kettle arrived with a cracked lid",
+                                                 "I was charged twice!"]
