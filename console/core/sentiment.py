@@ -290,11 +290,17 @@ def detect_language(text: str) -> str:
         An ISO 639-1 code (``"en"``, ``"de"``, ``"ja"``...), ``"zxx"`` when
         the text has no letters, ``"und"`` when no language is likely.
     """
-    letters = len(_LETTER.findall(text))
-    if letters == 0:
-        return "zxx"
-    non_latin = len(_NON_LATIN_LETTER.findall(text)) * 2 > letters
-    words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+    if text.isascii():  # the common case: no need to count scripts
+        if _LETTER.search(text) is None:
+            return "zxx"
+        non_latin = False
+        words = _WORD.findall(text.lower())
+    else:
+        letters = len(_LETTER.findall(text))
+        if letters == 0:
+            return "zxx"
+        non_latin = len(_NON_LATIN_LETTER.findall(text)) * 2 > letters
+        words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
     if not non_latin:
         counts = dict.fromkeys(_FUNCTION, 0)
         for w in words:

@@ -30,8 +30,10 @@ reading-level      Flesch-Kincaid grade over the ceiling               suggestio
 empathy            upset customer not acknowledged; robotic phrases;   warning
                    a mood that cannot be read ("read the message")     suggestion
 stock-answer       template sent unedited or barely edited             warning
-unaddressed-issue  an issue of the checklist, or of the customer's      warning
-                   message when the checklist is empty, not answered
+unaddressed-issue  a checklist issue not answered (by meaning); with   warning
+                   no checklist, an issue of the customer's message
+                   left out while another is answered or the
+                   customer is sent elsewhere
 deflection         "contact our support team" without owning it; "DM   warning
                    us" with no reason; another platform's account
 private-data       email, phone, order number, address in public       error
@@ -55,7 +57,6 @@ on its own matches any @handle; ``(a|b)`` matches one of several words, and
 ``(a|b|)`` (empty choice) makes them optional; ``re:`` starts a raw regular
 expression for experts.
 """
-
 
 from __future__ import annotations
 
