@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="an open checklist issue the reply should address (repeatable)")
     vc.add_argument("--initials", help="the agent's initials, for the sign-off")
     vc.add_argument("--dm", action="store_true", help="the reply is a direct message")
+    for what in ("phone", "name", "address", "domain"):
+        vc.add_argument(f"--brand-{what}", action="append", default=[], metavar="TEXT",
+                        help=f"one of the brand's own {what}s (repeatable; as the brand.{what}s "
+                             "setting)")
     vc.add_argument("--json", action="store_true")
 
     acc = sub.add_parser("accounts", help="the brand's accounts (credentials go to the keyring)")
@@ -352,7 +356,9 @@ def cmd_voice_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         template_body = replying.template_reference(template_body, text)
     context = voice.CheckContext(
         platform=args.platform, reply_to=args.reply_to, open_issues=tuple(args.issue),
-        template_body=template_body, public=not args.dm, agent_initials=args.initials)
+        template_body=template_body, public=not args.dm, agent_initials=args.initials,
+        brand_phones=tuple(args.brand_phone), brand_names=tuple(args.brand_name),
+        brand_addresses=tuple(args.brand_address), brand_domains=tuple(args.brand_domain))
     findings = voice.check(text, profiles[args.profile], context=context)
     if args.json:
         json.dump([f.to_dict() for f in findings], out, ensure_ascii=False, indent=2)
@@ -620,7 +626,7 @@ def cmd_reply(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     profile = replying.profile_for(account, replying.load_profiles(
         Path(args.data_dir) if args.data_dir else None))
     context = replying.check_context(
-        detail=detail, account=account, brand_domains=store.get_setting("brand.domains") or (),
+        detail=detail, account=account, brand=replying.brand_allowlists(store.get_setting),
         initials=store.get_setting("user.initials") or None)
     findings = voice.check(args.text, profile, context=context)
     draft = store.open_draft(detail.case.id)

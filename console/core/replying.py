@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from console.core import paths, templates, voice
 from console.core.models import Account, CaseDetail, Direction, Message, MessageKind
@@ -101,20 +102,62 @@ def template_variables(*, detail: CaseDetail, account: Account | None, agent: st
     }
 
 
+#: Workspace settings that tell the checker what is the brand's own.
+BRAND_SETTINGS = ("brand.domains", "brand.phones", "brand.names", "brand.addresses")
+
+
+def brand_allowlists(get: Callable[[str], Any]) -> dict[str, tuple[str, ...]]:
+    """The brand's own domains, phones, names and addresses from the settings.
+
+    Args:
+        get: Reads one setting (``Store.get_setting`` or a dict's ``get``);
+            a missing or empty setting is an empty list.
+    """
+    lists: dict[str, tuple[str, ...]] = {}
+    for name in BRAND_SETTINGS:
+        try:
+            value = get(name)
+        except KeyError:  # a workspace from before the setting existed
+            value = None
+        lists[name] = tuple(str(v) for v in value or () if str(v).strip())
+    return lists
+
+
+def suggested_issues(detail: CaseDetail) -> list[str]:
+    """Issues found in the customer's latest message, to pre-fill the checklist."""
+    target = reply_target(detail)
+    if target is None:
+        return []
+    have = {i.text.strip().lower() for i in detail.checklist}
+    return [i for i in voice.extract_issues(target.text) if i.lower() not in have]
+
+
 def check_context(*, detail: CaseDetail | None, account: Account | None,
                   template_body: str | None = None,
                   missing: Sequence[MissingVariable] = (),
                   brand_domains: Sequence[str] = (), initials: str | None = None,
-                  char_limit: int | None = None) -> voice.CheckContext:
+                  char_limit: int | None = None,
+                  brand: Mapping[str, Sequence[str]] | None = None) -> voice.CheckContext:
+    """The checker's context for a reply in a case.
+
+    ``brand`` is `brand_allowlists` (``brand_domains`` adds to its domains).
+    When the case has no checklist yet, the issues are taken from the
+    customer's message.
+    """
     target = reply_target(detail) if detail else None
     open_issues = [i.text for i in detail.checklist if not i.done] if detail else []
+    brand = brand or {}
     return voice.CheckContext(
         platform=account.platform.value if account else "mastodon",
         reply_to=target.text if target else None,
         reply_to_sentiment=target.sentiment if target else None,
         open_issues=open_issues,
         template_body=template_body,
-        brand_domains=tuple(brand_domains),
+        brand_domains=tuple(brand_domains) + tuple(brand.get("brand.domains", ())),
+        brand_phones=tuple(brand.get("brand.phones", ())),
+        brand_names=tuple(brand.get("brand.names", ())),
+        brand_addresses=tuple(brand.get("brand.addresses", ())),
+        derive_issues=not (detail and detail.checklist),
         public=not (target is not None and target.kind is MessageKind.DM),
         limit=char_limit,
         missing_variables=tuple(missing),

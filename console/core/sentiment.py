@@ -1,32 +1,38 @@
-"""Sentiment of inbound messages: VADER for English, "unknown" for anything else.
+"""Mood of inbound messages in any language: language identification, lexicons and cues.
 
-VADER (vaderSentiment) is an English lexicon and rule set that runs locally
-with no network. On text in another language it does not fail, it guesses:
-German "die" scores as the English verb, Spanish "no" as a negation. A guess
-on a barometer chart is worse than a gap, so every text first passes a cheap
-language check (`is_english`):
+One detector serves the inbox mood chip, the barometer and the composer's
+"customer is upset" test, so that they never disagree. For each message:
 
-1. Text with no letters at all (emoji, punctuation) is judged: VADER reads
-   emoji through its own emoji lexicon, and emoji are not a language.
-2. Text whose letters are mostly outside the Latin script (Japanese, Arabic,
-   Cyrillic, ...) is not English.
-3. Latin-script text is English when English function words and VADER's
-   English lexicon outweigh the function words of German, Spanish, French,
-   Portuguese, Italian and Dutch plus words with their accented letters.
-   Words shared by English and one of those languages ("me", "no", "a") count
-   for neither side.
+1. The language is identified: a message with no letters is ``"zxx"`` (emoji
+   only); a clear vote of common function words decides short messages
+   cheaply; otherwise py3langid (a maintained fork of langid.py that ships its
+   model, ~1 ms per 500 characters, loaded once on first use).
+2. Lexical sentiment: VADER for English; a lexicon written for this project
+   (`console.core.moodwords`) with negation for German, French, Spanish,
+   Portuguese, Italian and Dutch. Other languages have no lexical score.
+3. Cues that work in any language adjust it: a failure being reported
+   ("arrived broken", "nunca llegó"), complaint phrasings ("is anyone actually
+   reading these?", "zum dritten Mal"), angry emoji, words in capitals,
+   repeated "!!"/"?!", and sarcasm (praise about a failure, or 🙃).
 
-It costs a handful of regex and set operations per message; VADER itself is
-the expensive part.
+The result is a compound score in [-1, 1] on VADER's scale (so the
+thresholds below keep their meaning: <= -0.05 negative, >= 0.05 positive),
+or "unknown" when there is neither a lexicon for the language nor any cue:
+an unreadable mood is never reported as calm.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
+import time
+import unicodedata
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+from console.core import moodwords
 
 from console.core.rules import NEGATIVE_MOOD, POSITIVE_MOOD, mood_of
 
@@ -39,163 +45,363 @@ log = logging.getLogger(__name__)
 
 Label = Literal["positive", "negative", "neutral", "unknown"]
 
-#: VADER's recommended thresholds on the compound score (defined once, in rules).
+#: Thresholds on the compound score (VADER's recommended ones, defined once in rules;
+#: the compound is VADER or the lexicon, adjusted by the cues, for every language).
 POSITIVE_THRESHOLD = POSITIVE_MOOD
 NEGATIVE_THRESHOLD = NEGATIVE_MOOD
 
 
 @dataclass(frozen=True)
 class Sentiment:
-    """The sentiment of one message.
+    """The mood of one message.
 
     Attributes:
-        compound: VADER's normalized score in [-1, 1], or None when the text
-            could not be judged.
-        label: ``"positive"``, ``"negative"``, ``"neutral"``, or ``"unknown"``
-            for text that is not English.
+        compound: Score in [-1, 1], or None when the mood could not be read.
+        label: ``"positive"``, ``"negative"``, ``"neutral"`` or ``"unknown"``.
+        language: ISO 639-1 code, ``"zxx"`` for no letters, ``"und"`` when
+            undetermined.
+        cues: What moved the score besides words: ``"problem"``,
+            ``"complaint"``, ``"sarcasm"``, ``"angry-emoji"``, ``"capitals"``,
+            ``"punctuation"``.
     """
 
     compound: float | None
     label: Label
+    language: str = "und"
+    cues: tuple[str, ...] = ()
 
 
 UNKNOWN = Sentiment(compound=None, label="unknown")
 
-
-def _words(text: str) -> frozenset[str]:
-    """A set of the whitespace-separated words of ``text``."""
-    return frozenset(text.split())
-
-
-_ENGLISH = _words(
-    """
-    i me my mine myself we us our ours you your yours he him his she her hers it its
-    they them their theirs this that these those who whom whose which what where when
-    why how am is are was were be been being have has had having do does did done doing
-    will would shall should can could may might must the an and but or nor if then than
-    because as until while of at by for with about against between into through during
-    before after above below to from up down out on off over under again further once
-    here there all any both each few more most other some such only own same so too
-    very just not don't can't won't isn't aren't wasn't weren't didn't doesn't haven't
-    hasn't hadn't couldn't shouldn't wouldn't i'm i've i'll i'd you're you've we're
-    it's that's there's what's let's still yet already also even ever never always
-    again please thanks thank hi hey hello yes yeah ok okay got get gets getting
-    would've really now today tomorrow yesterday week day time order ordered arrived
-    delivery delivered broken help anyone someone nobody anything something nothing
-    since ago back new item refund replacement return customer service support
-    """
-)
-
-_FOREIGN = _words(
-    # German
-    """
-    der die das den dem des ein eine einen einem einer eines und ist sind war waren
-    nicht kein keine mit von zu auf für ist wurde wird bei aus auch noch schon sehr
-    ich du er sie wir ihr mich mir dich dir uns euch mein meine dein ihre unser
-    aber oder wenn dass weil nach über immer nie danke bitte hallo heute gestern
-    """
-    # Spanish
-    """
-    de en el la los las un una unos unas y o pero porque que qué como cómo está están es son
-    fue era muy mi mis tu tus su sus nuestro nuestra del al con por para sin sobre
-    yo tú él ella nosotros ellos hola gracias nadie nunca todavía hoy ayer pedido
-    también ya aún cuando dónde donde esto eso este esta estos estas hay
-    """
-    # French
-    """
-    le les une des et ou mais parce est sont était très mon ma mes ton ta tes son sa ses
-    notre votre leur du au aux avec pour sans sur dans je tu il elle nous vous ils elles
-    bonjour merci personne jamais toujours encore aujourd'hui hier commande c'est
-    n'est pas ne qui quoi où cette ces
-    """
-    # Portuguese
-    """
-    e o os umas uns minha meu minhas meus seu sua nosso nossa não com em para
-    muito obrigado obrigada olá ninguém nunca ainda hoje ontem pedido chegou
-    ele ela eles elas você vocês isso isto esse essa está estão foi era
-    """
-    # Italian
-    """
-    il lo gli non della delle degli nel nella sono è era molto mio mia miei
-    tuo tua ciao grazie nessuno mai ancora oggi ieri ordine perché che chi
-    """
-    # Dutch
-    """
-    het een en niet geen met van voor op ook nog al erg ik jij hij zij wij mijn
-    jouw onze hallo bedankt niemand nooit vandaag gisteren bestelling maar omdat
-    """
-)
-
-# Words both sides use count for neither ("me", "no", "a", "is", "son", ...).
-_SHARED = _ENGLISH & _FOREIGN | frozenset({"a", "no", "me", "in", "an", "is", "son", "fin"})
-_ENGLISH_ONLY = _ENGLISH - _SHARED
-_FOREIGN_ONLY = _FOREIGN - _SHARED
-
-_STRIP = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+")
+_STRIP = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+|\S+@\S+\.\w+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _LETTER = re.compile(r"[^\W\d_]")
-# Letters of the Latin script: ASCII, Latin-1, Latin Extended-A/B and Additional.
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
-_ACCENTED = re.compile(r"[\u00c0-\u024f]")
+_CAPS_WORD = re.compile(r"\b[A-ZÄÖÜÀ-ÝÉ]{3,}\b")
+_CAPS_RUN = re.compile(r"[A-ZÄÖÜÀ-ÝÉ]{3}")
+_REPEATED_PUNCT = re.compile(r"[!?]{2,}|‼|⁉")
+_REPEATED_PRAISE = re.compile(
+    r"\b(great|cool|brilliant|fantastic|lovely|perfect|nice|amazing|wonderful|super|thanks)\b"
+    r"[\s.,!]+(?:just\s+)?\1\b"
+    r"|\b(?:thanks|thank you) (?:a lot|so much|very much)\s*(?:[.!]|$)(?!\s*\w)"
+    r"|\b10/10\b|\bwell done\b|\bgreat (?:job|work|quality control)\b",
+)
+_ACRONYMS = frozenset(
+    ["FAQ", "ASAP", "USA", "UK", "EU", "US", "DM", "ETA", "URL", "PDF", "UPS", "DHL", "DPD", "GLS", "TNT", "USPS", "ID", "PIN", "OK", "TV", "CEO", "NHS", "USB", "LED", "VAT", "GMT", "BST", "UTC", "CET", "EST", "PST", "AM", "PM", "FYI", "SMS", "AI", "IT", "HR", "UX", "UI", "API", "BBC", "NYC", "ATM", "IOS", "APP", "DIY", "XL", "XXL", "XS", "LOL", "OMG", "KC", "EUR", "GBP", "USD", "BTW", "TBH", "CET", "PS", "NB", "PT", "ES", "FR", "DE", "NL"]
+)
+
+
+_PREFIX = 4  # characters of a cue pattern's possible starts used to skip it
+_WORD_START = re.compile(r"\b\w")
+
+
+def _starts(items: Any, k: int) -> set[str] | None:
+    """The first ``k`` characters every match of a parsed pattern can begin
+    with (shorter when the pattern is shorter), or None when that is not a
+    small set (a class like \\w, a wildcard...)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    partial: set[str] = {""}
+    done: set[str] = set()
+    for op, av in items:
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero width
+        if op is c.LITERAL:
+            options: set[str] | None = {chr(av)}
+            optional = False
+        elif op is c.IN and all(o is c.LITERAL for o, _ in av):
+            options, optional = {chr(v) for _, v in av}, False
+        elif op is c.SUBPATTERN:
+            options, optional = _starts(av[-1], k), False
+        elif op is c.BRANCH:
+            found = [_starts(seq, k) for seq in av[1]]
+            options = None if any(f is None for f in found) else set().union(*found)  # type: ignore[arg-type]
+            optional = False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[1] == 1:
+            options, optional = _starts(av[2], k), av[0] == 0
+        else:
+            return None if not done and partial == {""} else done | partial or None
+        if options is None:
+            return None if partial == {""} else done | partial
+        grown = {(p + o)[:k] for p in partial for o in options}
+        if optional:
+            grown |= partial
+        done |= {g for g in grown if len(g) >= k}
+        partial = {g for g in grown if len(g) < k}
+        if len(done) + len(partial) > 64:
+            return None
+        if not partial:
+            return done
+    return done | partial
+
+
+class _Cues:
+    """Cue patterns of every language (messages mix languages, and one
+    language's patterns rarely match another's words). A pattern runs only
+    when the text holds one of the strings it can start with: an index from
+    each four-character start to the patterns that can begin with it."""
+
+    def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
+        from re import _parser  # type: ignore[attr-defined]
+
+        self._patterns: list[re.Pattern[str]] = []
+        self._by_start: dict[str, list[int]] = {}
+        self._short: list[tuple[str, int]] = []  # starts shorter than four characters
+        self._always: list[int] = []
+        for patterns in table.values():
+            for p in patterns:
+                index = len(self._patterns)
+                self._patterns.append(re.compile(p))
+                starts = _starts(_parser.parse(p), _PREFIX)
+                if not p.startswith("\\b") or not starts or "" in starts:
+                    self._always.append(index)
+                    continue
+                for s in starts:
+                    if len(s) == _PREFIX:
+                        self._by_start.setdefault(s, []).append(index)
+                    else:
+                        self._short.append((s, index))
+
+    def search(self, low: str, grams: frozenset[str]) -> bool:
+        candidates = set(self._always)
+        for gram in grams & self._by_start.keys():
+            candidates.update(self._by_start[gram])
+        candidates.update(i for s, i in self._short if s in low)
+        return any(self._patterns[i].search(low) for i in sorted(candidates))
+
+
+_PROBLEMS = _Cues(moodwords.PROBLEMS)
+_ANGRY = _Cues(moodwords.ANGRY)
+_RESOLVED = _Cues(moodwords.RESOLVED)
+_FUNCTION = {lang: frozenset(w.split()) for lang, w in moodwords.FUNCTION.items()}
+_WORD_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _words_of in _FUNCTION.items():
+    for _w in _words_of:
+        _WORD_LANGS[_w] = (*_WORD_LANGS.get(_w, ()), _lang)
+_NEGATORS = {lang: frozenset(w.split()) for lang, w in moodwords.NEGATORS.items()}
+
+
+def _split_lexicon(entries: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    exact = {k: float(v) for k, v in entries.items() if not k.endswith("*")}
+    prefix = {k[:-1]: float(v) for k, v in entries.items() if k.endswith("*")}
+    return exact, prefix
+
+
+_LEXICONS = {lang: _split_lexicon(v) for lang, v in moodwords.VALENCE.items()}
 
 _lock = threading.Lock()
 _analyzer: SentimentIntensityAnalyzer | None = None
+_identifier: Any = None
 
 
 def score(text: str) -> Sentiment:
-    """Score one message.
+    """Read the mood of one message.
 
     Args:
         text: The message as received.
 
     Returns:
-        VADER's compound score and its label, or `UNKNOWN` (compound None,
-        label "unknown") when the text is not English or is empty.
+        The compound score, label, language and cues, or a "unknown" result
+        (compound None) when nothing in the text can be read.
     """
-    if not text or not text.strip() or not is_english(text):
+    if not text or not text.strip():
         return UNKNOWN
-    compound = float(_get_analyzer().polarity_scores(text)["compound"])
-    return Sentiment(compound=compound, label=label_for(compound))
+    body = _STRIP.sub(" ", text)
+    if not body.strip():
+        return UNKNOWN
+    language = detect_language(body)
+    lexical: float | None = None
+    if language == "en":
+        lexical = float(_get_analyzer().polarity_scores(body)["compound"])
+    elif language in _LEXICONS:
+        lexical = _lexicon_compound(body, language)
+    low = body.lower()
+    cues: list[str] = []
+    base = lexical if lexical is not None else 0.0
+    adjust = 0.0
+    # Cue patterns start at a word: the first characters of each word index them.
+    grams = frozenset(low[i : i + _PREFIX] for i in (m.start() for m in _WORD_START.finditer(low)))
+    problem = _PROBLEMS.search(low, grams)
+    angry = _ANGRY.search(low, grams)
+    emoji = _emoji_chars(body)
+    emoji_angry = sum(1 for ch in emoji if ch in moodwords.ANGRY_EMOJI)
+    emoji_sarcasm = any(ch in moodwords.SARCASM_EMOJI for ch in emoji)
+    emoji_warm = sum(1 for ch in emoji if ch in moodwords.WARM_EMOJI)
+    # "cool cool cool", "great. just great.": praise repeated is irony.
+    emoji_sarcasm = emoji_sarcasm or _REPEATED_PRAISE.search(low) is not None
+    resolved = (problem or emoji_sarcasm) and _RESOLVED.search(low, grams)
+    if problem and not resolved:
+        cues.append("problem")
+        adjust -= 0.3
+    if base > POSITIVE_THRESHOLD and (
+        (problem and not resolved) or (emoji_sarcasm and not resolved) or angry
+    ):
+        # Praise about a failure ("brilliant, the second one broke too 🙃").
+        cues.append("sarcasm")
+        base = -0.25 - 0.4 * base
+    elif emoji_sarcasm and problem and not resolved:
+        # "the handle fell off on day two. quality stuff 👏"
+        cues.append("sarcasm")
+        base = min(base, -0.25)
+    if angry:
+        cues.append("complaint")
+        adjust -= 0.45
+    if emoji_angry:
+        cues.append("angry-emoji")
+        adjust -= 0.35 * min(emoji_angry, 2)
+    if _shouting(body) and (base < 0.5 or problem):
+        cues.append("capitals")
+        adjust -= 0.4
+    if _REPEATED_PUNCT.search(body) and (base < 0.3 or problem or angry):
+        cues.append("punctuation")
+        adjust -= 0.2
+    if lexical is None and emoji_warm and not cues:
+        base = min(0.9, 0.45 * emoji_warm)
+    elif lexical is None and not cues:
+        return Sentiment(compound=None, label="unknown", language=language)
+    compound = round(max(-1.0, min(1.0, base + adjust)), 4)
+    return Sentiment(compound, label_for(compound), language, tuple(cues))
 
 
 def label_for(compound: float) -> Label:
-    """Return the label VADER's authors recommend for a compound score."""
+    """Return the label for a compound score (VADER's recommended thresholds)."""
+    return mood_of(compound)
+
+
+def label_of(compound: float | None) -> Label:
+    """Like `label_for`, but None (a mood that could not be read) is "unknown"."""
     return mood_of(compound)
 
 
 def is_english(text: str) -> bool:
-    """Guess whether VADER can judge ``text`` (see the module docstring).
+    """True for English text and for text with no letters (emoji only)."""
+    return detect_language(_STRIP.sub(" ", text)) in ("en", "zxx")
+
+
+def detect_language(text: str) -> str:
+    """Identify the language of a message.
 
     Args:
-        text: Any message.
+        text: The message (URLs and handles are best removed first).
 
     Returns:
-        True for English text and for text with no letters (emoji only);
-        False for other languages and for Latin-script text with no English
-        signal at all.
+        An ISO 639-1 code (``"en"``, ``"de"``, ``"ja"``...), ``"zxx"`` when
+        the text has no letters, ``"und"`` when no language is likely.
     """
-    body = _STRIP.sub(" ", text)
-    letters = len(_LETTER.findall(body))
-    if letters == 0:
-        return True
-    if len(_NON_LATIN_LETTER.findall(body)) * 2 > letters:
-        return False
+    if text.isascii():  # the common case: no need to count scripts
+        if _LETTER.search(text) is None:
+            return "zxx"
+        non_latin = False
+        words = _WORD.findall(text.lower())
+    else:
+        letters = len(_LETTER.findall(text))
+        if letters == 0:
+            return "zxx"
+        non_latin = len(_NON_LATIN_LETTER.findall(text)) * 2 > letters
+        words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+    if not non_latin:
+        counts = dict.fromkeys(_FUNCTION, 0)
+        for w in words:
+            for lang_of in _WORD_LANGS.get(w, ()):
+                counts[lang_of] += 1
+        votes = sorted(((n, lang) for lang, n in counts.items()), reverse=True)
+        (top, lang), (second, _) = votes[0], votes[1]
+        # A clear vote of function words is as good as the model and far cheaper.
+        if top >= 2 and top >= 2 * second and (top * 4 >= len(words) or top >= 3 * second + 3):
+            return lang
+        if len(words) <= 3 and top >= 1 and top > second:
+            return lang
+    if non_latin:
+        script = _script_language(text)
+        if script is not None:
+            return script
+    lang, prob = _get_identifier().classify(text)
+    if prob < 0.5 and not non_latin:
+        if words and votes[0][0] > 0:
+            return votes[0][1]
+        return "en" if _vader_knows(text) else "und"
+    return str(lang)
+
+
+# Scripts that name their language (no need to ask the model); others
+# (Cyrillic, Arabic, Devanagari...) are shared by several languages.
+_SCRIPTS = (("HIRAGANA", "ja"), ("KATAKANA", "ja"), ("HANGUL", "ko"), ("GREEK", "el"),
+            ("HEBREW", "he"), ("THAI", "th"), ("GEORGIAN", "ka"), ("ARMENIAN", "hy"),
+            ("CJK", "zh"))
+
+
+def _script_language(text: str) -> str | None:
+    names = [unicodedata.name(ch, "") for ch in _NON_LATIN_LETTER.findall(text)[:40]]
+    for prefix, language in _SCRIPTS:
+        if any(n.startswith(prefix) for n in names):
+            return language
+    return None
+
+
+def _vader_knows(text: str) -> bool:
     lexicon = _get_analyzer().lexicon
-    english = 0.0
-    foreign = 0.0
-    for word in _WORD.findall(body.lower()):
-        word = word.replace("’", "'")
-        if word in _ENGLISH_ONLY:
-            english += 1.0
-        elif word in _FOREIGN_ONLY:
-            foreign += 1.0
-        elif word in _SHARED:
+    return any(w in lexicon for w in _WORD.findall(text.lower()))
+
+
+def _emoji_chars(text: str) -> list[str]:
+    if text.isascii():
+        return []
+    return [ch for ch in text if ord(ch) >= 0x2190]
+
+
+def _shouting(text: str) -> bool:
+    if _CAPS_RUN.search(text) is None:
+        return False  # the common case, cheaply
+    words = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
+    if len(words) >= 2:
+        return True
+    if words and sum(1 for w in _WORD.findall(text) if w.islower()) >= 3:
+        # One word stressed in capitals in a lower-case sentence ("a day AFTER").
+        return True
+    letters = _LETTER.findall(text)
+    upper = sum(1 for c in letters if c.isupper())
+    return len(letters) >= 8 and upper >= 0.7 * len(letters) and bool(words)
+
+
+def _lexicon_compound(text: str, language: str) -> float:
+    exact, prefix = _LEXICONS[language]
+    negators = _NEGATORS[language]
+    total = 0.0
+    negate_left = 0
+    for raw in _WORD.findall(text.lower()):
+        word = raw.replace("’", "'")
+        if word in negators or word.startswith("n'"):
+            negate_left = 3
             continue
-        elif word in lexicon:
-            english += 0.5
-        elif _ACCENTED.search(word):
-            foreign += 0.5
-    return english > 0 and english > foreign
+        value = exact.get(word)
+        if value is None:
+            for k in range(len(word), 2, -1):
+                value = prefix.get(word[:k])
+                if value is not None:
+                    break
+        if value is not None:
+            total += -0.7 * value if negate_left > 0 else value
+        negate_left = max(0, negate_left - 1)
+    if total:
+        total *= 1.0 + 0.1 * min(text.count("!"), 3)
+    return total / math.sqrt(total * total + 15.0)
+
+
+def _get_identifier() -> Any:
+    """Load py3langid's model once (about 1.5 s, kept for the process)."""
+    global _identifier
+    if _identifier is None:
+        with _lock:
+            if _identifier is None:
+                from py3langid.langid import (  # type: ignore[import-untyped]
+                    MODEL_FILE,
+                    LanguageIdentifier,
+                )
+
+                started = time.perf_counter()
+                _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+                log.debug("py3langid loaded in %.2f s", time.perf_counter() - started)
+    return _identifier
 
 
 def _get_analyzer() -> SentimentIntensityAnalyzer:

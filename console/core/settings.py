@@ -31,6 +31,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sync.interval_minutes", 5, "Minutes between automatic syncs (0 turns them off)."),
     Setting("brand.name", "", "The brand's name, for templates."),
     Setting("brand.domains", [], "Domains the brand links to; links elsewhere are flagged."),
+    Setting("brand.phones", [], "The brand's own phone numbers: never flagged as private data."),
+    Setting("brand.names", [], "The brand's own, courier and partner names: written in capitals "
+            "without being shouting."),
+    Setting("brand.addresses", [], "The brand's own addresses: never flagged as private data."),
     Setting("workspace.demo", False, "This is the demo workspace: its accounts 'send' locally."),
 )
 

@@ -2,26 +2,39 @@
 
 How each platform counts (checked against the platforms' own code):
 
-- **Mastodon** (and the demo workspace): the server's ``StatusLengthValidator``
-  replaces every URL that has a scheme (``http://``/``https://``) with 23
+- **Mastodon** (and the demo workspace): the server strips leading and
+  trailing whitespace (Ruby's ``String#strip``: space, tab, newlines, NUL;
+  not U+00A0 or U+3000), then its ``StatusLengthValidator`` replaces every
+  URL that has a scheme the server links (``http``, ``https``, ``dat``,
+  ``dweb``, ``ipfs``, ``ipns``, ``ssb``, ``gopher``, ``gemini``) with 23
   characters and every remote mention ``@user@domain`` with ``@user``, then
   counts *grapheme clusters* (``each_grapheme_cluster.size`` in Ruby). The
-  default limit is 500; instances may set their own, pass it as ``limit``.
-- **Bluesky**: the post record's ``text`` may hold at most 300 grapheme
-  clusters. Links count with their full text: we send the text as written.
-- **X**: the weighted length of twitter-text (config v3): most Latin and
-  punctuation code points weigh 1, everything else (CJK, emoji) weighs 2, an
-  emoji sequence (ZWJ family, flag, skin tone) counts once as 2, and every URL
-  (with or without a scheme) counts as 23. The text is NFC-normalized first.
+  server's URL path is wider than twitter-text's: any non-space character
+  but ``<>()?`` (so non-ASCII paths count as part of the link), ending on
+  anything but trailing punctuation. The default limit is 500; instances may
+  set their own, pass it as ``limit``.
+- **Bluesky**: the ``app.bsky.feed.post`` lexicon caps ``text`` at 300
+  grapheme clusters (``maxGraphemes``) *and* 3,000 UTF-8 bytes
+  (``maxLength``). Links count with their full text: we send it as written.
+- **X**: the weighted length of twitter-text (config v3), as its reference
+  implementations (JavaScript, Java) compute it: most Latin and punctuation
+  code points weigh 1, everything else (CJK, emoji) weighs 2, an emoji
+  sequence (ZWJ family, flag, skin tone) counts once as 2, and every URL
+  (with or without a scheme) counts as 23. The text is NFC-normalized first;
+  CR and LF count one each (no folding of CR LF). A character whose default
+  presentation is text (© ® ‼ ™ ...) is an emoji only with U+FE0F after it,
+  so "©" weighs 1 (its range) and "©️" weighs 2.
 
 Grapheme clusters come from the ``regex`` module's ``\\X`` (Unicode extended
-grapheme clusters), the same segmentation the platforms use.
+grapheme clusters, including the Unicode 15.1 rule that keeps an Indic
+conjunct such as क्ष together), the segmentation Ruby 3.4 uses.
 """
 
 from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import logging
 import re
 import unicodedata
@@ -39,13 +52,42 @@ DEFAULT_LIMITS: dict[str, int] = {"mastodon": 500, "bluesky": 300, "x": 280, "de
 #: Mastodon and X both count a URL as this many characters.
 URL_LENGTH = 23
 
+#: Bluesky's post lexicon caps the text at this many UTF-8 bytes too.
+BLUESKY_MAX_BYTES = 3000
+
 _GRAPHEME = regex.compile(r"\X")
-_NEWLINES = re.compile(r"\r\n|\r")
 
 # Mastodon's Account::MENTION_RE: a username, optionally followed by @domain.
 # Only the remote part (@domain) is dropped when counting.
+# The username is ASCII (no case folding: re.IGNORECASE would let [a-z] match
+# the Kelvin sign and long s); a mention followed by another "@" or by "://"
+# is not one (twitter-text's end_mention_match).
 _MASTODON_MENTION = re.compile(
-    r"(?<![=/\w])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)(@[\w.-]+\w)?", re.IGNORECASE
+    r"(?<![=/\w])@([A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*)(@\w+(?:[.-]+\w+)*)?"
+)
+# Schemes the server links besides http(s) (its twitter-text configuration).
+_MASTODON_OTHER_SCHEMES = re.compile(
+    r"(?<![A-Za-z0-9@＠$#＃])(?:dat|dweb|ipfs|ipns|ssb|gopher|gemini)://", re.IGNORECASE
+)
+# Ruby's String#strip: ASCII whitespace and NUL only.
+_RUBY_STRIP = " \t\n\v\f\r\x00"
+# The server's URL path: any character but white space and <>()?, with
+# balanced parentheses; it may not end on punctuation that usually follows
+# a link.
+_PATH_CHAR = regex.compile(r"[^\p{White_Space}<>()?]")
+_PATH_PARENS = regex.compile(
+    r"\((?:[^\p{White_Space}<>()?]+|[^\p{White_Space}<>()?]*\([^\p{White_Space}<>()?]+\)"
+    r"[^\p{White_Space}<>()?]*)\)"
+)
+_PATH_NOT_LAST = frozenset("!*\"'「」<>;:=,.$%[]~&|@")
+_UCHARS = (
+    "\u00a0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef\U00010000-\U0001fffd\U00020000-\U0002fffd"
+    "\U00030000-\U0003fffd\U000e1000-\U000efffd\ue000-\uf8ff\U000f0000-\U000ffffd"
+    "\U00100000-\U0010fffd"
+)
+_QUERY = regex.compile(
+    r"\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@^" + _UCHARS + r"]*[a-z0-9_&=#/\-" + _UCHARS + r"]",
+    regex.IGNORECASE,
 )
 
 
@@ -57,13 +99,23 @@ class LengthInfo:
         used: Characters counted the platform's way.
         limit: The limit in force (platform default or the override).
         remaining: ``limit - used``; negative when over.
-        over: True when the text is longer than the platform allows.
+        over: True when the text is longer than the platform allows (in
+            characters, or in bytes where the platform caps those too).
+        bytes_used: UTF-8 bytes, on a platform that caps them (Bluesky).
+        byte_limit: That cap, or None.
     """
 
     used: int
     limit: int
     remaining: int
     over: bool
+    bytes_used: int | None = None
+    byte_limit: int | None = None
+
+    @property
+    def over_bytes(self) -> bool:
+        """True when the byte cap (not only the character limit) is exceeded."""
+        return self.byte_limit is not None and (self.bytes_used or 0) > self.byte_limit
 
 
 def count(text: str, platform: str, *, limit: int | None = None) -> LengthInfo:
@@ -83,6 +135,11 @@ def count(text: str, platform: str, *, limit: int | None = None) -> LengthInfo:
     """
     effective = _limit_for(platform, limit)
     used = measure(text, platform)
+    if platform == "bluesky":
+        size = len(text.encode("utf-8", "surrogatepass"))
+        return LengthInfo(used=used, limit=effective, remaining=effective - used,
+                          over=used > effective or size > BLUESKY_MAX_BYTES,
+                          bytes_used=size, byte_limit=BLUESKY_MAX_BYTES)
     return LengthInfo(used=used, limit=effective, remaining=effective - used, over=used > effective)
 
 
@@ -126,9 +183,17 @@ def fit_end(text: str, platform: str, *, limit: int | None = None) -> int:
         ValueError: For an unknown platform or a limit below 1.
     """
     effective = _limit_for(platform, limit)
-    if measure(text, platform) <= effective:
+    if not count(text, platform, limit=limit).over:
         return len(text)
     bounds: list[int] = [0] + [m.end() for m in _GRAPHEME.finditer(text)]
+    if platform == "bluesky":
+        # Both caps: graphemes and UTF-8 bytes, cut on a grapheme boundary.
+        size = 0
+        for number, (start, end) in enumerate(itertools.pairwise(bounds)):
+            size += len(text[start:end].encode("utf-8", "surrogatepass"))
+            if number + 1 > effective or size > BLUESKY_MAX_BYTES:
+                return start
+        return len(text)
     walked = _units(text, platform)
     if walked is not None:
         units, scale = walked
@@ -160,14 +225,17 @@ def _units(text: str, platform: str) -> tuple[list[tuple[int, int]], int] | None
     if platform == "bluesky":
         return [(m.end(), 1) for m in _GRAPHEME.finditer(text)], 1
     if platform in ("mastodon", "demo"):
-        pos = 0
+        # The server strips the text first: what is stripped weighs nothing.
+        lead = len(text) - len(text.lstrip(_RUBY_STRIP))
+        units = [(i + 1, 0) for i in range(lead)]
+        pos = lead
         for start, end, replacement in _mastodon_entities(text):
             units += [(pos + m.end(), 1) for m in _GRAPHEME.finditer(text[pos:start])]
             units.append((end, graphemes(replacement)))
             pos = end
         units += [(pos + m.end(), 1) for m in _GRAPHEME.finditer(text[pos:])]
         return units, 1
-    normalized = _NEWLINES.sub("\n", unicodedata.normalize("NFC", text))
+    normalized = unicodedata.normalize("NFC", text)
     if normalized != text:
         return None
     options, *_ignored, ranges = _x_tables()
@@ -238,10 +306,12 @@ def _mastodon_entities(text: str) -> list[tuple[int, int, str]]:
     sorted, without overlaps (Extractor.remove_overlapping_entities)."""
     entities: list[tuple[int, int, str]] = []
     if "://" in text:
-        for start, end, _url in extract_urls(text, require_scheme=True):
+        for start, end in mastodon_urls(text):
             entities.append((start, end, "x" * URL_LENGTH))
     if "@" in text:
         for m in _MASTODON_MENTION.finditer(text):
+            if text.startswith(("@", "://"), m.end()):
+                continue  # end_mention_match: not a mention, counted as typed
             entities.append((m.start(), m.end(), "@" + m.group(1)))
     entities.sort(key=lambda e: e[0])
     kept: list[tuple[int, int, str]] = []
@@ -253,10 +323,62 @@ def _mastodon_entities(text: str) -> list[tuple[int, int, str]]:
     return kept
 
 
+@functools.lru_cache(maxsize=64)
+def mastodon_urls(text: str) -> tuple[tuple[int, int], ...]:
+    """The links a Mastodon server counts as 23: ``(start, end)`` of each.
+
+    twitter-text finds the scheme and domain; the path and query are then
+    re-read with the server's wider rules (see the module docstring), and
+    the other schemes the server links are found the same way.
+    """
+    found: list[tuple[int, int]] = []
+    for start, end, url in extract_urls(text, require_scheme=True):
+        found.append((start, _mastodon_url_end(text, start, url)))
+    for m in _MASTODON_OTHER_SCHEMES.finditer(text):
+        # Read the rest as an https link, then put the scheme back.
+        rest = text[m.end() :]
+        head = "https://"
+        for start, _end, url in extract_urls(head + rest, require_scheme=True):
+            if start == 0:
+                end = _mastodon_url_end(head + rest, 0, url) - len(head) + m.end()
+                found.append((m.start(), end))
+            break
+    found.sort()
+    return tuple(found)
+
+
+def _mastodon_url_end(text: str, start: int, url: str) -> int:
+    """Where the server's URL pattern ends, given twitter-text's match."""
+    scheme_end = url.find("://") + 3
+    authority = re.match(r"[^/?#\s]*", url[scheme_end:])
+    pos = start + scheme_end + (authority.end() if authority else 0)
+    if pos < len(text) and text[pos] == "/":
+        end = pos + 1
+        j = pos + 1
+        while j < len(text):
+            parens = _PATH_PARENS.match(text, j) if text[j] == "(" else None
+            if parens is not None:
+                j = end = parens.end()
+                continue
+            if not _PATH_CHAR.match(text, j):
+                break
+            j += 1
+            if text[j - 1] not in _PATH_NOT_LAST:
+                end = j
+        pos = end
+    if pos < len(text) and text[pos] == "?":
+        query = _QUERY.match(text, pos)
+        if query is not None:
+            # The greedy match may end on a character a query cannot end on.
+            pos = query.end()
+    return pos
+
+
 def _mastodon_length(text: str) -> int:
     if not text.strip():
         # Mastodon's countable_text returns '' for a blank string.
         return 0
+    text = text.strip(_RUBY_STRIP)
     entities = _mastodon_entities(text)
     if not entities:
         return graphemes(text)
@@ -370,10 +492,24 @@ def _x_entities(normalized: str) -> dict[int, tuple[int, int]]:
             if p < pos or m.group() not in emoji_firsts:
                 continue
             hit = emoji_re.match(normalized, p)
-            if hit is not None and hit.end() > p:
+            if hit is not None and hit.end() > p and not _text_presentation(normalized, p):
                 skips.setdefault(p, (hit.end(), int(options["default_weight"])))
                 pos = hit.end()
     return skips
+
+
+_EMOJI_PRESENTATION = regex.compile(r"\p{Emoji_Presentation}")
+
+
+def _text_presentation(text: str, p: int) -> bool:
+    """True when ``text[p]`` shows as text (© ® ‼ ❤ ...) because no U+FE0F,
+    keycap or skin tone follows it: twemoji (the reference) reads no emoji."""
+    if _EMOJI_PRESENTATION.match(text, p):
+        return False
+    following = text[p + 1 : p + 2]
+    return following not in ("\ufe0f", "\u20e3") and not (
+        following and 0x1F3FB <= ord(following) <= 0x1F3FF
+    )
 
 
 def _x_length(text: str) -> int:
@@ -387,7 +523,7 @@ def _x_length(text: str) -> int:
     """
     options, *_ignored, ranges = _x_tables()
     scale = int(options["scale"])
-    normalized = _NEWLINES.sub("\n", unicodedata.normalize("NFC", text))
+    normalized = unicodedata.normalize("NFC", text)
     skips = _x_entities(normalized)
     weighted = 0
     pos = 0

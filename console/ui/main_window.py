@@ -319,7 +319,7 @@ class MainWindow(QMainWindow):
                 platforms=t.platforms or templates_mod.PLATFORMS, tags=t.tags), t.usage_count)
                 for t in records]
             settings = {name: store.get_setting(name) for name in (
-                "user.name", "user.initials", "brand.name", "brand.domains")}
+                "user.name", "user.initials", "brand.name", *replying.BRAND_SETTINGS)}
             return store.accounts(), items, settings
 
         def got(result: tuple[Any, ...]) -> None:

@@ -41,7 +41,7 @@ def check_reply(store: Store, reply: Reply, body: str, data_dir: Path | None
     profile = replying.profile_for(account, replying.load_profiles(data_dir))
     context = replying.check_context(
         detail=detail, account=account, template_body=reply.template_body,
-        brand_domains=store.get_setting("brand.domains") or (),
+        brand=replying.brand_allowlists(store.get_setting),
         initials=store.get_setting("user.initials") or None)
     return voice.check(body, profile, context=context)
 

@@ -1,11 +1,8 @@
-"""Tests for console.core.sentiment: VADER for English, "unknown" otherwise."""
+"""Tests for console.core.sentiment: one mood detector for every language."""
 
 from __future__ import annotations
 
 import pytest
-from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
-    SentimentIntensityAnalyzer,
-)
 
 from console.core import sentiment
 from console.core.sentiment import Sentiment
@@ -25,75 +22,96 @@ from console.core.sentiment import Sentiment
         ("The kettle arrived today.", "neutral"),
         ("Great service, thank you @KettleCrumb https://example.com/x", "positive"),
         ("WTF", "negative"),
-        ("I love the new kettle, merci!", "positive"),  # one French word does not make it French
+        ("I love the new kettle, merci!", "positive"),
     ],
 )
 def test_english_is_judged(text: str, label: str) -> None:
     result = sentiment.score(text)
-    assert result.label == label
+    assert (result.label, result.language) == (label, "en")
     assert result.compound is not None
 
 
-def test_compound_is_vaders_own() -> None:
-    text = "My kettle is broken and nobody answers. Terrible service!"
-    expected = SentimentIntensityAnalyzer().polarity_scores(text)["compound"]
-    assert sentiment.score(text) == Sentiment(compound=expected, label="negative")
-    assert expected <= -0.05
+@pytest.mark.parametrize(
+    ("text", "language", "label"),
+    [
+        ("Meine Bestellung ist kaputt angekommen und niemand antwortet. Sehr enttäuschend!",
+         "de", "negative"),
+        ("Das ist nicht gut", "de", "negative"),
+        ("Danke, alles super!", "de", "positive"),
+        ("Mi pedido llegó roto y nadie me responde. Estoy muy decepcionada.", "es", "negative"),
+        ("Gracias, todo perfecto", "es", "positive"),
+        ("Ma bouilloire est arrivée cassée, je suis très déçue.", "fr", "negative"),
+        ("Merci beaucoup, c'est parfait !", "fr", "positive"),
+        ("Minha chaleira chegou quebrada e ninguém responde. Muito decepcionante.",
+         "pt", "negative"),
+        ("Il mio bollitore è arrivato rotto e nessuno risponde.", "it", "negative"),
+        ("Grazie mille, il bollitore è bellissimo", "it", "positive"),
+        ("Mijn waterkoker is kapot aangekomen en niemand reageert.", "nl", "negative"),
+        ("Bedankt, alles is goed aangekomen", "nl", "positive"),
+    ],
+)
+def test_seven_languages_are_judged(text: str, language: str, label: str) -> None:
+    result = sentiment.score(text)
+    assert (result.language, result.label) == (language, label)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("brilliant, the second one broke too, cheers 🙃", "sarcasm"),
+        ("Great, lovely, it arrived smashed. Well done.", "sarcasm"),
+        ("is anyone actually reading these?", "complaint"),
+        ("How many times do I have to ask", "complaint"),
+        ("😡😡", "angry-emoji"),
+        ("WHERE IS MY ORDER", "capitals"),
+        ("zum dritten Mal: wo ist mein Paket", "complaint"),
+        ("¿Hay alguien leyendo esto?", "complaint"),
+    ],
+)
+def test_anger_without_sentiment_words(text: str, cue: str) -> None:
+    result = sentiment.score(text)
+    assert cue in result.cues
+    assert result.compound is not None and result.compound <= -0.3
+
+
+def test_thanks_for_a_fix_is_not_sarcasm() -> None:
+    result = sentiment.score("Thanks for sorting it, the replacement arrived and works perfectly")
+    assert result.label == "positive" and "sarcasm" not in result.cues
 
 
 @pytest.mark.parametrize(
     "text",
-    [
-        # German
-        "Meine Bestellung ist kaputt angekommen und niemand antwortet. Sehr enttäuschend!",
-        "Das ist nicht gut",
-        "Danke, alles super!",
-        # Spanish
-        "Mi pedido llegó roto y nadie me responde. Estoy muy decepcionada.",
-        "No funciona",
-        "Gracias!",
-        # French
-        "Ma bouilloire est arrivée cassée, je suis très déçue.",
-        "Merci beaucoup !",
-        # Portuguese
-        "Minha chaleira chegou quebrada e ninguém responde. Muito decepcionante.",
-        "Não funciona",
-        # Italian, Dutch
-        "Il mio bollitore è arrivato rotto e nessuno risponde.",
-        "Mijn waterkoker is kapot aangekomen en niemand reageert.",
-        # Japanese, Russian
-        "注文したケトルが壊れて届きました。とても残念です。",
-        "Кружка пришла разбитой",
-        # Latin letters but no English at all
-        "asdf qwerty",
-        # Empty
-        "",
-        "   ",
-    ],
+    ["注文したケトルが壊れて届きました。とても残念です。", "Кружка пришла разбитой", "asdf qwerty",
+     "", "   ", "@someone https://example.com/x"],
 )
-def test_other_languages_are_unknown(text: str) -> None:
-    assert sentiment.score(text) == Sentiment(compound=None, label="unknown")
+def test_unreadable_mood_is_unknown_not_calm(text: str) -> None:
+    result = sentiment.score(text)
+    assert (result.compound, result.label) == (None, "unknown")
 
 
-def test_emoji_only_is_judged_not_unknown() -> None:
-    # Emoji are not a language; VADER reads them through its emoji lexicon.
-    result = sentiment.score("\U0001f60d")  # 😍
-    assert result.label == "positive"
-    assert result.compound is not None and result.compound > 0
+def test_cues_read_any_language() -> None:
+    # No lexicon for Russian, but the angry emoji and "!!!" still count.
+    assert sentiment.score("Кружка пришла разбитой!!! 😡").label == "negative"
+
+
+def test_emoji_only() -> None:
+    assert sentiment.score("\U0001f60d").label == "positive"  # 😍
+    assert sentiment.score("\U0001f621").label == "negative"  # 😡
+    assert sentiment.score("\U0001f621").language == "zxx"
 
 
 @pytest.mark.parametrize(
     ("compound", "label"),
-    [
-        (0.05, "positive"),
-        (0.0499, "neutral"),
-        (0.0, "neutral"),
-        (-0.0499, "neutral"),
-        (-0.05, "negative"),
-    ],
+    [(0.05, "positive"), (0.0499, "neutral"), (0.0, "neutral"), (-0.0499, "neutral"),
+     (-0.05, "negative")],
 )
 def test_label_thresholds(compound: float, label: str) -> None:
     assert sentiment.label_for(compound) == label
+    assert sentiment.label_of(compound) == label
+
+
+def test_label_of_none_is_unknown() -> None:
+    assert sentiment.label_of(None) == "unknown"
 
 
 def test_is_english() -> None:
@@ -103,7 +121,14 @@ def test_is_english() -> None:
     assert not sentiment.is_english("注文したケトルが壊れて届きました")
 
 
-def test_analyzer_is_built_once() -> None:
+def test_result_shape() -> None:
+    assert sentiment.UNKNOWN == Sentiment(compound=None, label="unknown")
+
+
+def test_models_are_loaded_once() -> None:
     first = sentiment._get_analyzer()
     sentiment.score("fine")
     assert sentiment._get_analyzer() is first
+    ident = sentiment._get_identifier()
+    sentiment.score("Une phrase assez longue pour demander au modèle, vraiment")
+    assert sentiment._get_identifier() is ident

@@ -13,7 +13,9 @@ code under test:
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
@@ -60,9 +62,20 @@ def test_bluesky_counts_graphemes(text: str, expected: int) -> None:
 
 
 def test_bluesky_limit_is_300_graphemes() -> None:
-    assert textlen.count(FAMILY * 300, "bluesky") == LengthInfo(300, 300, 0, False)
-    assert textlen.count(FAMILY * 301, "bluesky") == LengthInfo(301, 300, -1, True)
-    assert textlen.count("a" * 299, "bluesky") == LengthInfo(299, 300, 1, False)
+    assert textlen.count("a" * 300, "bluesky") == LengthInfo(300, 300, 0, False, 300, 3000)
+    assert textlen.count("a" * 301, "bluesky") == LengthInfo(301, 300, -1, True, 301, 3000)
+    assert textlen.count("a" * 299, "bluesky") == LengthInfo(299, 300, 1, False, 299, 3000)
+
+
+def test_bluesky_limit_is_3000_bytes_too() -> None:
+    # app.bsky.feed.post: text maxGraphemes 300 and maxLength 3000 (UTF-8 bytes).
+    assert len(FAMILY.encode()) == 25
+    info = textlen.count(FAMILY * 120, "bluesky")  # 120 graphemes, 3,000 bytes
+    assert (info.used, info.bytes_used, info.over) == (120, 3000, False)
+    info = textlen.count(FAMILY * 200, "bluesky")  # 200 graphemes, 5,000 bytes
+    assert (info.used, info.bytes_used, info.over, info.over_bytes) == (200, 5000, True, True)
+    assert textlen.fit_end(FAMILY * 200, "bluesky") == 120 * len(FAMILY)
+    assert textlen.count("é" * 300, "bluesky").over is False  # 600 bytes
 
 
 # --- Mastodon ------------------------------------------------------------------
@@ -91,6 +104,47 @@ def test_bluesky_limit_is_300_graphemes() -> None:
 )
 def test_mastodon_counting(text: str, expected: int) -> None:
     assert textlen.measure(text, "mastodon") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The server strips ASCII white space (Ruby's strip) before counting...
+        ("  hello \n\t", 5),
+        ("\n\nhello", 5),
+        # ...but not other spaces.
+        ("\u3000hello\u00a0", 7),
+        # Other schemes the server links count 23 too; mailto: and ftp: do not.
+        ("gemini://example.org/page", 23),
+        ("see ipfs://example.org/x ok", 4 + 23 + 3),
+        ("ftp://example.org/file", 22),
+        # Non-ASCII paths are part of the link on the server.
+        ("https://example.org/日本語/ページ", 23),
+        ("https://ja.example.org/wiki/東京 ok", 23 + 3),
+        ("https://example.org/café?q=ü", 23),
+        # The link ends before trailing punctuation and unbalanced brackets.
+        ("(https://example.org/a_(b)_c).", 1 + 23 + 2),
+        ("https://example.org/x!", 23 + 1),
+        # Remote mentions: only the local part counts; not when "@" follows.
+        ("@alice@example.org.", len("@alice.")),
+        ("@alice@example.org@x", 20),
+        ("@alice@sub.example.co.uk hi", len("@alice hi")),
+        # Indic conjuncts are one grapheme cluster (Unicode 15.1, Ruby 3.4).
+        ("\u0915\u094d\u0937", 1),  # क्ष
+        ("\u0928\u094d\u0926\u094d\u0930", 1),  # न्द्र
+        ("\u0bb8\u0bcd\u0bb0\u0bc0", 2),  # ஸ்ரீ: Tamil has no conjunct linker
+    ],
+)
+def test_mastodon_server_rules(text: str, expected: int) -> None:
+    assert textlen.measure(text, "mastodon") == expected
+
+
+def test_mastodon_spec_behaviours() -> None:
+    # Behaviours of the server's StatusLengthValidator spec, in our own cases.
+    assert textlen.count("a" * 520, "mastodon").over
+    assert not textlen.count("a" * 476 + " http://" + "b" * 30 + ".com/example", "mastodon").over
+    assert not textlen.count("a" * 475 + " @alice@" + "b" * 30 + ".com", "mastodon").over
+    assert textlen.count("a" * 478 + " http://" + "b" * 30 + ".com/example", "mastodon").over
 
 
 def test_mastodon_default_limit_and_instance_limit() -> None:
@@ -129,7 +183,15 @@ def test_demo_counts_like_mastodon() -> None:
         (LONG_URL, 23),
         ("example.com", 23),  # X links URLs without a scheme too
         ("see " + LONG_URL + " and kettleandcrumb.com/returns", 4 + 23 + 5 + 23),
-        ("a\r\nb", 3),  # CR LF becomes one newline
+        ("a\r\nb", 4),  # CR and LF count one each (the JS and Java references)
+        ("a\rb", 3),
+        ("\u00a9", 1),  # © shows as text without U+FE0F: weight of its range
+        ("\u00ae", 1),
+        ("\u00a9\ufe0f", 2),  # ©️ is an emoji
+        ("\u00ae\ufe0f", 2),
+        ("\u2764", 2),  # ❤ as text: outside the light ranges anyway
+        ("\u2764\ufe0f", 2),
+        ("1\u20e3", 2),  # a keycap is an emoji even without U+FE0F
     ],
 )
 def test_x_weighted_counting(text: str, expected: int) -> None:
@@ -144,15 +206,25 @@ def test_x_limit_is_280_weighted() -> None:
     assert textlen.count(FAMILY * 140, "x").used == 280
 
 
+def test_x_twitter_text_conformance() -> None:
+    """The weighted-length cases of twitter-text's conformance/validate.yml."""
+    data = json.loads((Path(__file__).parent / "data" / "twitter_text_weighted.json").read_text())
+    assert len(data["cases"]) >= 20
+    for case in data["cases"]:
+        assert textlen.measure(case["text"], "x") == case["weightedLength"], case["description"]
+
+
 def test_x_matches_twitter_text_parse_tweet() -> None:
-    """Our fast X count must equal the library's own ``parse_tweet``."""
+    """Our fast X count equals the Python library's ``parse_tweet`` except
+    where that library departs from the reference implementations (CR LF
+    folding, © and ® without U+FE0F), which are tested above."""
     from twitter_text import parse_tweet  # type: ignore[import-untyped]
 
     pieces = [
         "a", "Z", " ", ".", "!", "#", "*", "1", "\ufe0f", "\u20e3", "\u00e9", E_ACUTE_COMBINING,
-        CJK, FAMILY, FLAG_JP, THUMBS_MEDIUM, "\U0001f600", "\u00a9", "\u00ae\ufe0f", "\u2764\ufe0f",
-        "\u200d", "\U0001f3f3\ufe0f\u200d\U0001f308", " https://example.com/a?b=1 ", " example.org ",
-        "\r\n", "\r", "\u2014", "\u2019", "ф", "한", "\u203c", "@bob@mastodon.social",
+        CJK, FAMILY, FLAG_JP, THUMBS_MEDIUM, "\U0001f600", "\u00a9\ufe0f", "\u00ae\ufe0f",
+        "\u2764\ufe0f", "\u200d", "\U0001f3f3\ufe0f\u200d\U0001f308", " https://example.com/a?b=1 ",
+        " example.org ", "\n", "\u2014", "\u2019", "ф", "한", "\u203c", "@bob@mastodon.social",
     ]  # fmt: skip
     rng = random.Random(7)
     for _ in range(2000):
@@ -178,7 +250,8 @@ def test_fit_end_is_len_when_it_fits() -> None:
         ("a" * 290, "x", None, 280),
         ("\U0001f600" * 150, "x", None, 140),  # 140 emoji of weight 2 fit in 280
         ("日" * 200, "x", None, 140),
-        (FAMILY * 301, "bluesky", None, 300 * 7),  # cut after whole families only
+        ("a" * 301, "bluesky", None, 300),
+        ("a" + FAMILY * 301, "bluesky", None, 1 + 119 * 7),  # bytes: whole families only
         ("a" * 10 + FAMILY + "b", "bluesky", 10, 10),
         ("a" * 510, "mastodon", None, 500),
         (E_ACUTE_COMBINING * 5, "mastodon", 3, 6),  # never splits e from its accent

@@ -349,7 +349,7 @@ class Composer(QWidget):
         return replying.check_context(
             detail=self._detail, account=self.current_account(),
             template_body=self._template_body, missing=self._missing,
-            brand_domains=self._settings.get("brand.domains") or (),
+            brand=replying.brand_allowlists(self._settings.get),
             initials=self._settings.get("user.initials") or None)
 
     def run_checks(self) -> None:

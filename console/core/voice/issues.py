@@ -1,0 +1,302 @@
+"""A customer's issues: found in their message, and answered by meaning rather than one keyword.
+
+An issue ("the lid arrived cracked", "nobody answered my email") is reduced
+to *concepts*: words that talk about the same aspect of a problem share one
+(``cracked``, ``broken``, ``kaputt``, ``replacement`` are all the item's
+condition; ``answer``, ``reply``, ``réponse`` are all a reply), in the seven
+languages of the mood detector; any other word is its own concept, by stem.
+A draft answers an issue when it shares enough of the issue's concepts:
+one when the issue has one, else at least two and at least ``min_share`` of
+them. So "I've emailed you the label" shares "email" with "nobody answered
+my email" but does not answer it; "sorry nobody replied to your email" does.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from typing import Final
+
+from console.core import moodwords
+from console.core.voice.model import _words
+
+# Concept -> word stems in seven languages (a stem matches any ending).
+_CONCEPTS: Final[dict[str, str]] = {
+    "condition": """broke broken break crack smash shatter damag dent faulty defect chipp scratch
+        leak replac repair fix fail snapp died dead spark trip fuse smell burn smok kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
+        abîm endommag fissur remplac roto rota rotos dañad estropead reempla sustitu arregl
+        quebrad danificad rachad substitu consert rotto rotta rotti danneggi difett sostitu ripar
+        kapot beschadig gebroken vervang""",
+    "correctness": """wrong right correct incorrect mistak mix-up mixup swapp error falsch
+        richtig verkehrt vertausch mauvais erron équivoc equivoc correct errad certo sbagliat
+        giust verkeerd juist""",
+    "colour": """colour color green blue red black white pink grey gray yellow cream sage navy
+        purple orange brown silver gold farbe grün blau rot schwarz weiß couleur vert bleu noir
+        blanc rouge verde azul negro blanco rojo cor preto branco vermelho colore nero bianco
+        rosso kleur groen blauw zwart wit""",
+    "size": """size small large big tight loose fit größe klein groß taille petit grand talla
+        pequeñ tamanho pequen taglia piccol maat klein groot""",
+    "delivery": """deliver arriv parcel package courier ship dispatch posted postage tracking
+        track transit reach warehous depot trace courier evri dpd dhl ups hermes gls yodel
+        receiv received reçu reçue recib recebi ricevut ontvang erhalten bekommen
+        lieferung geliefert liefer paket sendung angekommen zustell livraison livr
+        colis arrivé expédi entrega paquete llegó llego envío envio enví encomenda cheg entregu
+        envi consegn pacco arrivat spedi levering geleverd pakket bezorg aangekomen verzend""",
+    "time": """late delay wait week day month overdue eta still yet when soon today tomorrow
+        monday tuesday wednesday thursday friday saturday sunday verspät wart woche tage heute
+        morgen retard attend semaine jour demain retraso esper semana días dia hoy mañana atras
+        hoje amanhã ritard attes settiman giorn oggi domani vertraag wacht week dagen vandaag
+        morgen""",
+    "refund": """refund reimburs repay money erstatt rückerstatt geld rembours reembols dinero
+        devolución reembolso dinheiro rimbors soldi terugbetal geld""",
+    "reply": """answer repl respond respons ignor silence nobody antwort rückmeld meldet
+        reagier répon repond réagi respuesta respond contest resposta respond atend rispost
+        rispond antwoord reactie reageer""",
+    "channel": """email e-mail mail dm messag chat phone call ring ticket form inbox nachricht anruf
+        courriel appel mensaje correo llamad mensagem ligaç messaggi chiamat bericht gebeld""",
+    "charge": """charg payment pay paid bill invoice twice double card abgebucht bezahl zahlung
+        rechnung payé pai prélev factur cobr pago pagad factura pagament pagat addebit fattur
+        betaling betaald factuur""",
+    "cancel": "cancel storn annul cancela annull",
+    "return": """return send-back exchange label umtausch rücksend retour renvo échang devol
+        cambi troca reso restitu ruil""",
+    "account": "account login log-in password sign-in konto passwort compte cuenta conta",
+    "discount": """code voucher discount coupon promo gutschein rabatt réduction remise descuento
+        cupón desconto cupom sconto korting""",
+    "stock": """stock availab sold-out restock verfügbar ausverkauf disponib agotad esgotad
+        esaurit beschikbaar voorraad uitverkocht""",
+    "hours": """open opening hour close closing öffnungszeit geöffnet horaire ouvert horario
+        abiert horário abert orari apert openingstijd geopend""",
+    "warranty": "warranty guarantee garantie garantía garantia garanzia",
+    "check": """check look investigat chase find-out nachseh nachschau prüf überprüf vérifi
+        regard verific revis averigu controll kijk nakijk""",
+}
+
+_ASPECTS: Final = frozenset(_CONCEPTS) - {"time"}
+
+_PHRASES: Final = (
+    (re.compile(r"\b(?:money back|geld zurück|geld terug)\b", re.IGNORECASE), " refund "),
+    (re.compile(r"\b(?:hear|heard|get|got|getting) back\b", re.IGNORECASE), " reply "),
+    (re.compile(r"\bno(?:-| )one\b", re.IGNORECASE), " nobody "),
+    (re.compile(r"\bsend(?:ing)? (?:it )?back\b", re.IGNORECASE), " send-back "),
+    (re.compile(r"\bsold out\b", re.IGNORECASE), " sold-out "),
+    (re.compile(r"\b(?:log|sign)(?:ged)? in\b", re.IGNORECASE), " login "),
+    (re.compile(r"\bon (?:its|the) way\b", re.IGNORECASE), " deliver "),
+    (re.compile(r"\bwhere(?:'s| is| are|) (?:my|our|the) (?:order|parcel|package|item)s?\b", re.IGNORECASE),
+     " deliver "),
+    (re.compile(r"\blog(?:s|ged|ging)? (?:me |you |us )?(?:out|off)\b|\blog-?out\b", re.IGNORECASE), " login "),
+    (re.compile(r"\bdelivery address\b", re.IGNORECASE), " address "),
+    (re.compile(r"\bfind out\b", re.IGNORECASE), " find-out "),
+    (re.compile(r"\b\d+\s*%\s*off\b", re.IGNORECASE), " discount "),
+    (re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr)\b|\b\d{1,2}[:.]\d\d\b", re.IGNORECASE), " hour "),
+    (re.compile(r"\bnew one\b", re.IGNORECASE), " replace "),
+)
+
+#: Words that say nothing about which issue is meant.
+_GENERIC: Final = _words(
+    """
+    order ordered orders item items product products thing things stuff purchase bought buy
+    get got one ones bestellung commande pedido encomenda ordine bestelling artikel article
+    artículo produto prodotto product help please thanks thank
+    """
+)
+
+_STOP: Final = _words(
+    """
+    a an the and or but if of at by for with about to from in on off out over under up down
+    into onto than then so not no nor is are was were be been being have has had do does did
+    i me my we our you your he she it its they them their this that these those there here
+    what which who when where why how all any some more most very can could would should will
+    shall may might must just also too again yet hi hello hey guys team it's i'm i've that's
+    don't didn't doesn't can't won't isn't wasn't hasn't haven't ive im dont cant never
+    nothing anything something really actually even ever anyone someone anybody these
+    where's what's who's how's there's here's let's you're we're they're quick question
+    want wants wanted know knows asks asked tell like would
+    brilliant great lovely cheers thanks thank sorry please just bit still yet now
+    esto eso esta este hay alguien aquí isso isto aqui questo quello qui dit dat hier
+    das dies hier ici cela ça
+    der die das den dem des ein eine einen und ist sind war nicht kein keine ich mein meine
+    mir mich wir sie es mit von zu auf für bei aus auch noch schon sehr aber oder wenn dass
+    le la les un une des et est sont pas ne mon ma mes je il elle nous vous avec pour sur
+    dans du au aux ce cette qui que
+    el la los las un una y es son no mi mis yo con por para que en del al lo
+    o os um uma é são não meu minha eu com para que em do da no na
+    il lo gli un una e è sono non mio mia io con per che di del della nel
+    de het een en is zijn niet geen mijn ik met van voor op dat die
+    """
+)
+
+_WORD: Final = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_STRIP: Final = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+")
+_CLAUSE: Final = re.compile(r"(?<=[.!?;…])\s+|\n+|\s[-–—]\s|,\s*(?:and|also|plus|und|et|y|e|en)\s|\s(?:and also|also|plus|as well as|und auch|et aussi|y también|e também|e anche|en ook)\s", re.IGNORECASE)
+_AND: Final = re.compile(r"\s(?:and|und|et|y|e|en)\s", re.IGNORECASE)
+_ASKS: Final = re.compile(
+    r"\?|^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
+    r"|\b(?:i (?:want|need|would like|'d like)|please|let me know|wann|wo|warum|quand|où|pourquoi"
+    r"|cuándo|dónde|por qué|quando|onde|por que|perché|wanneer|waar|waarom)\b",
+    re.IGNORECASE,
+)
+# A request in words (not just a question mark).
+_REQUEST: Final = re.compile(
+    r"^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
+    r"|\b(?:i (?:want|need|would like|'d like)|please|let me know|can you|could you|ask for)\b",
+    re.IGNORECASE,
+)
+_ISSUE_WORDS: Final = re.compile(
+    r"\b(?:wrong|missing|late|refund|charged|cancel|return|exchange|lost|damaged|broken|"
+    r"crash|froze|freez|fail|error|bug|stuck|deleted|declined|rejected|loose|"
+    r"never|still|nobody|no one|no (?:reply|answer|response|parcel|package|refund|update|tracking|"
+    r"delivery|call|email|card|receipt)|haven't|hasn't|didn't|won't|doesn't|"
+    r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*",
+    re.IGNORECASE,
+)
+_PROBLEM_ANY: Final = re.compile(
+    "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.PROBLEMS[lang])
+)
+_COMPLAINT_ANY: Final = re.compile(
+    "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.ANGRY[lang])
+)
+_LEAD: Final = re.compile(
+    r"^(?:(?:and|also|plus|but|oh|so|then|hi|hello|hey|und|aber|et|mais|y|pero|e|mas|maar)"
+    r"\b[\s,:]*)+",
+    re.IGNORECASE,
+)
+
+
+def _stem(word: str) -> str:
+    word = word.lower().replace("’", "'").removesuffix("'s")
+    for suffix in ("ies", "ing", "edly", "ed", "ment", "ness", "ably", "able", "ible", "ly", "es",
+                   "s", "est", "er", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+    return word
+
+
+@functools.cache
+def _concept_index() -> tuple[dict[str, str], int]:
+    index: dict[str, str] = {}
+    for concept, stems in _CONCEPTS.items():
+        for stem in stems.split():
+            index.setdefault(stem.lower(), concept)
+    return index, max(len(k) for k in index)
+
+
+@functools.lru_cache(maxsize=4096)
+def _concept(word: str) -> str | None:
+    """The concept of one word, its stem when it has none, None for a stop word."""
+    low = word.lower().replace("’", "'")
+    if low in _STOP or len(low) < 3:
+        return None
+    index, longest = _concept_index()
+    for k in range(min(len(low), longest), 2, -1):
+        concept = index.get(low[:k])
+        # A three-letter stem only takes a short ending ("pay", "paying").
+        if concept is not None and (k >= 4 or len(low) <= k + 3):
+            return concept
+    if low in _GENERIC:
+        return None
+    return _stem(low)
+
+
+@functools.lru_cache(maxsize=512)
+def concepts(text: str) -> frozenset[str]:
+    """The concepts a text talks about (see the module docstring)."""
+    text = _STRIP.sub(" ", text)
+    for pattern, token in _PHRASES:
+        text = pattern.sub(token, text)
+    found = (_concept(w) for w in _WORD.findall(text))
+    return frozenset(c for c in found if c)
+
+
+def issue_answered(
+    issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True
+) -> bool:
+    """Whether ``draft`` answers ``issue`` by meaning.
+
+    The draft must talk about the issue's *aspect* (condition, delivery,
+    refund, reply...) when the issue has one: "Our teapots are made in
+    Stoke" shares "teapot" with "got a pink teapot" but not its colour.
+
+    Args:
+        issue: One issue, e.g. "Cracked kettle lid" or a clause of the
+            customer's message.
+        draft: The reply (the brand's own words).
+        min_share: The share of the issue's concepts the draft must share
+            (for a typed checklist item, at least two when it has two).
+        typed: A checklist item a person wrote (terse: every word counts);
+            False for a clause taken from the message, whose extra words
+            ("brilliant", "cheers") say little, so a third of them will do.
+
+    Returns:
+        True when answered, or when the issue has no concept at all.
+    """
+    keys = concepts(issue)
+    if not keys:
+        return True
+    shared = keys & concepts(draft)
+    aspects = keys & _ASPECTS
+    if aspects and not aspects & shared:
+        return False
+    if typed:
+        need = 1 if len(keys) == 1 else max(2, math.floor(len(keys) * min_share))
+    else:
+        need = max(1, math.floor(len(keys) / 3))
+    return len(shared) >= need
+
+
+@functools.lru_cache(maxsize=256)
+def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
+    """Candidate issues in a customer's message, to pre-fill the case checklist.
+
+    A clause is an issue when it reports a problem or asks for something;
+    greetings, thanks and bare complaints ("is anyone reading these?") are
+    not. Clauses joined by "and" are split when both halves say something.
+
+    Args:
+        message: The customer's message as received.
+        limit: The most issues to return.
+
+    Returns:
+        The issues in the customer's words, in order, without duplicates.
+    """
+    text = _STRIP.sub(" ", message)
+    clauses: list[str] = []
+    for part in _CLAUSE.split(text):
+        items = [i for i in part.split(",") if i.strip()]
+        if len(items) >= 3 and all(len(i.split()) <= 4 for i in items):
+            clauses += items  # a list: "3 weeks, no parcel, no reply, no refund"
+            continue
+        pieces = _AND.split(part)
+        if len(pieces) > 1 and all(len(concepts(p)) >= 2 for p in pieces):
+            clauses += pieces
+        else:
+            clauses.append(part)
+    found: list[str] = []
+    seen: list[frozenset[str]] = []
+    for clause in clauses:
+        clause = _LEAD.sub("", " ".join(clause.split()).strip(" ,:-")).rstrip(" .,;:")
+        if not clause:
+            continue
+        keys = concepts(clause)
+        if not keys or keys <= {"time"} or keys <= {"reply"}:
+            continue  # nothing a reply could answer ("still?", "hello?")
+        low = clause.lower()
+        if _COMPLAINT_ANY.search(low):
+            # "is anyone reading these?" is the mood, not an issue; what the
+            # clause asks besides the complaint may be one.
+            rest = _COMPLAINT_ANY.sub(" ", low)
+            keys = concepts(rest)
+            if not keys or keys <= {"time"} or keys <= {"reply"}:
+                continue
+            if not (_ISSUE_WORDS.search(rest) or _PROBLEM_ANY.search(rest) or _REQUEST.search(rest)):
+                continue
+        if not (_ISSUE_WORDS.search(low) or _PROBLEM_ANY.search(low) or _ASKS.search(clause)):
+            continue
+        if any(keys <= s or s <= keys for s in seen):
+            continue
+        seen.append(keys)
+        found.append(clause[:1].upper() + clause[1:120])
+        if len(found) >= limit:
+            break
+    return tuple(found)

@@ -1,0 +1,460 @@
+"""The judgement voice rules: empathy, stock answers, open issues, deflection, private data."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import math
+import re
+from collections.abc import Iterator, Sequence
+from typing import Final
+
+from console.core import sentiment
+from console.core.voice.issues import extract_issues, issue_answered
+from console.core.voice.model import CheckContext, Finding, Fix
+from console.core.voice.phrases import _HANDLE_RX
+from console.core.voice.profile import Profile
+from console.core.voice.text import (
+    _EMAIL,
+    _ORDER,
+    _PHONE,
+    _POSTCODE,
+    _STREET,
+    _brand_domains,
+    _Doc,
+    _domain_allowed,
+    _match_case,
+    _removal_fix,
+)
+
+
+def mood_of(ctx: CheckContext) -> sentiment.Sentiment:
+    """The customer's mood: read from their message when it is known (the same
+    detector as the inbox chip), else from the stored score."""
+    if ctx.reply_to and ctx.reply_to.strip():
+        return _reply_mood(ctx.reply_to)
+    if ctx.reply_to_sentiment is not None:
+        score = ctx.reply_to_sentiment
+        return sentiment.Sentiment(score, sentiment.label_for(score))
+    return sentiment.UNKNOWN
+
+
+@functools.lru_cache(maxsize=256)
+def _reply_mood(reply_to: str) -> sentiment.Sentiment:
+    # The same message is re-checked on every keystroke of the reply.
+    return sentiment.score(reply_to)
+
+
+def _check_empathy(
+    doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool
+) -> Iterator[Finding]:
+    rules = profile.empathy
+    if not rules.enabled:
+        return
+    text = doc.text
+    for start, end, index in rules.robotic.finditer(doc.own):
+        found = text[start:end]
+        replacement = rules.robotic.replacements[index]
+        fix = None
+        if replacement:
+            new = _match_case(found, replacement)
+            fix = Fix(new, start, end, f"Replace with “{new}”")
+        elif replacement == "":
+            fix = _removal_fix(text, start, end, f"Remove “{found}”")
+        yield Finding(
+            "empathy",
+            "empathy.robotic",
+            rules.robotic_severity,
+            start,
+            end,
+            f"“{found}” sounds like a machine, not a person.",
+            fix,
+        )
+    if ctx.reply_to and ctx.reply_to.strip() and mood_of(ctx).compound is None:
+        language = mood_of(ctx).language
+        what = "" if language in ("und", "zxx") else f" (language: {language})"
+        yield Finding(
+            "empathy",
+            "empathy.unknown_mood",
+            "suggestion",
+            0,
+            0,
+            f"The customer's mood could not be read{what}: read their message before you reply.",
+        )
+    if upset and text.strip() and not rules.acknowledge.search(doc.own):
+        lead = re.match(r"\s*(?:" + _HANDLE_RX + r"[\s,]*)*", text)
+        insert_at = lead.end() if lead else 0
+        first = re.search(r"[.!?…\n]", text[insert_at:])
+        end = insert_at + first.end() if first else len(text)
+        yield Finding(
+            "empathy",
+            "empathy.acknowledge",
+            rules.severity,
+            insert_at,
+            end,
+            "The customer is upset: acknowledge how they feel before anything else.",
+            Fix(rules.fix + " ", insert_at, insert_at, f"Start with “{rules.fix}”")
+            if rules.fix
+            else None,
+        )
+
+
+_WS = re.compile(r"\s+")
+
+
+def _check_stock_answer(
+    doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool
+) -> Iterator[Finding]:
+    rules = profile.stock_answer
+    if not rules.enabled or not ctx.template_body:
+        return
+    draft = _WS.sub(" ", doc.text).strip().lower()
+    template = _WS.sub(" ", ctx.template_body).strip().lower()
+    if not draft or not template:
+        return
+    if draft == template:
+        message = "This is the template word for word: make it about this customer."
+    else:
+        matcher = difflib.SequenceMatcher(None, draft, template, autojunk=False)
+        if matcher.real_quick_ratio() < rules.min_similarity:
+            return
+        if matcher.quick_ratio() < rules.min_similarity:
+            return
+        ratio = matcher.ratio()
+        if ratio < rules.min_similarity:
+            return
+        message = (
+            f"This is {math.floor(ratio * 100)}% the template: "
+            "make it about this customer and what they said."
+        )
+    yield Finding(
+        "stock-answer",
+        "stock_answer.min_similarity",
+        rules.severity,
+        0,
+        len(doc.text),
+        message,
+    )
+
+
+def _check_open_issues(
+    doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool
+) -> Iterator[Finding]:
+    rules = profile.open_issues
+    if not rules.enabled:
+        return
+    issues: Sequence[str] = ctx.open_issues
+    rule = "open_issues.min_share"
+    if not issues and ctx.derive_issues and ctx.reply_to:
+        if _dm_ask(doc.own) and _DM_REASON.search(doc.own):
+            return  # the reply takes the case to a direct message, with a reason
+        issues = extract_issues(ctx.reply_to)
+        rule = "open_issues.from_message"
+    typed = rule == "open_issues.min_share"
+    answer = _without_bounces(doc.own)
+    open_ones = [
+        issue
+        for issue in issues
+        if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed)
+    ]
+    if not typed and open_ones:
+        # Issues nobody typed are a guess, and matching by meaning is rough:
+        # name them only when the reply answers another issue but not these
+        # (the second issue ignored) or sends the customer elsewhere.
+        some_answered = len(open_ones) < len(issues)
+        bounced = answer != doc.own
+        if not (some_answered or bounced):
+            return
+    for issue in open_ones:
+        if rule == "open_issues.min_share":
+            message = f"Open issue not addressed: “{issue.strip()}”."
+        else:
+            message = f"The customer wrote “{issue.strip()}”: the reply does not answer it."
+        yield Finding("unaddressed-issue", rule, rules.severity, 0, 0, message)
+
+
+_SENTENCE: Final = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+def _other_platform(text: str) -> re.Match[str] | None:
+    return _OTHER_PLATFORM.search(text) if _MAY_NAME_PLATFORM.search(text) else None
+
+
+def _dm_ask(text: str) -> re.Match[str] | None:
+    return _DM_ASK.search(text) if _MAY_ASK_DM.search(text) else None
+
+
+def _without_bounces(text: str) -> str:
+    """The draft without the sentences that send the customer elsewhere:
+    "message us on Facebook about shipping" does not answer "do you ship?"."""
+    if not (_other_platform(text) or _dm_ask(text) or _CONTACT.search(text)):
+        return text
+    kept = [
+        s.group()
+        for s in _SENTENCE.finditer(text)
+        if not (_other_platform(s.group()) or _dm_ask(s.group()) or _CONTACT.search(s.group()))
+    ]
+    return " ".join(kept)
+
+
+_CONTACT: Final = re.compile(
+    r"\b(?:contact|call|ring|email|e-mail|write to|reach out to|get in touch with|tweet|message)\s+"
+    r"(?:our|the|@)\s*\w+",
+    re.IGNORECASE,
+)
+
+
+# Asking the customer to go private. With a reason ("so I can check your
+# order") it is good practice; without one, for a question anyone could be
+# answered in public, it bounces them.
+_DM_ASK: Final = re.compile(
+    r"\b(?:(?:please\s+)?(?:dm|pm|message|inbox)\s+(?:us|me)\b(?!\s*@)"
+    r"|(?:send|drop|shoot|slide|pop)\s+(?:us|me)\s+(?:a\s+|an\s+)?(?:dm|pm|direct message|private message|message|note)"
+    r"|(?:in|into|via|by|over|to)\s+(?:our|my|the)\s+(?:dms?|inbox|direct messages?|private messages?)"
+    r"|(?:get|be) in touch (?:privately|by (?:dm|direct message))"
+    r"|(?:schreib|schick)\w*\s+(?:sie\s+|du\s+)?(?:uns|mir)\s+(?:eine?\s+)?(?:dm|pn|direktnachricht|private nachricht)"
+    r"|(?:envoyez|envoie)[-\s]+nous\s+un\s+(?:dm|mp|message privé)"
+    r"|(?:envíanos|envíenos|escríbenos|escríbanos|mándanos|mándenos)\s+(?:un\s+)?"
+    r"(?:dm|md|mensaje (?:directo|privado))"
+    r"|(?:mande|envie|manda|envia|escreve|escreva)[-\s]+nos\s+(?:uma?\s+)?"
+    r"(?:dm|mensagem (?:direta|privada))"
+    r"|(?:scrivici|inviaci)\s+(?:un\s+)?(?:dm|messaggio (?:privato|diretto))"
+    r"|(?:stuur)\s+(?:ons|me)\s+(?:een\s+)?(?:dm|pb|privébericht))",
+    re.IGNORECASE,
+)
+# What makes going private necessary: the customer's own order, account,
+# address or payment, or a stated purpose.
+_DM_REASON: Final = re.compile(
+    r"\b(?:so (?:that )?(?:we|i) can|so we're able|to (?:look|check|find|sort|verify|confirm|"
+    r"arrange|process|help)|with your|your (?:order|account|details|address|postcode|e-?mail|"
+    r"booking|reference|receipt|card|payment)|order (?:number|details|no)|privately|"
+    r"personal|securely|security|keep (?:it|your details) (?:private|safe)|damit|pour que|"
+    r"para que|para (?:poder|podermos)|per poter|zodat|met (?:je|uw)|mit (?:deiner|ihrer|der)|"
+    r"avec (?:votre|ton|ta|vos)|con (?:tu|su|il tuo|la tua)|com (?:o seu|a sua|o teu|a tua))\b",
+    re.IGNORECASE,
+)
+# The customer's message is about their own case (a DM is then reasonable).
+_PERSONAL_CASE: Final = re.compile(
+    r"\b(?:my|our|mine)\s+(?:\w+\s+){0,2}(?:order|parcel|package|delivery|refund|account|"
+    r"payment|card|booking|subscription|return|kettle|item|purchase|email|address)\b"
+    r"|\b(?:i|we)\s+(?:ordered|paid|bought|was charged|got charged|returned|sent)\b"
+    r"|\b(?:charged|refund|cancel|broken|damaged|missing|never arrived|wrong)\b"
+    r"|\b(?:meine?|mon|ma|mes|mi|mis|minha|meu|mio|mia|mijn)\s+(?:\w+\s+)?"
+    r"(?:bestellung|paket|lieferung|commande|colis|pedido|paquete|encomenda|ordine|pacco|"
+    r"bestelling|pakket|geld|konto|compte|cuenta|conta|erstattung|rückerstattung|remboursement|"
+    r"reembolso|devolución|rimborso|terugbetaling)\b",
+    re.IGNORECASE,
+)
+# Sending the customer to another platform or channel.
+_PLATFORMS: Final = (
+    r"facebook|fb|instagram|insta|ig|twitter|x\.com|whatsapp|tiktok|messenger|linkedin|"
+    r"threads|bluesky|bsky|mastodon|telegram|discord|reddit|youtube|snapchat|trustpilot"
+)
+# A verb of getting in touch (in seven languages), then a platform named
+# after a preposition; or "our Instagram page/team".
+_OTHER_PLATFORM: Final = re.compile(
+    r"\b(?:message|contact|dm|pm|write|reach|find|ask|head|go|pop|hop|chat|talk|ping|tweet|"
+    r"post|visit|follow|check|see|look|apply|escrib|contact|écri|ecri|suiv|regard|schreib|"
+    r"kontaktier|folg|schau|besuch|scriv|contatt|segui|guard|stuur|volg|kijk|escrev|mand|envi|"
+    r"sigu|mira|vej|vê)\w*\b[^.!?\n]{0,40}?"
+    r"\b(?:on|via|at|through|in|su|sur|auf|en|por|pelo|no|na|op|über|tramite)\s+"
+    r"(?:(?:our|unser\w*|notre|nos|nuestro|nuestra|nosso|nossa|il nostro|la nostra|ons|onze)\s+)?"
+    r"(?:" + _PLATFORMS + r")\b"
+    r"|\b(?:our|the)\s+(?:" + _PLATFORMS + r")\s+(?:page|account|team|support|inbox|dms?|profile|"
+    r"messenger|chat)\b",
+    re.IGNORECASE,
+)
+# Cheap tests that let the expensive patterns run only when they can match.
+_MAY_NAME_PLATFORM: Final = re.compile(r"(?i)\b(?:" + _PLATFORMS + r")\b")
+_MAY_ASK_DM: Final = re.compile(
+    r"(?i)\b(?:dms?|pm|md|mp|pn|message|messag\w*|inbox|direct\w*|privat\w*|privé|nachricht|"
+    r"direktnachricht|mensaje|mensagem|messaggio|bericht|privébericht|touch|note|pb)\b"
+)
+_MAY_ASK_PRIVATE: Final = re.compile(
+    r"(?i)order|e-?mail|phone|mobile|address|post\s?code|zip|birth|card|account|password|name|"
+    r"booking|nummer|numéro|número|numero|adresse|telefon|téléphone|teléfono|telefone"
+)
+
+_PLATFORM_NAMES_IN: Final = {
+    "mastodon": ("mastodon",),
+    "bluesky": ("bluesky", "bsky"),
+    "x": ("twitter", "x.com"),
+}
+
+
+def _check_deflection(
+    doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool
+) -> Iterator[Finding]:
+    rules = profile.deflection
+    if not rules.enabled:
+        return
+    own = doc.own
+    owned = rules.ownership.search(own)
+    flagged: list[tuple[int, int]] = []
+    if rules.phrases.pattern is not None and not owned:
+        for start, end, _ in rules.phrases.finditer(own):
+            if _names_brand(doc.text[start:end], ctx):
+                continue  # "contact @BrandHelp" where that is the brand's own account
+            flagged.append((start, end))
+            yield Finding(
+                "deflection",
+                "deflection.phrases",
+                rules.severity,
+                start,
+                end,
+                "This sends the customer somewhere else without owning the problem: "
+                "say what you will do (“I've passed this to our team and I'll update you”).",
+            )
+    for m in _OTHER_PLATFORM.finditer(own) if _MAY_NAME_PLATFORM.search(own) else ():
+        found = m.group().lower()
+        same = _PLATFORM_NAMES_IN.get(ctx.platform, ())
+        if any(name in found for name in same) or _overlaps(m.span(), flagged):
+            continue
+        flagged.append(m.span())
+        yield Finding(
+            "deflection",
+            "deflection.platform",
+            rules.severity,
+            m.start(),
+            m.end(),
+            "This points the customer to another platform: answer them here, where they asked.",
+        )
+    if not ctx.public:
+        return
+    for m in _DM_ASK.finditer(own) if _MAY_ASK_DM.search(own) else ():
+        if _overlaps(m.span(), flagged) or _DM_REASON.search(own):
+            continue
+        if ctx.reply_to and _PERSONAL_CASE.search(ctx.reply_to):
+            continue  # their own order or account: going private is right
+        yield Finding(
+            "deflection",
+            "deflection.dm_without_reason",
+            rules.severity,
+            m.start(),
+            m.end(),
+            "Asking for a DM without a reason: if the answer isn't private, give it here "
+            "(others have the same question); if it is, say why.",
+        )
+        break
+
+
+def _overlaps(span: tuple[int, int], spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s < span[1] and span[0] < e for s, e in spans)
+
+
+def _names_brand(found: str, ctx: CheckContext) -> bool:
+    handles = re.findall(_HANDLE_RX, found)
+    if not handles or not ctx.brand_names:
+        return False
+    own = {n.lower().lstrip("@") for n in ctx.brand_names}
+    return all(h.lower().lstrip("@").split("@")[0] in own for h in handles)
+
+
+def _check_private_data(
+    doc: _Doc, profile: Profile, ctx: CheckContext, upset: bool
+) -> Iterator[Finding]:
+    rules = profile.private_data
+    if not rules.enabled or not ctx.public:
+        return
+    text = doc.text
+    brand = _brand_domains(profile, ctx)
+    url_spans = [(s, e) for s, e, _ in doc.urls]
+    taken: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return not any(s < end and start < e for s, e in taken)
+
+    found: list[tuple[int, int, str, str]] = []  # start, end, rule, what
+    for label, pattern in rules.patterns:
+        for m in pattern.finditer(text):
+            if m.end() > m.start() and free(*m.span()):
+                taken.append(m.span())
+                found.append((m.start(), m.end(), f"private_data.patterns.{label}", label))
+    if rules.order_number:
+        for m in _ORDER.finditer(text):
+            if free(*m.span()):
+                taken.append(m.span())
+                found.append((m.start(), m.end(), "private_data.order_number", "An order number"))
+    if rules.email and "@" in text:
+        for m in _EMAIL.finditer(text):
+            domain = m.group().rsplit("@", 1)[1].lower()
+            if _domain_allowed(domain, brand) or not free(*m.span()):
+                continue
+            taken.append(m.span())
+            found.append((m.start(), m.end(), "private_data.email", "An email address"))
+    if rules.street_address:
+        own_addresses = [" ".join(a.lower().split()) for a in ctx.brand_addresses if a.strip()]
+        for pattern, what in ((_STREET, "A street address"), (_POSTCODE, "A postcode")):
+            for m in pattern.finditer(text):
+                found_text = " ".join(m.group().lower().rstrip(".,").split())
+                if any(found_text in a for a in own_addresses):
+                    continue  # the brand's own address
+                if free(*m.span()):
+                    taken.append(m.span())
+                    found.append((m.start(), m.end(), "private_data.street_address", what))
+    if rules.phone:
+        own_phones = {_digits(p)[-9:] for p in ctx.brand_phones if len(_digits(p)) >= 6}
+        for m in _PHONE.finditer(text):
+            digits = sum(c.isdigit() for c in m.group())
+            span = m.span()
+            inside_url = any(s < span[1] and span[0] < e for s, e in url_spans)
+            if _digits(m.group())[-9:] in own_phones:
+                continue  # the brand's own number
+            if 9 <= digits <= 15 and not inside_url and free(*span):
+                taken.append(span)
+                found.append((span[0], span[1], "private_data.phone", "A phone number"))
+    for start, end, rule, what in found:
+        yield Finding(
+            "private-data",
+            rule,
+            rules.severity,
+            start,
+            end,
+            f"{what} in a public reply: move this to a direct message.",
+            _removal_fix(text, start, end, "Remove it (ask by direct message instead)"),
+        )
+    asks = _ASK_PRIVATE.finditer(doc.own) if _MAY_ASK_PRIVATE.search(doc.own) else ()
+    for m in asks:
+        if free(*m.span()) and not _PRIVATELY.search(doc.own):
+            yield Finding(
+                "private-data",
+                "private_data.request",
+                "warning",
+                m.start(),
+                m.end(),
+                "This asks the customer to post personal data in public: ask for it by "
+                "direct message instead.",
+            )
+            break
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+_PRIVATE_ITEM: Final = (
+    r"(?:full\s+)?(?:order\s+(?:number|no\.?|id|ref(?:erence)?)|e-?mail(?:\s+address)?|"
+    r"phone(?:\s+number)?|mobile(?:\s+number)?|(?:home\s+|postal\s+|delivery\s+)?address|"
+    r"post\s?code|zip(?:\s+code)?|date of birth|card(?:\s+number|\s+details)?|"
+    r"account(?:\s+number|\s+details)|password|full name|booking reference|"
+    r"bestellnummer|e-mail-adresse|adresse|numéro de commande|número de pedido|"
+    r"número do pedido|numero d'ordine|bestelnummer|telefonnummer|téléphone|teléfono|telefone)"
+)
+# "Reply with your order number and email", "post your address below".
+_ASK_PRIVATE: Final = re.compile(
+    r"\b(?:reply|respond|comment|post|send|share|give|tell|drop|include|provide|leave|pop|add|"
+    r"put|write|let us (?:know|have)|can you (?:send|share|give|post|tell)|could you (?:send|"
+    r"share|give|post|tell)|antworte|schick|sende|nenn|envoyez|donnez|indiquez|envía|envíe|"
+    r"indique|mande|envie|informe|inviaci|indica|stuur|geef)"
+    r"\w*\b[^.!?\n]{0,40}?\b(?:your|ihre?|deine?|votre|vos|tu|su|seu|sua|il tuo|la tua|uw|je)\s+"
+    r"(?:\w+\s+){0,2}?" + _PRIVATE_ITEM + r"\b",
+    re.IGNORECASE,
+)
+_PRIVATELY: Final = re.compile(
+    r"\b(?:dms?|direct(?:ly)?\s+message|private(?:ly)?\s*(?:message)?|pm|inbox|via (?:e-?mail|"
+    r"our (?:form|secure))|secure form|per (?:dm|privatnachricht)|en (?:privé|mp)|por (?:dm|md|"
+    r"privado|mensaje privado)|em privado|in privato|privé)\b",
+    re.IGNORECASE,
+)
+
+
