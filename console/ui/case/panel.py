@@ -163,6 +163,7 @@ class CasePanel(QWidget):
         mood_row = QHBoxLayout()
         mood_row.addWidget(self.mood_label)
         mood_row.addWidget(self.mood, 1)
+        self._mood_row = mood_row
 
         self.snooze_button = QToolButton()
         self.snooze_button.setObjectName("snoozeButton")
@@ -184,6 +185,11 @@ class CasePanel(QWidget):
         menu.addAction("Wake up now").triggered.connect(self.unsnooze)
         self.snooze_button.setMenu(menu)
 
+        # Combos size to a few characters, not their longest entry: the panel must fit
+        # beside the inbox in a 1024 px window.
+        for box in (self.status_box, self.owner_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(7)
         controls = QHBoxLayout()
         controls.addWidget(plain_label("Status"))
         controls.addWidget(self.status_box)
@@ -191,7 +197,9 @@ class CasePanel(QWidget):
         controls.addWidget(plain_label("Owner"))
         controls.addWidget(self.owner_box, 1)
         controls.addWidget(self.assign_button)
-        controls.addWidget(self.snooze_button)
+        # Snooze sits with the mood and times (when to look again), so the controls
+        # row fits a narrow panel.
+        mood_row.addWidget(self.snooze_button)
 
         # Conversation: every message of the customer, from every account.
         self.conversation = QWidget()
