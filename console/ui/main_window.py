@@ -93,11 +93,12 @@ def demo_command() -> list[str]:
     return [sys.executable, "-m", "console", "--demo"]
 
 
-def launch_demo() -> bool:
-    """Start the demo in its own process: this window stays on the user's workspace."""
+def launch_demo() -> int | None:
+    """Start the demo in its own process (this window stays on the user's workspace);
+    its process id, or None when it could not start."""
     program, *arguments = demo_command()
-    ok, _pid = QProcess.startDetached(program, arguments)
-    return bool(ok)
+    ok, pid = QProcess.startDetached(program, arguments)
+    return int(pid) if ok else None
 
 
 class EmptyState(QWidget):
@@ -288,7 +289,8 @@ class MainWindow(QMainWindow):
         self.inbox_stack.addWidget(self.inbox)
         self.inbox_stack.addWidget(self.empty_state)
         self._accounts: list[Account] | None = None  # None: not read yet
-        self.demo_launcher: Callable[[], bool] = launch_demo
+        self.demo_launcher: Callable[[], int | None] = launch_demo
+        self.demo_pid: int | None = None
 
         self.case_panel = CasePanel(ops)
 
@@ -683,7 +685,8 @@ class MainWindow(QMainWindow):
         if key == "add_account":
             self.show_accounts()
         elif key == "open_demo":
-            if self.demo_launcher():
+            self.demo_pid = self.demo_launcher()
+            if self.demo_pid is not None:
                 self.statusBar().showMessage(
                     "Opening the demo workspace in a new window (a throwaway copy)…", 10_000)
             else:
