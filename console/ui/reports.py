@@ -317,7 +317,9 @@ class ReportsDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
-        self.resize(980, 720)
+        # As big as is useful, but never bigger than the screen (a 1024x640 laptop).
+        screen = self.screen().availableGeometry()
+        self.resize(min(980, screen.width() - 32), min(720, screen.height() - 32))
         self._ops.query(lambda s: s.accounts(), parent=self).success(self._accounts_loaded).run()
         self.refresh()
 

@@ -128,7 +128,9 @@ class ReviewQueue(QDialog):
         self.confirm_box: QMessageBox | None = None
         self.setObjectName("reviewQueue")
         self.setWindowTitle("Review queue")
-        self.resize(1080, 640)
+        # As big as is useful, but never bigger than the screen (a 1024x640 laptop).
+        screen = self.screen().availableGeometry()
+        self.resize(min(1080, screen.width() - 32), min(640, screen.height() - 32))
 
         self.table = QTreeWidget()
         self.table.setObjectName("reviewTable")

@@ -69,6 +69,7 @@ def test_an_account_has_one_colour_in_every_chart(qtbot, open_session, demo_db: 
 def test_legends_and_tables_fit(qtbot, open_session, demo_db: Path, size):
     session = open_session(demo_db)
     dialog = open_reports(qtbot, session.window, size)
+    assert (dialog.width(), dialog.height()) == size  # its minimum fits the screen
     for tab, key in enumerate(dialog.CHARTS):
         dialog.tabs.setCurrentIndex(tab)
         qtbot.wait(20)
