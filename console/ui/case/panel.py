@@ -245,7 +245,7 @@ class CasePanel(QWidget):
         self.notes.setAccessibleName("Notes")
         self.note_edit = QPlainTextEdit()
         self.note_edit.setObjectName("noteEdit")
-        self.note_edit.setPlaceholderText("Note for the team (Ctrl+Enter adds)")
+        self.note_edit.setPlaceholderText("Team note (Ctrl+Enter)")
         self.note_edit.setAccessibleName("New note")
         self.note_edit.setMaximumHeight(48)
         self.note_button = QPushButton("Add &note")
