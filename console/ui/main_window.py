@@ -4,27 +4,42 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QItemSelection, QModelIndex, QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+import shiboken6
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelection,
+    QModelIndex,
+    QPersistentModelIndex,
+    QProcess,
+    QSettings,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
-    QProgressBar,
-    QPushButton,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
+    QPushButton,
     QSplitter,
+    QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QToolBar,
-    QTreeView,
     QTreeWidget,
     QTreeWidgetItem,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -37,13 +52,122 @@ from console.core.secrets import SecretStore
 from console.core.store import CaseFilter, Store, View
 from console.ui import actions
 from console.ui.case.panel import PLATFORM_NAMES, CasePanel
-from console.ui.inbox.model import InboxModel
+from console.ui.inbox.model import InboxModel, platform_icon
+from console.ui.inbox.view import InboxView
 from console.ui.ops import Ops
 from console.ui.signals import AppSignals
 from console.ui.sync_controller import SyncController
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
+
+# What each view means, said when it has no cases (so an empty list is an answer,
+# not a puzzle): (title, explanation).
+VIEW_EMPTY: dict[str, tuple[str, str]] = {
+    View.NEEDS_REPLY: ("Nobody is waiting for a reply",
+                       "Needs reply lists every customer whose latest message has no reply "
+                       "sent or queued after it, longest wait first. New messages arrive "
+                       "with Sync (Shift+F5)."),
+    View.MINE: ("No open cases of yours",
+                "Mine lists the open cases you own. Take one from Needs reply and assign "
+                "it to yourself (a)."),
+    View.WAITING: ("No case is waiting on a customer",
+                   "Waiting on customer lists cases where you asked the customer something "
+                   "(w). When they write back, the case returns to Needs reply."),
+    View.RESOLVED: ("No resolved cases",
+                    "Resolved lists finished cases (e). A resolved case reopens by itself "
+                    "when the customer writes again."),
+    View.ALL: ("No cases yet",
+               "All lists every case in this workspace. Cases appear when Sync (Shift+F5) "
+               "fetches messages from your accounts, or when you import a case log."),
+    View.SNOOZED: ("Nothing is snoozed",
+                   "Snoozed lists cases set aside until a time or until the customer "
+                   "replies (s). They come back to Needs reply when they are due."),
+}
+
+
+def demo_command() -> list[str]:
+    """The command line that opens the demo workspace in a new window (a throwaway copy)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--demo"]
+    return [sys.executable, "-m", "console", "--demo"]
+
+
+def launch_demo() -> int | None:
+    """Start the demo in its own process (this window stays on the user's workspace);
+    its process id, or None when it could not start."""
+    program, *arguments = demo_command()
+    ok, pid = QProcess.startDetached(program, arguments)
+    return int(pid) if ok else None
+
+
+class EmptyState(QWidget):
+    """Shown instead of an empty inbox: what the view means, and where to go from here.
+
+    Signals:
+        action(str): a button was pressed (its key).
+    """
+
+    action = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("emptyState")
+        self.title = QLabel()
+        self.title.setObjectName("emptyTitle")
+        self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setWordWrap(True)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text = QLabel()
+        self.text.setObjectName("emptyText")
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setWordWrap(True)
+        self.text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.buttons: dict[str, QPushButton] = {}
+        self._button_row = QHBoxLayout()
+        self._button_row.addStretch(1)
+        self._button_row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        layout.addStretch(1)
+        layout.addWidget(self.title)
+        layout.addWidget(self.text)
+        layout.addSpacing(8)
+        layout.addLayout(self._button_row)
+        layout.addStretch(2)
+        self.kind = ""
+
+    def show_state(self, kind: str, title: str, text: str,
+                   buttons: tuple[tuple[str, str], ...] = ()) -> None:
+        """Say ``title`` and ``text``, with buttons (key, label) that emit ``action(key)``."""
+        self.kind = kind
+        self.title.setText(title)
+        self.text.setText(text)
+        self.setAccessibleName(title)
+        self.setAccessibleDescription(text)
+        if tuple(self.buttons) != tuple(k for k, _ in buttons):
+            for button in self.buttons.values():
+                self._button_row.removeWidget(button)
+                button.deleteLater()
+            self.buttons = {}
+            for i, (key, label) in enumerate(buttons):
+                button = QPushButton(label)
+                button.setObjectName(f"empty_{key}")
+                button.clicked.connect(lambda _=False, k=key: self.action.emit(k))
+                self._button_row.insertWidget(1 + i, button)
+                self.buttons[key] = button
+        for (key, label) in buttons:
+            self.buttons[key].setText(label)
+        if buttons:
+            self.buttons[buttons[0][0]].setDefault(True)
+
+
+class _SidebarDelegate(QStyledItemDelegate):
+    def initStyleOption(self, option: QStyleOptionViewItem,
+                        index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        if index.data(KIND_ROLE) == "account":
+            option.textElideMode = Qt.TextElideMode.ElideMiddle  # type: ignore[attr-defined]
 
 
 class Sidebar(QTreeWidget):
@@ -81,15 +205,19 @@ class Sidebar(QTreeWidget):
             self.view_items[view] = item
         self.account_items: dict[int, QTreeWidgetItem] = {}
         self.currentItemChanged.connect(self._chosen)
+        # Account names share the brand's name at the front: elide them in the middle.
+        self.setItemDelegateForColumn(0, _SidebarDelegate(self))
 
     def set_accounts(self, accounts: list[Account]) -> None:
         self.accounts_root.takeChildren()
         self.account_items.clear()
         for account in accounts:
             platform = PLATFORM_NAMES.get(account.platform.value, account.platform.value)
-            label = f"{account.display_name or account.handle} · {platform}"
+            # The platform is the icon: the name gets the width (a narrow sidebar elides).
+            label = account.display_name or account.handle
             item = QTreeWidgetItem([label, ""])
-            item.setToolTip(0, "")
+            item.setIcon(0, platform_icon(account.platform.value))
+            item.setToolTip(0, f"{account.handle} on {platform}")
             item.setData(0, KIND_ROLE, "account")
             item.setData(0, VALUE_ROLE, account.id)
             item.setData(0, Qt.ItemDataRole.AccessibleTextRole,
@@ -141,26 +269,8 @@ class MainWindow(QMainWindow):
 
         self.sidebar = Sidebar()
         self.model = InboxModel(ops, self)
-        self.inbox = QTreeView()
-        self.inbox.setObjectName("inbox")
-        self.inbox.setAccessibleName("Inbox")
+        self.inbox = InboxView()
         self.inbox.setModel(self.model)
-        self.inbox.setRootIsDecorated(False)
-        self.inbox.setUniformRowHeights(True)
-        self.inbox.setAlternatingRowColors(True)
-        self.inbox.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.inbox.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.inbox.setTextElideMode(Qt.TextElideMode.ElideRight)
-        header = self.inbox.header()
-        header.setAccessibleName("Inbox columns")
-        header.setStretchLastSection(False)
-        header.setMinimumSectionSize(30)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(InboxModel.COL_MESSAGE, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((InboxModel.COL_WAITING, 64), (InboxModel.COL_CUSTOMER, 130),
-                           (InboxModel.COL_STATUS, 70), (InboxModel.COL_OWNER, 90),
-                           (InboxModel.COL_MOOD, 82), (InboxModel.COL_ACCOUNTS, 34)):
-            header.resizeSection(col, width)
         self.inbox.selectionModel().selectionChanged.connect(self._selection_changed)
         scrollbar = self.inbox.verticalScrollBar()
         scrollbar.valueChanged.connect(self._maybe_fetch)
@@ -168,18 +278,34 @@ class MainWindow(QMainWindow):
         self.model.modelReset.connect(self._restore_selection)
         self.model.loading_changed.connect(self._loading_changed)
         self.model.page_loaded.connect(self._page_loaded)
+        # The count follows the rows whatever changed them (a page, a refresh, a triage key).
+        for signal in (self.model.rowsInserted, self.model.rowsRemoved, self.model.modelReset):
+            signal.connect(self._update_count)
+
+        self.empty_state = EmptyState()
+        self.empty_state.action.connect(self._empty_action)
+        self.inbox_stack = QStackedWidget()
+        self.inbox_stack.setObjectName("inboxStack")
+        self.inbox_stack.addWidget(self.inbox)
+        self.inbox_stack.addWidget(self.empty_state)
+        self._accounts: list[Account] | None = None  # None: not read yet
+        self.demo_launcher: Callable[[], int | None] = launch_demo
+        self.demo_pid: int | None = None
 
         self.case_panel = CasePanel(ops)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.sidebar)
-        self.splitter.addWidget(self.inbox)
+        self.splitter.addWidget(self.inbox_stack)
         self.splitter.addWidget(self.case_panel)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setCollapsible(2, False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
-        self.splitter.setSizes([270, 640, 530])
+        self.sidebar.setMinimumWidth(140)
+        self.splitter.setSizes([220, 640, 530])
         self.setCentralWidget(self.splitter)
 
         self.search = QLineEdit()
@@ -341,6 +467,8 @@ class MainWindow(QMainWindow):
         self.ops.query(read, parent=self).success(got).run()
 
     def _accounts_loaded(self, accounts: list[Account]) -> None:
+        self._accounts = accounts
+        self._update_inbox_state()
         current = self.sidebar.currentItem()
         self.sidebar.blockSignals(True)
         self.sidebar.set_accounts(accounts)
@@ -367,20 +495,51 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1380, 820)
-        for key, widget in (("window/splitter", self.splitter),
-                            ("window/caseSplitter", self.case_panel.splitter)):
-            state = self.settings.value(key)
-            if isinstance(state, QByteArray):
-                widget.restoreState(state)
-        header = self.settings.value("window/inboxHeader")
-        if isinstance(header, QByteArray):
-            self.inbox.header().restoreState(header)
+        state = self.settings.value("window/splitter")
+        # No saved panes: share the width when the window first shows (its real size).
+        self._panes_fitted = isinstance(state, QByteArray) and self.splitter.restoreState(state)
+        state = self.settings.value("window/caseSplitter")
+        if isinstance(state, QByteArray):
+            self.case_panel.splitter.restoreState(state)
+        # Inbox columns are not restored: they are laid out for the width (InboxView).
+
+    def fit_panes(self, width: int) -> None:
+        """Share ``width`` between sidebar, inbox and case panel (first start, no saved state)."""
+        sidebar = max(165, min(240, int(width * 0.17)))
+        panel = max(400, int(width * 0.37))
+        self.splitter.setSizes([sidebar, max(300, width - sidebar - panel), panel])
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._panes_fitted:
+            self._panes_fitted = True
+            self.fit_panes(self.width())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() < event.oldSize().width():
+            # After the splitter has shared out the new width.
+            QTimer.singleShot(0, self.rebalance_panes)
+
+    def rebalance_panes(self) -> None:
+        """A narrower window: keep the inbox's triage columns whole, taking the width from
+        the case panel (down to a usable 400 px) and then the sidebar."""
+        if not shiboken6.isValid(self):
+            return
+        sidebar, inbox, panel = self.splitter.sizes()
+        short = self.inbox.triage_width() - inbox
+        if short <= 0:
+            return
+        from_panel = max(0, min(short, panel - max(400, self.case_panel.minimumSizeHint().width())))
+        from_sidebar = max(0, min(short - from_panel, sidebar - 150))
+        if from_panel or from_sidebar:
+            self.splitter.setSizes([sidebar - from_sidebar, inbox + from_panel + from_sidebar,
+                                    panel - from_panel])
 
     def save_state(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/splitter", self.splitter.saveState())
         self.settings.setValue("window/caseSplitter", self.case_panel.splitter.saveState())
-        self.settings.setValue("window/inboxHeader", self.inbox.header().saveState())
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -465,14 +624,82 @@ class MainWindow(QMainWindow):
         if self.model.rowCount() and not self.inbox.currentIndex().isValid() \
                 and self._selected_case is None:
             self.inbox.setCurrentIndex(self.model.index(0, 0))
-        total = self.model.rowCount()
-        what = (f"{total} case(s) matching {self.model.search_text!r}"
-                if self.model.search_text is not None else f"{total} case(s) loaded")
-        self.status_label.setText(what)
+        self._update_count()
 
     def _loading_changed(self, loading: bool) -> None:
         if loading:
             self.status_label.setText("Loading…")
+        else:
+            self._update_count()
+
+    def count_text(self) -> str:
+        """The status bar's count: always the rows the inbox shows now."""
+        total = self.model.rowCount()
+        text = f"{total} case" + ("" if total == 1 else "s")
+        if self.model.search_text is not None:
+            text += f" matching {self.model.search_text!r}"
+        elif self.model.has_more:
+            text += " (scroll for more)"
+        return text
+
+    def _update_count(self, *_args: object) -> None:
+        if self.model.is_loading:
+            return  # "Loading…" stays until the page is in
+        self.status_label.setText(self.count_text())
+        self._update_inbox_state()
+
+    # ------------------------------------------------------------ empty states
+    def _update_inbox_state(self) -> None:
+        """The rows, or (when there are none) what this view means and where to go next."""
+        if self.model.rowCount() or self.model.is_loading or self._accounts is None:
+            self.inbox_stack.setCurrentWidget(self.inbox)
+            return
+        flt = self.model.filter
+        if not self._accounts and self.model.search_text is None:
+            self.empty_state.show_state(
+                "no_accounts", "No accounts yet",
+                "Add the brand's Mastodon, Bluesky or X account: its mentions, replies and "
+                "direct messages land here as cases. Or try the demo workspace, a fictional "
+                "brand with three weeks of conversations, in a new window.",
+                (("add_account", "Add an account…"), ("open_demo", "Open the demo")))
+        elif self.model.search_text is not None:
+            self.empty_state.show_state(
+                "no_results", f"Nothing matches {self.model.search_text!r}",
+                f"Search looks through every message in {View.LABELS[flt.view]}. "
+                "Try fewer or other words.", (("clear_search", "Clear the search"),))
+        elif flt.sentiment is not None or flt.account_id is not None:
+            which = "with this mood" if flt.sentiment is not None else "on this account"
+            _title, text = VIEW_EMPTY.get(flt.view, ("No cases", ""))
+            self.empty_state.show_state(
+                "no_cases_filtered", f"No cases {which} in {View.LABELS[flt.view]}", text,
+                (("clear_filter", "Show every case in this view"),))
+        else:
+            title, text = VIEW_EMPTY.get(flt.view, ("No cases", ""))
+            buttons: tuple[tuple[str, str], ...] = ()
+            if flt.view != View.ALL:
+                buttons = (("show_all", "Show all cases"),)
+            self.empty_state.show_state(f"empty_{flt.view}", title, text, buttons)
+        self.inbox_stack.setCurrentWidget(self.empty_state)
+
+    def _empty_action(self, key: str) -> None:
+        if key == "add_account":
+            self.show_accounts()
+        elif key == "open_demo":
+            self.demo_pid = self.demo_launcher()
+            if self.demo_pid is not None:
+                self.statusBar().showMessage(
+                    "Opening the demo workspace in a new window (a throwaway copy)…", 10_000)
+            else:
+                self.statusBar().showMessage("The demo workspace could not be started.", 10_000)
+        elif key == "clear_search":
+            self.search.clear()
+            self.inbox.setFocus()
+        elif key == "clear_filter":
+            self.mood_box.setCurrentIndex(0)
+            if self.model.filter.account_id is not None:
+                self.sidebar.select_view(self.model.filter.view)
+        elif key == "show_all":
+            self.sidebar.select_view(View.ALL)
 
     def _changes_applied(self, changes: Changes, initiator: object) -> None:
         if changes.accounts:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QPushButton
 
 from console.core.models import ReplyState
 from console.core.store import CaseFilter, Store, View
@@ -211,7 +211,12 @@ def test_review_queue_approves_sends_back_deletes_and_undoes(qtbot, open_session
     qtbot.mouseClick(queue.approve_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: read_store(demo_db).reply(reply_id).state is ReplyState.APPROVED,
                     timeout=10_000)
+    qtbot.waitUntil(lambda: queue.send_button.isEnabled(), timeout=5_000)
     qtbot.mouseClick(queue.send_button, Qt.MouseButton.LeftButton)
+    # Sending asks first (tests/ui/test_review.py checks the question itself).
+    qtbot.waitUntil(lambda: queue.confirm_box is not None and queue.confirm_box.isVisible(),
+                    timeout=5_000)
+    queue.confirm_box.findChild(QPushButton, "confirmSendButton").click()
     qtbot.waitUntil(lambda: read_store(demo_db).reply(reply_id).state is ReplyState.SENT,
                     timeout=10_000)
     detail = read_store(demo_db).case_detail(case_id)

@@ -7,7 +7,9 @@ from typing import Any
 import datetime as dt
 
 from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QComboBox,
     QDateTimeEdit,
     QDialog,
@@ -163,6 +165,7 @@ class CasePanel(QWidget):
         mood_row = QHBoxLayout()
         mood_row.addWidget(self.mood_label)
         mood_row.addWidget(self.mood, 1)
+        self._mood_row = mood_row
 
         self.snooze_button = QToolButton()
         self.snooze_button.setObjectName("snoozeButton")
@@ -184,6 +187,11 @@ class CasePanel(QWidget):
         menu.addAction("Wake up now").triggered.connect(self.unsnooze)
         self.snooze_button.setMenu(menu)
 
+        # Combos size to a few characters, not their longest entry: the panel must fit
+        # beside the inbox in a 1024 px window.
+        for box in (self.status_box, self.owner_box):
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(7)
         controls = QHBoxLayout()
         controls.addWidget(plain_label("Status"))
         controls.addWidget(self.status_box)
@@ -191,7 +199,9 @@ class CasePanel(QWidget):
         controls.addWidget(plain_label("Owner"))
         controls.addWidget(self.owner_box, 1)
         controls.addWidget(self.assign_button)
-        controls.addWidget(self.snooze_button)
+        # Snooze sits with the mood and times (when to look again), so the controls
+        # row fits a narrow panel.
+        mood_row.addWidget(self.snooze_button)
 
         # Conversation: every message of the customer, from every account.
         self.conversation = QWidget()
@@ -212,15 +222,19 @@ class CasePanel(QWidget):
         # Issues checklist
         self.issues = QListWidget()
         self.issues.setObjectName("issueList")
+        self.issues.setWordWrap(True)
         self.issues.setAccessibleName("Issues the customer raised")
         self.issues.itemChanged.connect(self._issue_toggled)
         self.issue_edit = QLineEdit()
         self.issue_edit.setObjectName("issueEdit")
-        self.issue_edit.setPlaceholderText("Add an issue the customer raised, then Enter")
+        self.issue_edit.setPlaceholderText("Add an issue they raised (Enter)")
         self.issue_edit.setAccessibleName("New issue")
         self.issue_edit.returnPressed.connect(self._add_issue)
         issues_tab = QWidget()
+        issues_tab.setObjectName("issuesBox")
         il = QVBoxLayout(issues_tab)
+        il.setContentsMargins(0, 0, 0, 0)
+        il.setSpacing(2)
         il.addWidget(self.issues)
         il.addWidget(self.issue_edit)
 
@@ -231,21 +245,22 @@ class CasePanel(QWidget):
         self.notes.setAccessibleName("Notes")
         self.note_edit = QPlainTextEdit()
         self.note_edit.setObjectName("noteEdit")
-        self.note_edit.setPlaceholderText("Private note for the team (Ctrl+Enter to add)")
+        self.note_edit.setPlaceholderText("Team note (Ctrl+Enter)")
         self.note_edit.setAccessibleName("New note")
-        self.note_edit.setMaximumHeight(70)
+        self.note_edit.setMaximumHeight(48)
         self.note_button = QPushButton("Add &note")
         self.note_button.setObjectName("noteButton")
         self.note_button.clicked.connect(self._add_note)
         actions.install_shortcuts(self.note_edit, actions.NOTE, {"note.add": self._add_note},
                                   scope=Qt.ShortcutContext.WidgetShortcut)
         notes_tab = QWidget()
+        notes_tab.setObjectName("notesBox")
         nl = QVBoxLayout(notes_tab)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.setSpacing(2)
         nl.addWidget(self.notes)
-        row = QHBoxLayout()
-        row.addWidget(self.note_edit, 1)
-        row.addWidget(self.note_button, 0, Qt.AlignmentFlag.AlignBottom)
-        nl.addLayout(row)
+        nl.addWidget(self.note_edit)
+        nl.addWidget(self.note_button, 0, Qt.AlignmentFlag.AlignRight)
 
         # Timeline
         self.timeline = QListWidget()
@@ -254,20 +269,54 @@ class CasePanel(QWidget):
         self.timeline.setAccessibleName("Case timeline")
 
         self.composer = Composer(ops)
+        # The conversation and the timeline are the case's history: tabs over the top.
         self.tabs = QTabWidget()
         self.tabs.setObjectName("caseTabs")
-        self.tabs.addTab(self.composer, "&Reply")
-        self.tabs.addTab(issues_tab, "Issues")
-        self.tabs.addTab(notes_tab, "Notes")
+        self.tabs.addTab(self.scroll, "&Conversation")
         self.tabs.addTab(self.timeline, "Timeline")
+
+        # Issues and notes stay in view beside the conversation while the reply is written
+        # below: what the customer raised, and what the team knows, never behind a tab.
+        self.issues_heading = plain_label("Issues", name="sideHeading")
+        self.issues_heading.setBuddy(self.issue_edit)
+        self.notes_heading = plain_label("Notes", name="sideHeading")
+        self.notes_heading.setBuddy(self.note_edit)
+        self.side = QWidget()
+        self.side.setObjectName("caseSide")
+        self.side_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.side)
+        self.side_layout.setContentsMargins(0, 0, 0, 0)
+        self.side_layout.setSpacing(8)
+        for heading, box in ((self.issues_heading, issues_tab),
+                             (self.notes_heading, notes_tab)):
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(heading)
+            column.addWidget(box, 1)
+            self.side_layout.addLayout(column, 1)
+        # Small minimums: the whole panel must fit a 1024x640 window.
+        for widget in (self.issues, self.notes):
+            widget.setMinimumHeight(36)
+        self.note_edit.setMinimumHeight(28)
+        self.scroll.setMinimumHeight(48)
+        self.composer.editor.setMinimumHeight(48)
+        self.side.setMinimumWidth(140)
+        self.context_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.context_splitter.setObjectName("caseContextSplitter")
+        self.context_splitter.addWidget(self.tabs)
+        self.context_splitter.addWidget(self.side)
+        self.context_splitter.setStretchFactor(0, 3)
+        self.context_splitter.setStretchFactor(1, 2)
+        self.context_splitter.setCollapsible(0, False)
+        self.context_splitter.setSizes([330, 200])
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("caseSplitter")
-        self.splitter.addWidget(self.scroll)
-        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(self.context_splitter)
+        self.splitter.addWidget(self.composer)
         self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([430, 330])
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([400, 300])
 
         self.placeholder = plain_label("Select a case in the inbox to see the whole conversation.",
                                        name="placeholder", wrap=True)
@@ -288,6 +337,27 @@ class CasePanel(QWidget):
         layout.addWidget(self.placeholder, 1)
         layout.addWidget(self.body, 1)
         self.body.hide()
+
+    NARROW = 600  # px: below this the issues and notes sit in a strip under the conversation
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._reflow(event.size().width())
+
+    def _reflow(self, width: int) -> None:
+        """Wide: issues and notes in a column beside the conversation. Narrow: side by side
+        in a strip between the conversation and the reply, so the messages keep the width."""
+        narrow = width < self.NARROW
+        orientation = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
+        if self.context_splitter.orientation() == orientation:
+            return
+        self.context_splitter.setOrientation(orientation)
+        self.side_layout.setDirection(QBoxLayout.Direction.LeftToRight if narrow
+                                      else QBoxLayout.Direction.TopToBottom)
+        total = (self.context_splitter.height() if narrow else self.context_splitter.width())
+        total = max(total, 300)
+        side = int(total * (0.42 if narrow else 0.36))
+        self.context_splitter.setSizes([total - side, side])
 
     def _range_changed(self, _low: int, high: int) -> None:
         if self._stick_to_bottom:
@@ -391,15 +461,19 @@ class CasePanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, issue.id)
             self.issues.addItem(item)
         open_count = sum(1 for i in detail.checklist if not i.done)
-        self.tabs.setTabText(1, f"Issues ({open_count} open)" if detail.checklist else "Issues")
+        self.issues_heading.setText(f"Issues ({open_count} open of {len(detail.checklist)})"
+                                    if detail.checklist else "Issues (none noted yet)")
         self.notes.clear()
         for note in detail.notes:
             self.notes.addItem(f"{note.author}, {when(note.created_at)}:\n{note.body}")
-        self.tabs.setTabText(2, f"Notes ({len(detail.notes)})" if detail.notes else "Notes")
+        self.notes.scrollToBottom()
+        self.notes_heading.setText(f"Notes ({len(detail.notes)})" if detail.notes
+                                   else "Notes (none yet)")
         self.timeline.clear()
         for event in detail.events:
             self.timeline.addItem(f"{when(event.at)}  {event.actor}: {describe_event(event)}")
         self.timeline.scrollToBottom()
+        self.tabs.setTabText(1, f"Timeline ({len(detail.events)})")
 
     def apply_changes(self, changes: Changes, initiator: object = None) -> None:
         if initiator is self.composer and not changes.cases:
@@ -508,11 +582,9 @@ class CasePanel(QWidget):
             self.snooze(until=when)
 
     def focus_reply(self) -> None:
-        self.tabs.setCurrentIndex(0)
         self.composer.editor.setFocus()
 
     def focus_note(self) -> None:
-        self.tabs.setCurrentIndex(2)
         self.note_edit.setFocus()
 
     def show_snooze_menu(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -14,17 +15,67 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QIcon
 
 from console.core import timeutil
 from console.core.changes import Changes
-from console.core.models import CaseRow
+from console.core.models import Account, CaseRow
+from console.core.paths import resource_path
 from console.core.rules import mood_of
 from console.core.store import CaseFilter, Store
 from console.ui.ops import Ops
 
 Index = QModelIndex | QPersistentModelIndex
 
-PLATFORM_BADGES = {"mastodon": "M", "bluesky": "B", "x": "X", "demo": "D"}
+PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "demo": "Demo"}
+_ICONS: dict[str, QIcon] = {}
+
+
+def platform_icon(platform: str) -> QIcon:
+    """The platform's badge (resources/icons/platform-*.svg); an empty icon if unknown."""
+    if platform not in _ICONS:
+        path = resource_path(f"icons/platform-{platform}.svg")
+        _ICONS[platform] = QIcon(str(path)) if path.exists() else QIcon()
+    return _ICONS[platform]
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """A brand account as the inbox names it."""
+
+    id: int
+    name: str
+    handle: str
+    platform: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.handle} on {PLATFORM_NAMES.get(self.platform, self.platform)})"
+
+
+Page = tuple[list[CaseRow], dict[int, tuple[AccountRef, ...]]]
+
+
+def _with_accounts(store: Store, rows: list[CaseRow]) -> Page:
+    """Rows plus the accounts each case's customer wrote to (names, not one-letter badges)."""
+    # The store names a case's accounts by handle only; join them to the account list here.
+    # (A handle is unique per platform; the case's own platforms break a tie.)
+    accounts: dict[str, list[Account]] = {}
+    for a in store.accounts():
+        accounts.setdefault(a.handle, []).append(a)
+    handles = store.case_accounts([r.id for r in rows]) if rows else {}
+    out: dict[int, tuple[AccountRef, ...]] = {}
+    for row in rows:
+        refs = []
+        for handle in handles.get(row.id, []):
+            found = accounts.get(handle, [])
+            match = next((a for a in found if a.platform.value in row.platforms),
+                         found[0] if found else None)
+            if match is not None:
+                refs.append(AccountRef(int(match.id), match.display_name or match.handle,
+                                       match.handle, match.platform.value))
+        out[row.id] = tuple(refs)
+    return rows, out
 
 
 def sentiment_label(value: float | None) -> str:
@@ -47,8 +98,9 @@ class InboxModel(QAbstractTableModel):
     RowRole = Qt.ItemDataRole.UserRole + 1
     StatusRole = Qt.ItemDataRole.UserRole + 2
 
-    COL_WAITING, COL_CUSTOMER, COL_MESSAGE, COL_STATUS, COL_OWNER, COL_MOOD, COL_ACCOUNTS = range(7)
-    HEADERS = ("Waiting", "Customer", "Last message", "Status", "Owner", "Mood", "On")
+    # The triage columns come first, so a narrow window keeps them in view.
+    COL_WAITING, COL_CUSTOMER, COL_ACCOUNT, COL_STATUS, COL_MESSAGE, COL_OWNER, COL_MOOD = range(7)
+    HEADERS = ("Waiting", "Customer", "Account", "Status", "Last message", "Owner", "Mood")
 
     page_loaded = Signal(int)
     loading_changed = Signal(bool)
@@ -58,11 +110,13 @@ class InboxModel(QAbstractTableModel):
         super().__init__(parent)
         self._ops = ops
         self._rows: list[CaseRow] = []
+        self._accounts: dict[int, tuple[AccountRef, ...]] = {}
         self._filter = CaseFilter()
         self._search: str | None = None
         self._page_size = page_size
         self._exhausted = False
         self._loading = False
+        self._reloading = False
         self._wanted = page_size
         self._generation = 0  # bumps on every reset; stale pages are dropped
         self._clock = clock
@@ -103,13 +157,24 @@ class InboxModel(QAbstractTableModel):
                 return row.owner
             if col == self.COL_MOOD:
                 return SENTIMENT_GLYPHS[sentiment_label(row.sentiment)]
-            if col == self.COL_ACCOUNTS:
-                return " ".join(PLATFORM_BADGES.get(p, p) for p in row.platforms)
+            if col == self.COL_ACCOUNT:
+                refs = self._accounts.get(row.id, ())
+                if not refs:
+                    return ", ".join(PLATFORM_NAMES.get(p, p) for p in row.platforms)
+                return refs[0].name + (f" +{len(refs) - 1}" if len(refs) > 1 else "")
             return None
-        if role == Qt.ItemDataRole.ToolTipRole and col == self.COL_ACCOUNTS:
-            # Tooltips may be rich text: only our own words go there, never a customer's.
-            return ", ".join(p.capitalize() for p in row.platforms)
+        if role == Qt.ItemDataRole.DecorationRole and col == self.COL_ACCOUNT:
+            refs = self._accounts.get(row.id, ())
+            platform = refs[0].platform if refs else (row.platforms[0] if row.platforms else "")
+            return platform_icon(platform) if platform else None
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.COL_ACCOUNT:
+            # Tooltips may be rich text: only our own words go there (account names are
+            # the brand's), never a customer's.
+            return "\n".join(r.label for r in self._accounts.get(row.id, ())) or None
         if role == Qt.ItemDataRole.AccessibleTextRole:
+            if col == self.COL_ACCOUNT:
+                return "; ".join(r.label for r in self._accounts.get(row.id, ())) or \
+                    self.data(index, Qt.ItemDataRole.DisplayRole)
             return self.data(index, Qt.ItemDataRole.DisplayRole)
         if role == self.CaseIdRole:
             return row.id
@@ -149,23 +214,26 @@ class InboxModel(QAbstractTableModel):
         limit = self._page_size
         search = self._search
 
-        def fetch(store: Store) -> list[CaseRow]:
+        def fetch(store: Store) -> Page:
             if search is not None:
-                return store.search_cases(search)
-            return store.cases_page(flt, after=after, limit=limit)
+                return _with_accounts(store, store.search_cases(search))
+            return _with_accounts(store, store.cases_page(flt, after=after, limit=limit))
 
-        def loaded(rows: list[CaseRow]) -> None:
+        def loaded(page: Page) -> None:
             if generation != self._generation:
                 return
+            rows, accounts = page
+            self._accounts.update(accounts)
             self._set_loading(False)
             self._now = self._clock()
-            exhausted = search is not None or len(rows) < limit
+            # Exhausted before the insert: views react to new rows by asking for more,
+            # and a search (one page) asked twice would show every row twice.
+            self._exhausted = search is not None or len(rows) < limit
             if rows:
                 first = len(self._rows)
                 self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
                 self._rows.extend(rows)
                 self.endInsertRows()
-            self._exhausted = exhausted
             self.page_loaded.emit(len(rows))
 
         def failed(exc: BaseException) -> None:
@@ -185,6 +253,15 @@ class InboxModel(QAbstractTableModel):
         self.loading_changed.emit(loading)
 
     @property
+    def is_loading(self) -> bool:
+        return self._loading or self._reloading
+
+    @property
+    def has_more(self) -> bool:
+        """More rows wait in the store (they load as the user scrolls)."""
+        return not self._exhausted
+
+    @property
     def filter(self) -> CaseFilter:
         return self._filter
 
@@ -199,13 +276,17 @@ class InboxModel(QAbstractTableModel):
         self.reload()
 
     def reload(self) -> None:
+        # Loading from the reset on: listeners must not take the empty reset for "no cases".
+        self._reloading = True
         self.beginResetModel()
         self._generation += 1
         self._rows = []
+        self._accounts = {}
         self._exhausted = False
         self._loading = False
         self._wanted = self._page_size
         self.endResetModel()
+        self._reloading = False
         self.fetchMore()
 
     def row_of(self, case_id: int) -> int:
@@ -213,6 +294,17 @@ class InboxModel(QAbstractTableModel):
             if row.id == case_id:
                 return i
         return -1
+
+    def account_names(self) -> list[str]:
+        """The distinct account labels the loaded rows show (for the column's width)."""
+        # From the few accounts, not the many rows: this runs on every page.
+        names = {ref.name for refs in self._accounts.values() for ref in refs}
+        return sorted(names, key=len)[-1:]
+
+    def accounts_at(self, row: int) -> tuple[AccountRef, ...]:
+        """The brand accounts the customer of this row wrote to."""
+        case = self.case_at(row)
+        return self._accounts.get(case.id, ()) if case is not None else ()
 
     def case_at(self, row: int) -> CaseRow | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
@@ -226,18 +318,21 @@ class InboxModel(QAbstractTableModel):
         flt = self._filter
         search = self._search
 
-        def fetch(store: Store) -> list[CaseRow]:
+        def fetch(store: Store) -> Page:
             if search is not None:
-                return store.search_cases(search)
-            return store.cases_page(flt, limit=count)
+                return _with_accounts(store, store.search_cases(search))
+            return _with_accounts(store, store.cases_page(flt, limit=count))
 
-        def fresh(rows: list[CaseRow]) -> None:
+        def fresh(page: Page) -> None:
             if generation != self._generation:
                 return
+            rows, accounts = page
             self._now = self._clock()
             if [r.id for r in rows] == [r.id for r in self._rows]:
+                old_accounts = self._accounts
+                self._accounts = accounts
                 for i, (old, new) in enumerate(zip(self._rows, rows)):
-                    if old != new:
+                    if old != new or old_accounts.get(new.id) != accounts.get(new.id):
                         self._rows[i] = new
                         self.dataChanged.emit(self.index(i, 0),
                                               self.index(i, self.columnCount() - 1))
@@ -245,6 +340,7 @@ class InboxModel(QAbstractTableModel):
                 self.beginResetModel()
                 self._generation += 1
                 self._rows = rows
+                self._accounts = accounts
                 self._wanted = len(rows)
                 self._exhausted = search is not None or len(rows) < count
                 self._loading = False
