@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from console.connectors.fake import FakeConnector
@@ -103,30 +105,108 @@ def approve(store: Store, case_id: int, text: str, account_id: int) -> int:
     return reply_id
 
 
+def one_case(store: Store, fake: FakeConnector, acc: Any, *texts: str) -> tuple[int, list[int]]:
+    """A case from one inbound message, with ``texts`` approved as replies in that order."""
+    fake.add_incoming("a@x", "broken")
+    engine.sync_account(store, acc, fake)
+    (case_id,) = [r.id for r in store.cases_page()]
+    return case_id, [approve(store, case_id, text, acc.id) for text in texts]
+
+
 def test_outbox_sends_once_in_order_and_reconciles_a_dropped_connection(world) -> None:
     store, connectors = world
     acc = accounts(store)["support@demo.example"]
     fake = connectors[acc.id]
-    fake.add_incoming("a@x", "broken")
-    engine.sync_account(store, acc, fake)
-    (case_id,) = [r.id for r in store.cases_page()]
-    first = approve(store, case_id, "Sorry! Looking now.", acc.id)
-    second = approve(store, case_id, "Fixed: new one on its way.", acc.id)
+    case_id, (first, second) = one_case(store, fake, acc, "Sorry! Looking now.",
+                                        "Fixed: new one on its way.")
+    fake.calls.clear()
     fake.drop_connection_after_post()  # the platform accepts the post, the answer is lost
     out = engine.send_outbox(store, lambda a: connectors[a.id])
     assert [(o.reply_id, o.sent) for o in out] == [(first, False)]  # the second waits
     assert store.reply(first).state is ReplyState.SENDING
-    assert len(fake.sent) == 1
     out = engine.send_outbox(store, lambda a: connectors[a.id])
     assert [(o.reply_id, o.sent, o.reconciled) for o in out] == [(first, True, True),
                                                                   (second, True, False)]
+    # The fake posts every call it gets (it drops no repeated key), so exactly one post
+    # per reply shows the engine looked the first one up instead of posting it again.
+    assert fake.calls == ["send_reply", "find_sent_reply", "send_reply"]
     assert [s.text for s in fake.sent] == ["Sorry! Looking now.", "Fixed: new one on its way."]
+    keys = [key for key, _parent, _text in fake.send_attempts]
+    assert keys == [store.reply(first).idempotency_key, store.reply(second).idempotency_key]
+    assert keys[0] != keys[1]
     detail = store.case_detail(case_id)
     outbound = [m for m in detail.messages if m.direction.value == "out"]
     assert [m.text for m in outbound] == ["Sorry! Looking now.", "Fixed: new one on its way."]
     assert outbound[0].url == fake.sent[0].ref.url
     assert detail.first_response_at is not None
     assert engine.send_outbox(store, lambda a: connectors[a.id]) == []
+    assert len(fake.sent) == 2
+
+
+def test_every_attempt_of_a_reply_sends_the_same_idempotency_key(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    _case, (reply_id,) = one_case(store, fake, acc, "On it.")
+    key = store.reply(reply_id).idempotency_key
+    assert key
+    # Two attempts that never reached the platform, then one that did.
+    fake.fail_next("send_reply", NetworkError("example.test is unreachable"), times=2)
+    for _ in range(2):
+        (out,) = engine.send_outbox(store, lambda a: connectors[a.id])
+        assert not out.sent and not out.final and "Offline" in out.error
+        assert store.reply(reply_id).state is ReplyState.SENDING
+    (out,) = engine.send_outbox(store, lambda a: connectors[a.id])
+    assert out.sent and not out.reconciled
+    assert [k for k, _p, _t in fake.send_attempts] == [key, key, key]
+    assert store.reply(reply_id).idempotency_key == key
+    assert store.reply(reply_id).attempts == 3
+    assert len(fake.sent) == 1
+
+
+def test_the_send_steps_keep_the_key_and_look_before_posting_again(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    _case, (reply_id,) = one_case(store, fake, acc, "On it.")
+    plan = engine.plan_send(store, reply_id)
+    assert not plan.interrupted and plan.reply.state is ReplyState.SENDING
+    assert plan.target.remote_id == fake.inbox[0].remote_id
+    fake.drop_connection_after_post()
+    with pytest.raises(NetworkError):
+        engine.post(fake, plan)
+    failed = engine.finish_send(store, plan, None, NetworkError("lost"))
+    assert not failed.sent and not failed.final
+    again = engine.plan_send(store, reply_id)
+    assert again.interrupted and again.reply.idempotency_key == plan.reply.idempotency_key
+    ref, found = engine.post(fake, again)
+    assert found and ref == fake.sent[0].ref and len(fake.sent) == 1
+    done = engine.finish_send(store, again, ref, None, reconciled=found)
+    assert done.sent and done.reconciled and store.reply(reply_id).state is ReplyState.SENT
+    # Interrupted but not found on the platform: posted again, with the same key.
+    fake.sent.clear()
+    ref, found = engine.post(fake, again)
+    assert not found and len(fake.sent) == 1
+    assert [k for k, _p, _t in fake.send_attempts] == [plan.reply.idempotency_key] * 2
+
+
+def test_a_rate_limited_send_stays_queued_with_its_retry_time(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    case_id, (first, second) = one_case(store, fake, acc, "one", "two")
+    fake.fail_next("send_reply", RateLimitedError("Too many requests", retry_after=90))
+    out = engine.send_outbox(store, lambda a: connectors[a.id])
+    assert [(o.reply_id, o.sent, o.final) for o in out] == [(first, False, False)]
+    assert "Rate limited" in out[0].error and "90 s" in out[0].error
+    # Not failed: still in the outbox, and the next run sends it (once), then the second.
+    assert store.reply(first).state in (ReplyState.APPROVED, ReplyState.SENDING)
+    assert store.reply(first).error is None
+    assert store.reply(second).state is ReplyState.APPROVED
+    assert "reply_failed" not in [e.kind for e in store.case_events(case_id)]
+    out = engine.send_outbox(store, lambda a: connectors[a.id])
+    assert [(o.reply_id, o.sent) for o in out] == [(first, True), (second, True)]
+    assert [s.text for s in fake.sent] == ["one", "two"]
 
 
 def test_rejected_reply_fails_visibly_and_blocks_its_case(world) -> None:
