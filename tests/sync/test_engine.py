@@ -241,3 +241,151 @@ def test_demo_workspace_sends_locally(tmp_path) -> None:
     assert [o.sent for o in out] == [True]
     assert store.reply(reply_id).state is ReplyState.SENT
     assert store.case_detail(case.id).messages[-1].text == "On it, sorry about this. ^SR"
+
+
+# --- what the mutation run (bench/mutation.py) found untested ---------------------------------
+
+
+def test_an_unexpected_error_stays_with_its_account_and_is_logged(
+        world, caplog: pytest.LogCaptureFixture) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "hi")
+    fake.fail_next("fetch_since", ValueError("bad page"))  # type: ignore[arg-type]
+    with caplog.at_level("ERROR", logger="console.sync.engine"):
+        out = engine.sync_account(store, acc, fake)
+    assert out.error == "Unexpected error: ValueError: bad page"
+    assert (out.offline, out.retry_after) == (False, None)
+    assert [r.message for r in caplog.records] == ["sync of support@demo.example failed"]
+    caplog.clear()
+    fake.fail_next("fetch_since", AuthError("The access token was revoked."))
+    with caplog.at_level("ERROR", logger="console.sync.engine"):
+        out = engine.sync_account(store, acc, fake)
+    assert out.error == ("Credentials refused: The access token was revoked. "
+                         "Re-enter them in the accounts dialog.")
+    assert not out.offline and caplog.records == []  # a known error is not a crash report
+    fake.fail_next("fetch_since", RateLimitedError("slow down"))
+    out = engine.sync_account(store, acc, fake)
+    assert (out.error, out.offline, out.retry_after) == (
+        "Rate limited by the platform.", False, None)
+    fake.fail_next("fetch_since", RejectedError("The server said no."))
+    out = engine.sync_account(store, acc, fake)
+    assert (out.error, out.offline) == ("The server said no.", False)
+
+
+def test_a_good_sync_reports_its_changes_and_no_error(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "hi")
+    out = engine.sync_account(store, acc, fake)
+    assert (out.ok, out.error, out.offline, out.retry_after) == (True, None, False, None)
+    assert out.changes.messages and out.changes.case_ids
+    (case,) = store.cases_page()
+    assert [e.actor for e in store.case_events(case.id) if e.kind == "message_in"] == ["sync"]
+
+
+def test_one_sync_reads_at_most_max_pages_and_the_next_one_goes_on(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.page_size = 1
+    for i in range(engine.MAX_PAGES + 5):
+        fake.add_incoming(f"c{i}@x", "hi")
+    out = engine.sync_account(store, acc, fake)
+    assert (out.pages, out.fetched) == (20, 20) == (engine.MAX_PAGES, engine.MAX_PAGES)
+    out = engine.sync_account(store, acc, fake)
+    assert (out.pages, out.fetched) == (5, 5)
+    assert store.message_count() == engine.MAX_PAGES + 5
+
+
+def test_cancel_and_progress_of_the_outbox(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "one")
+    fake.add_incoming("b@x", "two")
+    engine.sync_account(store, acc, fake)
+    r1, r2 = (approve(store, c.id, f"answer {c.id}", acc.id) for c in store.cases_page())
+    token = engine.CancelToken()
+    token.cancel()
+    assert token.cancelled and engine.send_outbox(store, lambda a: connectors[a.id],
+                                                  cancel=token) == []
+    token = engine.CancelToken()
+    seen: list[int] = []
+
+    def stop_after_first(outcome: engine.SendOutcome) -> None:
+        seen.append(outcome.reply_id)
+        token.cancel()
+
+    out = engine.send_outbox(store, lambda a: connectors[a.id], cancel=token,
+                             progress=stop_after_first)
+    assert [o.reply_id for o in out] == seen == [min(r1, r2)]
+    (sent,) = out
+    assert (sent.sent, sent.reconciled, sent.error, sent.final) == (True, False, None, False)
+    assert store.reply(max(r1, r2)).state is ReplyState.APPROVED
+
+
+def test_a_reply_that_cannot_be_planned_fails_and_holds_its_case(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "one")
+    engine.sync_account(store, acc, fake)
+    (case,) = store.cases_page()
+    orphan, _ = store.save_draft(case.id, account_id=acc.id, body="to whom?")
+    store.approve_reply(orphan)
+    later = approve(store, case.id, "and this", acc.id)
+    (out,) = engine.send_outbox(store, lambda a: connectors[a.id])
+    assert (out.reply_id, out.sent, out.final) == (orphan, False, True)
+    assert "does not say which message" in out.error
+    failed = store.reply(orphan)
+    assert failed.state is ReplyState.FAILED and "does not say which message" in failed.error
+    assert store.reply(later).state is ReplyState.APPROVED and fake.send_attempts == []
+
+
+def test_a_direct_message_is_answered_directly(world) -> None:
+    from console.core.models import MessageKind
+
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "private question", kind=MessageKind.DM)
+    engine.sync_account(store, acc, fake)
+    (case,) = store.cases_page()
+    reply_id = approve(store, case.id, "private answer", acc.id)
+    plan = engine.plan_send(store, reply_id)
+    assert plan.target.visibility == "direct"
+    assert plan.target.author_handle == "a@x"
+    engine.post(fake, plan)
+    assert [s.visibility for s in fake.sent] == ["direct"]
+
+
+def test_finish_send_without_an_answer_or_error(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    _case, (reply_id,) = one_case(store, fake, acc, "On it.")
+    plan = engine.plan_send(store, reply_id)
+    out = engine.finish_send(store, plan, None, None)
+    assert (out.sent, out.final, out.error) == (False, False, "no answer")
+    assert store.reply(reply_id).state is ReplyState.SENDING
+    ref, _found = engine.post(fake, plan)
+    out = engine.finish_send(store, plan, ref, None)
+    assert (out.sent, out.reconciled, out.error) == (True, False, None)
+
+
+def test_the_demo_send_counts_one_attempt(tmp_path) -> None:
+    from console.core import demo
+
+    store = Store.open(demo.create_demo_workspace(tmp_path))
+    case = store.cases_page()[0]
+    account = store.case_detail(case.id).messages[-1].account_id
+    reply_id = approve(store, case.id, "On it. ^SR", account)
+    seen: list[engine.SendOutcome] = []
+    engine.send_outbox(store, lambda a: pytest.fail("no connector in the demo"),
+                       progress=seen.append)
+    assert [(o.reply_id, o.sent) for o in seen] == [(reply_id, True)]
+    assert store.reply(reply_id).attempts == 1
+    store.close()
