@@ -53,7 +53,8 @@ REPO = Path(__file__).resolve().parents[1]
 TARGETS: dict[str, tuple[str, list[str]]] = {
     "engine": ("console/sync/engine.py", ["tests/sync"]),
     "importer": ("console/core/importer.py", [
-        "tests/core/test_import_conflicts.py", "tests/core/test_export.py", "tests/test_cli_export.py",
+        "tests/core/test_import_conflicts.py", "tests/core/test_import_checks.py",
+        "tests/core/test_export.py", "tests/test_cli_export.py",
         "-k", "not report_prints and not pdf_headless",
     ]),
     "export": ("console/core/export.py", [
