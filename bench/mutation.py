@@ -58,7 +58,7 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
         "-k", "not report_prints and not pdf_headless",
     ]),
     "export": ("console/core/export.py", [
-        "tests/core/test_export.py", "tests/core/test_export_csv.py",
+        "tests/core/test_export_text.py", "tests/core/test_export_csv.py", "tests/core/test_export.py",
         "tests/test_cli_export.py", "-k", "not report_prints",
     ]),
 }

@@ -369,7 +369,7 @@ def test_finish_send_without_an_answer_or_error(world) -> None:
     _case, (reply_id,) = one_case(store, fake, acc, "On it.")
     plan = engine.plan_send(store, reply_id)
     out = engine.finish_send(store, plan, None, None)
-    assert (out.sent, out.final, out.error) == (False, False, "no answer")
+    assert (out.sent, out.reconciled, out.final, out.error) == (False, False, False, "no answer")
     assert store.reply(reply_id).state is ReplyState.SENDING
     ref, _found = engine.post(fake, plan)
     out = engine.finish_send(store, plan, ref, None)
