@@ -156,3 +156,14 @@ def test_a_log_without_a_name_is_called_the_case_log(bea: Store) -> None:
     with pytest.raises(InvalidCaseLogError,
                        match="^the case log is not a Community Console case log"):
         importer.import_case_log(bea, {"format": "other"})
+
+
+def test_a_namesake_is_not_taken_for_the_same_person(sam: Store, bea: Store,
+                                                     tmp_path: Path) -> None:
+    # Bea already knows an "Ann" on Bluesky; Sam's Ann (Mastodon) is someone else until
+    # a handle says otherwise: contacts match by handle, never by name alone.
+    bea.add_contact("Ann", [("bluesky", "ann.bsky.social")])
+    result = importer.import_case_log(bea, log_of(sam, tmp_path))
+    assert result.contacts_created == 1
+    ann = bea.contact_of_handle("mastodon", "@ann@example.social")
+    assert ann != bea.contact_of_handle("bluesky", "ann.bsky.social")
