@@ -58,7 +58,8 @@ TARGETS: dict[str, tuple[str, list[str]]] = {
         "-k", "not report_prints and not pdf_headless",
     ]),
     "export": ("console/core/export.py", [
-        "tests/core/test_export_text.py", "tests/core/test_export_csv.py", "tests/core/test_export.py",
+        "tests/core/test_export_text.py", "tests/core/test_export_csv.py",
+        "tests/core/test_export.py",
         "tests/test_cli_export.py", "-k", "not report_prints",
     ]),
 }
@@ -147,7 +148,8 @@ def _sites(tree: ast.AST) -> Iterator[tuple[ast.AST, str, str, int]]:
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             yield node, "bool", "not x -> x", 0
         elif isinstance(node, ast.BinOp) and type(node.op) in BINOP_FLIP:
-            yield node, "binop", f"{type(node.op).__name__} -> {BINOP_FLIP[type(node.op)].__name__}", 0
+            flipped = BINOP_FLIP[type(node.op)].__name__
+            yield node, "binop", f"{type(node.op).__name__} -> {flipped}", 0
         elif isinstance(node, ast.Constant):
             v = node.value
             if isinstance(v, bool):
@@ -304,9 +306,11 @@ def main() -> int:
                 picked = set(random.Random(opts.seed).sample(range(len(all_mutants)), opts.sample))
                 all_mutants = [m for i, m in enumerate(all_mutants) if i in picked]
                 print(f"{module}: sampled {len(all_mutants)} (seed {opts.seed})", flush=True)
-            for mutant, source in all_mutants:
+            for number, (mutant, source) in enumerate(all_mutants, 1):
                 if opts.only and mutant.id not in opts.only:
                     continue
+                if number % 25 == 0:
+                    print(f"  ... {number}/{len(all_mutants)}", flush=True)
                 if opts.list:
                     print(f"  {mutant.id}  {mutant.description}")
                     continue
@@ -323,7 +327,8 @@ def main() -> int:
             if total:
                 print(f"{module}: {killed}/{total} killed, score {score:.1%}", flush=True)
             report["modules"][module] = {  # type: ignore[index]
-                "file": path, "sample": opts.sample, "seed": opts.seed, "tests": tests, "killed": killed, "total": total,
+                "file": path, "sample": opts.sample, "seed": opts.seed, "tests": tests,
+                "killed": killed, "total": total,
                 "score": round(score, 4), "mutants": [asdict(m) for m in results],
             }
     finally:

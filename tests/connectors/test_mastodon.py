@@ -461,7 +461,8 @@ class FakeMastodon:
         self.posts.append((key, request.json()))
         if self.refuse_posts:
             return self.refuse_posts.pop(0)
-        if self.honour_keys and key and key in self.keys:  # Mastodon answers a repeated key with the same status
+        # Mastodon answers a repeated key with the status it already made.
+        if self.honour_keys and key and key in self.keys:
             return self.server.Response(200, self.statuses[self.keys[key]])
         body = request.json()
         status = copy.deepcopy(self.template["status"])

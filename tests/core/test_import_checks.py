@@ -1,4 +1,4 @@
-"""Import: what it reports (summary, JSON), what it refuses, and how ids and times are carried over."""
+"""Import: what it reports, what it refuses, and how ids and times are carried over."""
 
 from __future__ import annotations
 

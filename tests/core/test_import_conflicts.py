@@ -1,4 +1,4 @@
-"""Import conflicts beyond status: owner, checklist ticks, notes and renamed items are never overwritten."""
+"""Import conflicts beyond status: owner, ticks, notes, renamed items are never overwritten."""
 
 from __future__ import annotations
 
@@ -101,7 +101,8 @@ def test_local_owner_and_ticks_survive_an_import_that_changed_other_things(
     result = importer.import_file(sam, handover(tmp_path, "back", bea, case_b))
     assert result.conflicts == [] and result.notes_added == 1
     row = sam.case_row(case_a)
-    assert (row.owner, row.status) == ("Dee", CaseStatus.WAITING)  # theirs only where only they changed
+    # Theirs only where only they changed something.
+    assert (row.owner, row.status) == ("Dee", CaseStatus.WAITING)
     assert item(sam, case_a) == ("kettle leaks", True)
     assert sorted(n.body for n in sam.case_detail(case_a).notes) == [
         "Called her back", "Replacement booked"]
