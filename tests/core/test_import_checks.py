@@ -45,6 +45,7 @@ def bea(tmp_path: Path) -> Iterator[Store]:
     other = store.cases_page()[0].id
     store.add_note(other, "unrelated", at=T0)
     store.add_issue(other, "unrelated", at=T0)
+    store.save_draft(other, account_id=store.accounts()[0].id, body="unrelated")
     yield store
     store.close()
 

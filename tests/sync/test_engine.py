@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -389,3 +390,42 @@ def test_the_demo_send_counts_one_attempt(tmp_path) -> None:
     assert [(o.reply_id, o.sent) for o in seen] == [(reply_id, True)]
     assert store.reply(reply_id).attempts == 1
     store.close()
+
+
+def test_an_unexpected_send_error_is_logged_and_a_known_one_is_not(
+        world, caplog: pytest.LogCaptureFixture) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    _case, (reply_id,) = one_case(store, fake, acc, "On it.")
+    fake.fail_next("send_reply", NetworkError("unreachable"))
+    with caplog.at_level("ERROR", logger="console.sync.engine"):
+        (out,) = engine.send_outbox(store, lambda a: connectors[a.id])
+    assert "Offline" in out.error and caplog.records == []
+    fake.fail_next("send_reply", KeyError("boom"))  # type: ignore[arg-type]
+    with caplog.at_level("ERROR", logger="console.sync.engine"):
+        (out,) = engine.send_outbox(store, lambda a: connectors[a.id])
+    assert out.error == "Unexpected error: KeyError: 'boom'" and not out.final
+    assert [r.message for r in caplog.records] == [f"sending reply #{reply_id} failed"]
+
+
+def test_an_older_identical_reply_is_not_taken_for_the_interrupted_one(world) -> None:
+    from console.connectors.base import SentRef
+    from console.connectors.fake import SentReply
+
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    _case, (reply_id,) = one_case(store, fake, acc, "Thanks, we're on it.")
+    plan = engine.plan_send(store, reply_id)
+    # The same canned words were sent to the same post a while before this reply was
+    # written (more than the 5 minutes of clock slack allowed): that is another reply.
+    fake.sent.append(SentReply(
+        ref=SentRef(remote_id="old", url=None), parent_id=plan.target.remote_id,
+        text="Thanks, we're on it.", idempotency_key="another-reply",
+        created_at=plan.reply.created_at - dt.timedelta(minutes=5, seconds=30),
+        visibility=None))
+    again = engine.plan_send(store, reply_id)  # as after a crash mid-send
+    assert again.interrupted
+    ref, found = engine.post(fake, again)
+    assert not found and ref.remote_id != "old"
