@@ -683,10 +683,15 @@ class _Merge:
         else:
             # Both sides moved on: the customer waits since the earliest unanswered
             # message either side knows of, unless a later reply answered it.
-            replies = [e["at"] for e in ours["timeline"] + new if e["kind"] == "message_out"]
+            timeline = ours["timeline"] + new
+            replies = [e["at"] for e in timeline if e["kind"] == "message_out"]
             last_reply = max(replies, default=None)
             waits = [w for w in (ours["waiting_since"], _opt_epoch(case.get("waiting_since")))
                      if w is not None and (last_reply is None or w > last_reply)]
+            # A message that came in after the last reply (on either side) is unanswered,
+            # even when each side's own "waiting since" was older and so answered.
+            waits += [e["at"] for e in timeline if e["kind"] == "message_in"
+                      and last_reply is not None and e["at"] > last_reply]
             updates["waiting_since"] = min(waits) if waits else None
         updates = {k: v for k, v in updates.items() if ours.get(k) != v}
         return updates, conflicts

@@ -14,7 +14,7 @@ import pytest
 from console.core import export, importer
 from console.core.export import Selection
 from console.core.importer import InvalidCaseLogError
-from console.core.models import Platform
+from console.core.models import CaseStatus, Platform
 from console.core.store import Store
 from tests.conftest import T0, msg
 
@@ -25,7 +25,8 @@ def sam(store: Store) -> Store:
     store.ingest([msg("@ann@example.social", "My kettle leaks", at=T0)])
     case = store.current_case_of(store.contact_of_handle("mastodon", "@ann@example.social"))
     store.add_note(case, "Asked for a photo", at=T0 + dt.timedelta(minutes=1))
-    store.add_issue(case, "kettle leaks", at=T0 + dt.timedelta(minutes=2))
+    store.add_issue(case, "kettle leaks", at=T0 + dt.timedelta(minutes=2),
+                    source_message_id=store.case_detail(case).messages[0].id)
     store.add_issue(case, "lid loose", at=T0 + dt.timedelta(minutes=3))
     detail = store.case_detail(case)
     reply, _ = store.save_draft(case, account_id=detail.messages[0].account_id, body="Sorry!",
@@ -93,6 +94,7 @@ def test_ids_in_the_timeline_point_at_the_local_rows(sam: Store, bea: Store,
     assert by_kind["note"]["note_id"] == detail.notes[0].id
     assert {e.detail["item_id"] for e in events if e.kind == "issue_added"} == {
         i.id for i in detail.checklist}
+    assert [i.source_message_id for i in detail.checklist] == [detail.messages[0].id, None]
     reply_ids = {e.detail["reply_id"] for e in events if "reply_id" in e.detail}
     assert len(reply_ids) == 1
     (reply_id,) = reply_ids
@@ -104,7 +106,8 @@ def test_times_merge_to_the_earliest_opening_and_latest_activity(
     (case_a,) = [c.id for c in sam.cases_page()]
     (case_b,) = importer.import_case_log(bea, log_of(sam, tmp_path)).cases_created
     later = T0 + dt.timedelta(hours=2)
-    bea.ingest([msg("@ann@example.social", "Any news? It is getting worse", at=later)])
+    bea.ingest([msg("@ann@example.social", "Any news? It is getting worse", at=later)],
+               scorer=lambda text: -0.75)
     data = log_of(bea, tmp_path, "back")
     result = importer.import_case_log(sam, data)
     assert result.cases_updated == [case_a]
@@ -113,6 +116,8 @@ def test_times_merge_to_the_earliest_opening_and_latest_activity(
     assert row.last_activity_at == later
     assert row.preview == theirs["preview"]
     assert row.opened_at == T0
+    assert (row.sentiment, row.message_count) == (-0.75, 2)
+    assert row.waiting_since == T0  # fast-forward: still waiting since the first message
     # An older file (less activity) changes neither the preview nor the times.
     before = sam.case_row(case_a)
     older = copy.deepcopy(data)
@@ -168,3 +173,27 @@ def test_a_namesake_is_not_taken_for_the_same_person(sam: Store, bea: Store,
     assert result.contacts_created == 1
     ann = bea.contact_of_handle("mastodon", "@ann@example.social")
     assert ann != bea.contact_of_handle("bluesky", "ann.bsky.social")
+
+
+def test_a_fast_forward_takes_the_follow_up_and_a_both_sided_one_keeps_the_earliest_wait(
+        sam: Store, bea: Store, tmp_path: Path) -> None:
+    (case_a,) = [c.id for c in sam.cases_page()]
+    (case_b,) = importer.import_case_log(bea, log_of(sam, tmp_path)).cases_created
+    until = T0 + dt.timedelta(days=3)
+    bea.snooze(case_b, until=until)
+    importer.import_case_log(sam, log_of(bea, tmp_path, "snoozed"))
+    assert sam.case_row(case_a).snoozed_until == until
+    # Both sides move on: the customer writes to Sam, Bea answers an older message.
+    sam.ingest([msg("@ann@example.social", "Hello?", at=T0 + dt.timedelta(hours=5))])
+    account = bea.case_detail(case_b).messages[0].account_id
+    bea.record_outbound(case_b, account_id=account, text="On its way", remote_id="o-1",
+                        at=T0 + dt.timedelta(hours=4))
+    importer.import_case_log(sam, log_of(bea, tmp_path, "both"))
+    row = sam.case_row(case_a)
+    assert row.waiting_since == T0 + dt.timedelta(hours=5)  # still waiting for an answer
+    bea.set_status(case_b, CaseStatus.RESOLVED, at=T0 + dt.timedelta(hours=6))
+    sam.add_note(case_a, "local only", at=T0 + dt.timedelta(hours=6))
+    result = importer.import_case_log(sam, log_of(bea, tmp_path, "resolved"))
+    assert result.conflicts == []
+    row = sam.case_row(case_a)
+    assert row.status == CaseStatus.RESOLVED and row.waiting_since is None

@@ -62,6 +62,8 @@ def test_owner_changed_on_both_sides_is_reported_and_ours_kept(
     from_sam = handover(tmp_path, "to-bea-2", sam, case_a)
     result = importer.import_file(sam, from_bea)
     assert conflicts(result) == [(case_a, "owner", "Dee", "Carl")]
+    assert result.to_dict()["conflicts"] == [
+        {"case_id": case_a, "field": "owner", "ours": "Dee", "theirs": "Carl"}]
     assert sam.case_row(case_a).owner == "Dee"
     assert logged_conflicts(sam, case_a) == [("owner", "Dee", "Carl")]
     assert importer.import_file(sam, from_bea).nothing_changed
