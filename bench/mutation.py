@@ -38,6 +38,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -283,6 +284,8 @@ def main() -> int:
                         help="run only this many mutants per module, drawn with --seed (0: all)")
     parser.add_argument("--seed", type=int, default=10)
     opts = parser.parse_args()
+    # A stopped run (kill, Ctrl-C in the background) still removes its throwaway tree.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     modules = list(TARGETS) if opts.module == "all" else [opts.module]
     root = make_tree(opts.rev)
     report: dict[str, object] = {"rev": opts.rev or "working tree", "modules": {}}
