@@ -164,3 +164,22 @@ def test_what_cannot_be_exported_is_said(case: tuple[Store, int], tmp_path: Path
         export.export(store, Selection(since=T0 + dt.timedelta(days=999)), "json",
                       tmp_path / "b.json")
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_every_format_has_a_label_and_a_file_suffix() -> None:
+    assert list(export.FORMAT_LABELS) == list(export.FORMATS)
+    assert all(label for label in export.FORMAT_LABELS.values())
+    assert all(suffix.startswith(".") for suffix in export.FORMATS.values())
+
+
+def test_atomic_output_replaces_the_file_only_on_success(tmp_path: Path) -> None:
+    target = tmp_path / "a.pdf"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with export.atomic_output(target) as part:
+            part.write_text("half")
+            raise RuntimeError("stopped")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]
+    with export.atomic_output(target) as part:
+        part.write_text("new")
+    assert target.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]
