@@ -69,6 +69,9 @@ def test_times_and_labels() -> None:
                   3: {"display_name": "Loop", "handles": [], "merged_into": 3}})
     assert ctx.account_label(1) == "@help@kettle.example (Mastodon)"
     assert ctx.account_label(2) == "h.example (gopher)"
+    for platform, name in (("bluesky", "Bluesky"), ("x", "X"), ("demo", "Demo")):
+        ctx.accounts[3] = {"handle": "h", "platform": platform}
+        assert ctx.account_label(3) == f"h ({name})"
     assert ctx.account_label(5) == "account #5" and ctx.account_label(None) == ""
     assert ctx.contact_name(1) == "Ann" and ctx.contact_name(None) == ""
     assert ctx.contact_handles(1) == ["@ann@x"]  # a merged contact shows its survivor's
