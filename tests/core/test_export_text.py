@@ -13,7 +13,7 @@ from console.core import export
 from console.core.errors import KnownError
 from console.core.export import ExportContext, Selection
 from console.core.models import CaseStatus
-from console.core.store import Store
+from console.core.store import CaseFilter, Store
 from tests.conftest import T0, msg
 
 
@@ -186,3 +186,35 @@ def test_atomic_output_replaces_the_file_only_on_success(tmp_path: Path) -> None
     with export.atomic_output(target) as part:
         part.write_text("new")
     assert target.read_text() == "new" and sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf"]
+
+
+def test_formats_selection_and_csv_headers(case: tuple[Store, int], tmp_path: Path) -> None:
+    store, case_id = case
+    assert export.FORMATS == {"json": ".json", "csv": ".csv", "csv-messages": ".csv",
+                              "html": ".html", "pdf": ".pdf"}
+    since = T0 - dt.timedelta(days=1)
+    assert Selection(case_ids=(3, 1), search="kettle", since=since, until=T0).describe() == {
+        "case_ids": [1, 3], "search": "kettle", "since": "2026-11-01T09:00:00Z",
+        "until": "2026-11-02T09:00:00Z"}
+    assert Selection(filter=CaseFilter(owner="Sam")).describe() == {
+        "filter": {"view": "all", "owner": "Sam", "order": "waiting"}}
+    assert Selection().describe() == {"all": True}
+    export.export(store, Selection(), "csv-messages", tmp_path / "m.csv")
+    export.export(store, Selection(), "csv", tmp_path / "e.csv")
+    heads = [(tmp_path / n).read_text(encoding="utf-8-sig").splitlines()[0]
+             for n in ("m.csv", "e.csv")]
+    assert heads == [
+        "case_id,case_status,case_owner,contact_name,message_id,created_at,direction,kind,"
+        "platform,account,author_handle,author_name,text,url,in_reply_to,sentiment",
+        "case_id,case_status,case_owner,contact_name,contact_handles,event_id,at,actor,kind,"
+        "description,before,after,message_direction,message_account,message_author,"
+        "message_author_name,message_text,detail"]
+
+
+def test_a_case_of_an_unknown_contact_is_titled_so(case: tuple[Store, int]) -> None:
+    store, case_id = case
+    ctx = export.context(store, [case_id], now=T0)
+    (batch,) = store.export_cases([case_id])
+    t = export.transcript(batch[0], ExportContext(accounts=ctx.accounts))
+    assert t.title == f"Case #{case_id} · Unknown customer"
+    assert dict(t.facts)["Customer"] == "Unknown customer"

@@ -183,6 +183,12 @@ def test_a_fast_forward_takes_the_follow_up_and_a_both_sided_one_keeps_the_earli
     bea.snooze(case_b, until=until)
     importer.import_case_log(sam, log_of(bea, tmp_path, "snoozed"))
     assert sam.case_row(case_a).snoozed_until == until
+    due = until + dt.timedelta(hours=1)
+    assert bea.wake_due(due)[0] == [case_b]  # the snooze ran out: a follow-up is due
+    importer.import_case_log(sam, log_of(bea, tmp_path, "due"))
+    ((record,),) = list(sam.export_cases([case_a]))
+    assert export.iso(record["followup_due_at"]) == export.iso(until.timestamp())
+    assert record["snoozed_until"] is None
     # Both sides move on: the customer writes to Sam, Bea answers an older message.
     sam.ingest([msg("@ann@example.social", "Hello?", at=T0 + dt.timedelta(hours=5))])
     account = bea.case_detail(case_b).messages[0].account_id
