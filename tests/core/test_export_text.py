@@ -136,7 +136,8 @@ def test_html_and_json_files(case: tuple[Store, int], tmp_path: Path) -> None:
     assert text.startswith("<!DOCTYPE html>\n")
     assert "<title>Case log: 1 case(s)</title>" in text
     assert "Case log: 1 case(s) · exported 2026-11-03 09:00 UTC by Sam</header>" in text
-    assert text.endswith("</body>\n</html>\n")
+    assert text.endswith("</article>\n</body>\n</html>\n")
+    assert text.count("<h2>Timeline</h2>") == 1 and text.count("<h2>Issues</h2>") == 1
     assert (summary.cases, summary.messages, summary.format) == (1, 2, "html")
     assert summary.events == len(store.case_events(case_id))
     assert summary.bytes == len(text.encode("utf-8"))
@@ -209,6 +210,14 @@ def test_formats_selection_and_csv_headers(case: tuple[Store, int], tmp_path: Pa
         "case_id,case_status,case_owner,contact_name,contact_handles,event_id,at,actor,kind,"
         "description,before,after,message_direction,message_account,message_author,"
         "message_author_name,message_text,detail"]
+
+
+def test_a_closed_case_shows_when_it_was_closed(case: tuple[Store, int]) -> None:
+    store, case_id = case
+    store.set_status(case_id, CaseStatus.CLOSED, at=T0 + dt.timedelta(hours=3))
+    (batch,) = store.export_cases([case_id])
+    facts = dict(export.transcript(batch[0], export.context(store, [case_id], now=T0)).facts)
+    assert (facts["Status"], facts["Resolved"]) == ("Closed", "2026-11-02 12:00 UTC")
 
 
 def test_a_case_of_an_unknown_contact_is_titled_so(case: tuple[Store, int]) -> None:

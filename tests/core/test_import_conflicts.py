@@ -123,6 +123,7 @@ def test_notes_from_both_sides_are_all_kept(pair: tuple[Store, Store, int, int],
     bea.add_note(case_b, "Bea's own", at=T + dt.timedelta(minutes=2))
     result = importer.import_file(sam, handover(tmp_path, "back", bea, case_b))
     assert result.notes_added == 2 and result.conflicts == []
+    assert result.cases_updated == [case_a]
     notes = sorted((n.author, n.body) for n in sam.case_detail(case_a).notes)
     assert notes == [("Bea", "Bea's own"), ("Bea", "Same words"), ("Sam", "Same words")]
     assert importer.import_file(sam, tmp_path / "back.json").nothing_changed
