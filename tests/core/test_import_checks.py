@@ -203,3 +203,20 @@ def test_a_fast_forward_takes_the_follow_up_and_a_both_sided_one_keeps_the_earli
     assert result.conflicts == []
     row = sam.case_row(case_a)
     assert row.status == CaseStatus.RESOLVED and row.waiting_since is None
+
+
+def test_a_case_is_matched_by_the_messages_it_holds_when_its_first_is_unknown(
+        sam: Store, bea: Store, tmp_path: Path) -> None:
+    # Bea synced the same account later: she has only Ann's second message, in a case it
+    # opened. Sam's case (opened by the first message) is that case, not a new one.
+    second = msg("@ann@example.social", "Still leaking", at=T0 + dt.timedelta(minutes=9),
+                 remote_id="second")
+    sam.ingest([second])
+    bea.add_account(platform="mastodon", handle="@help@kettle.example")
+    bea.ingest([second])
+    mine = bea.current_case_of(bea.contact_of_handle("mastodon", "@ann@example.social"))
+    assert mine != 1  # Bea's other case is #1, so a wrong match shows
+    result = importer.import_case_log(bea, log_of(sam, tmp_path))
+    assert (result.cases_created, result.cases_updated) == ([], [mine])
+    assert [m.text for m in bea.case_detail(mine).messages] == ["My kettle leaks",
+                                                                "Still leaking"]
