@@ -137,7 +137,7 @@ def test_html_and_json_files(case: tuple[Store, int], tmp_path: Path) -> None:
     assert "<title>Case log: 1 case(s)</title>" in text
     assert "Case log: 1 case(s) · exported 2026-11-03 09:00 UTC by Sam</header>" in text
     assert text.endswith("</article>\n</body>\n</html>\n")
-    assert text.count("<h2>Timeline</h2>") == 1 and text.count("<h2>Issues</h2>") == 1
+    assert text.count("\n<h2>Timeline</h2>\n") == 1 and text.count("\n<h2>Issues</h2>\n") == 1
     assert (summary.cases, summary.messages, summary.format) == (1, 2, "html")
     assert summary.events == len(store.case_events(case_id))
     assert summary.bytes == len(text.encode("utf-8"))
