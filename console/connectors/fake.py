@@ -1,9 +1,14 @@
 """A deterministic in-memory connector for tests of the sync engine and the demo workspace.
 
 It behaves like a real platform as far as the engine can tell: cursors, pages,
-threads, replies with idempotency keys, ``find_sent_reply``, and injected faults
-(rate limits, dropped connections after a post was accepted, revoked credentials).
-Nothing in it reads a clock or the network, so the same calls give the same results.
+threads, replies, ``find_sent_reply``, and injected faults (rate limits, dropped
+connections after a post was accepted, revoked credentials). Nothing in it reads a
+clock or the network, so the same calls give the same results.
+
+It does not drop a repeated idempotency key: every ``send_reply`` that gets past an
+injected fault posts, and every call is recorded in ``send_attempts`` with its key.
+So a test sees a duplicate, or a key that changed between attempts, if the engine
+causes one; a fake that removed duplicates itself would hide them.
 """
 
 from __future__ import annotations
@@ -70,11 +75,12 @@ class FakeConnector:
         self.char_limit = char_limit
         self.inbox: list[IncomingMessage] = list(items)
         self.sent: list[SentReply] = []
+        #: every send_reply call, posted or failed: (idempotency key, parent id, text)
+        self.send_attempts: list[tuple[str, str, str]] = []
         self.calls: list[str] = []
         self._faults: dict[str, deque[KnownError]] = {}
         self._drop_after_post = 0
         self._serial = 0
-        self._by_key: dict[str, SentReply] = {}
         self._clock = clock
 
     def _now(self) -> dt.datetime:
@@ -186,11 +192,9 @@ class FakeConnector:
         idempotency_key: str,
         visibility: str | None = None,
     ) -> SentRef:
-        """Accept a reply; the same ``idempotency_key`` returns the first reply again."""
+        """Post a reply, every time it is called (a repeated key is posted again, see above)."""
+        self.send_attempts.append((idempotency_key, parent.remote_id, text))
         self._enter("send_reply")
-        existing = self._by_key.get(idempotency_key)
-        if existing is not None:
-            return existing.ref
         self._serial += 1
         remote_id = f"{self.platform.value}-{self._serial}"
         reply = SentReply(
@@ -202,7 +206,6 @@ class FakeConnector:
             visibility=visibility or parent.visibility,
         )
         self.sent.append(reply)
-        self._by_key[idempotency_key] = reply
         if self._drop_after_post:
             self._drop_after_post -= 1
             raise NetworkError(

@@ -310,6 +310,8 @@ class _Merge:
         self.message_case: dict[int, int | None] = {}  # local message -> its local case
         self.local: dict[int, dict[str, Any]] = {}  # file case id -> snapshot of matched case
         self.touched: set[int] = set()
+        #: file case id -> items renamed there (found by their creation entry): reported
+        self.renamed: dict[int, list[ImportConflict]] = {}
 
     def run(self) -> ImportResult:
         self._accounts()
@@ -499,8 +501,19 @@ class _Merge:
                 self.touched.add(local_id)
 
         items = {i["text"].casefold(): i for i in (snapshot or {}).get("checklist", [])}
+        # The text an item was created with (its "issue_added" entry): an item renamed in
+        # the other workspace is still the same item, not a new one.
+        created_as = {(e.get("detail") or {}).get("item_id"): e.get("after")
+                      for e in case["timeline"] if e["kind"] == "issue_added"}
         for item in case.get("checklist", []):
             mine = items.get(item["text"].casefold())
+            first = created_as.get(item["id"])
+            if mine is None and isinstance(first, str):
+                mine = items.get(first.casefold())
+                if mine is not None:  # renamed there: ours is kept, the rename reported
+                    self.renamed.setdefault(case["id"], []).append(ImportConflict(
+                        local_id, f"issue: {mine['text'].casefold()}", mine["text"],
+                        item["text"]))
             if mine is not None:
                 maps["issues"][item["id"]] = mine["id"]
                 continue
@@ -590,6 +603,11 @@ class _Merge:
             self.store.import_update_case(local_id, {}, merge_platforms=False)
             return
         updates, conflicts = self._merge_state(case, snapshot, new, local_only)
+        # A rename leaves no timeline entry, so it is reported once, not on every import.
+        logged = {((e.get("detail") or {}).get("field"), e.get("before"), e.get("after"))
+                  for e in mine if e["kind"] == "import_conflict"}
+        conflicts += [c for c in self.renamed.get(case["id"], [])
+                      if (c.field, c.ours, c.theirs) not in logged]
         if conflicts:
             me = self.store.me
             self.store.import_add_events(local_id, [{
@@ -665,10 +683,15 @@ class _Merge:
         else:
             # Both sides moved on: the customer waits since the earliest unanswered
             # message either side knows of, unless a later reply answered it.
-            replies = [e["at"] for e in ours["timeline"] + new if e["kind"] == "message_out"]
+            timeline = ours["timeline"] + new
+            replies = [e["at"] for e in timeline if e["kind"] == "message_out"]
             last_reply = max(replies, default=None)
             waits = [w for w in (ours["waiting_since"], _opt_epoch(case.get("waiting_since")))
                      if w is not None and (last_reply is None or w > last_reply)]
+            # A message that came in after the last reply (on either side) is unanswered,
+            # even when each side's own "waiting since" was older and so answered.
+            waits += [e["at"] for e in timeline if e["kind"] == "message_in"
+                      and last_reply is not None and e["at"] > last_reply]
             updates["waiting_since"] = min(waits) if waits else None
         updates = {k: v for k, v in updates.items() if ours.get(k) != v}
         return updates, conflicts

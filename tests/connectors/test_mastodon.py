@@ -7,7 +7,10 @@ fake: there is no Mastodon server in the test setup, and the faults it produces
 accepted, hundreds of new notifications) cannot be ordered from a real one. Its
 entries are copies of a recorded notification with new ids and texts, and it
 pages with ``min_id``/``max_id`` and Link headers and honours ``Idempotency-Key``
-the way Mastodon does.
+the way Mastodon does. It records every POST it receives (``posts``), and the
+exactly-once tests assert on those requests, i.e. on what the connector and the
+engine did, not on the server removing a duplicate; ``honour_keys=False`` makes a
+repeated POST visible as a second status.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,8 +33,10 @@ from console.core.errors import (
     RateLimitedError,
     RejectedError,
 )
-from console.core.models import MessageKind, Platform
+from console.core.models import MessageKind, Platform, ReplyState
 from console.core.secrets import MemorySecretStore
+from console.core.store import Store
+from console.sync import engine
 
 from .recorded import RecordedAdapter, recorded, recorded_session
 
@@ -382,8 +388,14 @@ def test_find_sent_reply_in_the_recorded_context() -> None:
 class FakeMastodon:
     """A fake Mastodon (see module docstring) on top of the ``fake_server`` fixture."""
 
-    def __init__(self, server: Any, *, me: str = "117020457910412882") -> None:
+    def __init__(self, server: Any, *, me: str = "117020457910412882",
+                 honour_keys: bool = True) -> None:
         self.server = server
+        self.honour_keys = honour_keys
+        #: every POST /api/v1/statuses, answered or not: (Idempotency-Key, body)
+        self.posts: list[tuple[str | None, dict[str, Any]]] = []
+        #: answers to give to the next POSTs before any status is made (429, 503)
+        self.refuse_posts: list[Any] = []
         self.me = me
         template = recorded("mastodon", "notifications_mention_local.json").json()[0]
         self.template = template
@@ -408,6 +420,17 @@ class FakeMastodon:
             entry["status"]["content"] = f"<p>question number {n}</p>"
             entry["status"]["created_at"] = f"2026-08-01T14:{n // 60 % 60:02d}:{n % 60:02d}.000Z"
             self.notifications.append(entry)
+            self.server.route("GET", f"/api/v1/statuses/{entry['status']['id']}/context",
+                              self._context(entry["status"]["id"]))
+
+    def _context(self, parent: str) -> Any:
+        """The context of a mention: the replies made to it so far."""
+
+        def answer(_request: Any) -> Any:
+            replies = [s for s in self.statuses.values() if s["in_reply_to_id"] == parent]
+            return self.server.Response(200, {"ancestors": [], "descendants": replies})
+
+        return answer
 
     def _list_notifications(self, request: Any) -> Any:
         self._pages += 1
@@ -435,7 +458,11 @@ class FakeMastodon:
 
     def _post_status(self, request: Any) -> Any:
         key = request.headers.get("Idempotency-Key")
-        if key and key in self.keys:  # Mastodon answers a repeated key with the same status
+        self.posts.append((key, request.json()))
+        if self.refuse_posts:
+            return self.refuse_posts.pop(0)
+        # Mastodon answers a repeated key with the status it already made.
+        if self.honour_keys and key and key in self.keys:
             return self.server.Response(200, self.statuses[self.keys[key]])
         body = request.json()
         status = copy.deepcopy(self.template["status"])
@@ -536,15 +563,98 @@ def test_dropped_connection_after_accepted_post_does_not_post_twice(fake_server:
     started = dt.datetime.now(dt.UTC)
     with pytest.raises(NetworkError, match="may or may not have been carried out"):
         mastodon.send_reply(parent, "We have sent a new widget.", idempotency_key="outbox-42")
-    assert len(fake.statuses) == 1  # the server did post it
-    # The outbox's check before retrying finds it ...
+    assert [key for key, _body in fake.posts] == ["outbox-42"]  # one POST, no silent retry
+    # The outbox's check before retrying finds it, without posting ...
     found = mastodon.find_sent_reply(parent, "We have sent a new widget.", started)
-    assert found is not None
-    # ... and a blind retry with the same Idempotency-Key gets the same status back.
+    assert found is not None and found.remote_id in fake.statuses
+    assert len(fake.posts) == 1
+    # ... and a blind retry sends the same Idempotency-Key (which is what lets Mastodon
+    # answer with the status it already made).
     retried = mastodon.send_reply(parent, "We have sent a new widget.", idempotency_key="outbox-42")
+    assert [key for key, _body in fake.posts] == ["outbox-42", "outbox-42"]
+    assert fake.posts[0][1] == fake.posts[1][1]
     assert retried.remote_id == found.remote_id
+
+
+@pytest.fixture
+def outbox(fake_server: Any, tmp_path: Any) -> Iterator[tuple[Any, FakeMastodon, Any]]:
+    """A workspace with one synced Mastodon mention, against a fake that keeps duplicates."""
+    fake = FakeMastodon(fake_server, honour_keys=False)
+    fake.add_mentions(1)
+    store = Store.open(tmp_path / "w.db")
+    store.set_setting("user.name", "Sam")
+    mastodon = fake_connector(fake)
+    store.add_account(platform="mastodon", handle=mastodon.handle, server=fake.server.url)
+    (account,) = store.accounts()
+    synced = engine.sync_account(store, account, mastodon)
+    assert (synced.error, synced.new_messages) == (None, 1)
+    yield store, fake, mastodon
+    store.close()
+
+
+def approve(store: Any, text: str) -> int:
+    (row,) = store.cases_page()
+    detail = store.case_detail(row.id)
+    reply_id, _ = store.save_draft(row.id, account_id=store.accounts()[0].id, body=text,
+                                   in_reply_to_message_id=detail.messages[0].id)
+    store.approve_reply(reply_id)
+    return int(reply_id)
+
+
+def test_outbox_posts_each_reply_exactly_once_across_a_dropped_connection(
+        outbox: tuple[Any, FakeMastodon, Any]) -> None:
+    store, fake, mastodon = outbox
+    first = approve(store, "We have sent a new widget.")
+    second = approve(store, "Tracking number to follow.")
+    fake.drop_next_post = True  # the first POST is carried out, its answer is lost
+    out = engine.send_outbox(store, lambda a: mastodon)
+    assert [(o.reply_id, o.sent) for o in out] == [(first, False)]
+    out = engine.send_outbox(store, lambda a: mastodon)
+    assert [(o.reply_id, o.sent, o.reconciled) for o in out] == [
+        (first, True, True), (second, True, False)]
+    # The server keeps every POST as a status here, so only the engine looking first
+    # (GET .../context) keeps the first reply from being posted twice.
+    keys = [key for key, _body in fake.posts]
+    assert keys == [store.reply(first).idempotency_key, store.reply(second).idempotency_key]
+    assert len(fake.statuses) == 2
+    assert store.reply(first).sent_remote_id in fake.statuses
+    assert engine.send_outbox(store, lambda a: mastodon) == []
+    assert len(fake.posts) == 2
+
+
+def test_a_request_that_never_arrived_is_posted_again_with_the_same_key(
+        outbox: tuple[Any, FakeMastodon, Any]) -> None:
+    store, fake, mastodon = outbox
+    reply_id = approve(store, "We have sent a new widget.")
+    fake.refuse_posts.append(fake.server.Response(503, {"error": "Service Unavailable"}))
+    (out,) = engine.send_outbox(store, lambda a: mastodon)
+    assert not out.sent and not out.final
+    (out,) = engine.send_outbox(store, lambda a: mastodon)
+    assert out.sent and not out.reconciled  # looked first, found nothing, posted
+    key = store.reply(reply_id).idempotency_key
+    assert [k for k, _body in fake.posts] == [key, key]
     assert len(fake.statuses) == 1
-    assert fake_server.hits("POST", "/api/v1/statuses") == 2
+
+
+def test_a_rate_limited_post_stays_queued_with_its_retry_time(
+        outbox: tuple[Any, FakeMastodon, Any]) -> None:
+    store, fake, mastodon = outbox
+    reply_id = approve(store, "We have sent a new widget.")
+    fake.refuse_posts.append(fake.server.Response(
+        429, recorded("mastodon", "error_429_docs_example.json", status=429).json(),
+        headers={"Retry-After": "120"}))
+    (out,) = engine.send_outbox(store, lambda a: mastodon)
+    assert not out.sent and not out.final
+    assert "Rate limited" in out.error and ("120 s" in out.error or "119 s" in out.error)
+    reply = store.reply(reply_id)
+    assert reply.state in (ReplyState.APPROVED, ReplyState.SENDING) and reply.error is None
+    # Within the wait the connector does not even ask; the reply just stays queued.
+    (out,) = engine.send_outbox(store, lambda a: mastodon)
+    assert not out.sent and not out.final and len(fake.posts) == 1
+    # Later (a connector that has not been told to wait) it goes out, once.
+    (out,) = engine.send_outbox(store, lambda a: fake_connector(fake))
+    assert out.sent
+    assert len(fake.posts) == 2 and len(fake.statuses) == 1
 
 
 def test_429_storm_on_notifications(fake_server: Any) -> None:

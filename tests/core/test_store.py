@@ -27,6 +27,24 @@ def test_ingest_is_idempotent(store: Store) -> None:
     assert store.case_count() == 1
 
 
+
+def test_a_replayed_message_keeps_the_stored_text(store: Store) -> None:
+    # A platform replaying a message (same platform, account and remote id) with other
+    # contents, e.g. after an edit or a buggy page, must not rewrite what was received.
+    (message_id,) = store.ingest([msg(remote_id="abc", text="My order is late",
+                                      name="Ann")]).new_message_ids
+    before = store.message(message_id)
+    replay = msg(remote_id="abc", text="EDITED: never mind", name="Someone else")
+    alone = store.ingest([replay])
+    in_a_page = store.ingest([msg(text="another customer"), replay])
+    assert alone.new_message_ids == [] and not alone.changes
+    assert len(in_a_page.new_message_ids) == 1
+    message, _extra = store.message(message_id)
+    assert (message.text, message.author_name) == ("My order is late", "Ann")
+    assert store.message(message_id) == before
+    texts = [m.text for c in store.cases_page() for m in store.case_detail(c.id).messages]
+    assert sorted(texts) == ["My order is late", "another customer"]
+
 def test_same_remote_id_on_two_accounts_is_two_messages(store: Store) -> None:
     store.ingest([msg(remote_id="1"), msg(remote_id="1", account="@hello@kettle.example")])
     assert store.message_count() == 2
