@@ -42,6 +42,30 @@ def cli_json(data: Path, *args: str) -> Any:
     return json.loads(out.stdout)
 
 
+def post_mention(conn: dict[str, Any], who: str, text: str, mentioned_did: str) -> None:
+    """``who`` posts ``text`` on the local network, its leading @handle a real mention."""
+    import datetime as dt
+
+    import requests
+
+    pds, acc = conn["pds_url"], conn["accounts"][who]
+    session = requests.post(f"{pds}/xrpc/com.atproto.server.createSession", timeout=30,
+                            json={"identifier": acc["handle"], "password": acc["password"]})
+    session.raise_for_status()
+    token = session.json()["accessJwt"]
+    handle_end = len(text.split(" ", 1)[0].encode())
+    record = {"$type": "app.bsky.feed.post", "text": text,
+              "createdAt": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+              "facets": [{"index": {"byteStart": 0, "byteEnd": handle_end},
+                          "features": [{"$type": "app.bsky.richtext.facet#mention",
+                                        "did": mentioned_did}]}]}
+    made = requests.post(f"{pds}/xrpc/com.atproto.repo.createRecord", timeout=30,
+                         headers={"Authorization": f"Bearer {token}"},
+                         json={"repo": acc["did"], "collection": "app.bsky.feed.post",
+                               "record": record})
+    made.raise_for_status()
+
+
 @pytest.fixture
 def test_keyring() -> Iterator[KeyringSecretStore]:
     """with-keyring.sh's throwaway keyring (refused otherwise); the brand's entry removed after."""
@@ -85,7 +109,10 @@ def test_bluesky_account_sync_reply_send_and_remove(
         "bluesky", "brand.test", pds, "support")
     assert account["display_name"] == "Acme Support" and account["last_sync_at"] is None
 
-    # 3. Sync brings the seeded customer posts in as a case from alice.
+    # 3. Sync brings alice's posts in as a case. She writes one now: the shared network
+    #    may hold many older mentions (other tests'), and a first sync reads a bounded page.
+    marker = f"110V kettle trips the fuse {uuid.uuid4().hex[:8]}"
+    post_mention(bsky_net, "alice", f"@brand.test my {marker}", brand["did"])
     bsky_sync()
     synced = cli(data, "sync")
     assert synced.returncode == 0, synced.stderr
@@ -98,7 +125,7 @@ def test_bluesky_account_sync_reply_send_and_remove(
     case_id = cases[0]["id"]
     detail = cli_json(data, "case", "show", str(case_id))
     customer_posts = {m["text"] for m in detail["messages"] if m["direction"] == "in"}
-    assert any("110V" in t for t in customer_posts), customer_posts
+    assert any(marker in t for t in customer_posts), customer_posts
 
     # 4. Reply and approve it into the outbox.
     marker = uuid.uuid4().hex[:8]

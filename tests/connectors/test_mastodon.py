@@ -586,7 +586,7 @@ def outbox(fake_server: Any, tmp_path: Any) -> Iterator[tuple[Any, FakeMastodon,
     mastodon = fake_connector(fake)
     store.add_account(platform="mastodon", handle=mastodon.handle, server=fake.server.url)
     (account,) = store.accounts()
-    synced = engine.sync_account(store, account, mastodon)
+    synced = engine.sync_account(store, account, lambda _a: mastodon)
     assert (synced.error, synced.new_messages) == (None, 1)
     yield store, fake, mastodon
     store.close()
