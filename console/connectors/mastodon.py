@@ -26,7 +26,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import requests
 
@@ -46,9 +46,13 @@ from console.connectors.oauth import (
     Authorization,
     Pkce,
     SignInResult,
+    check_state,
     new_state,
     secret_key,
     token_request,
+)
+from console.connectors.oauth import (
+    authorize_url as oauth_authorize_url,
 )
 from console.core.errors import (
     AuthError,
@@ -535,10 +539,9 @@ class MastodonSignIn:
     @property
     def authorize_url(self) -> str:
         """The page to open in the browser."""
-        return f"{self.server}/oauth/authorize?" + urlencode({
-            "response_type": "code", "client_id": self.client_id,
-            "redirect_uri": self.redirect_uri, "scope": self.scopes, "state": self.state,
-            "code_challenge": self._pkce.challenge, "code_challenge_method": "S256"})
+        return oauth_authorize_url(f"{self.server}/oauth/authorize", client_id=self.client_id,
+                                   redirect_uri=self.redirect_uri, scopes=self.scopes,
+                                   state=self.state, pkce=self._pkce)
 
     def finish(self, auth: Authorization) -> SignInResult:
         """Exchange the code, verify the account, and say what goes into the keyring.
@@ -546,8 +549,7 @@ class MastodonSignIn:
         Raises:
             AuthError: the code was refused, or the answer belongs to another sign-in.
         """
-        if auth.state is not None and auth.state != self.state:
-            raise AuthError("That answer belongs to another sign-in; start again.")
+        check_state(auth, self.state)
         token = token_request(self._session, f"{self.server}/oauth/token", {
             "grant_type": "authorization_code", "code": auth.code,
             "client_id": self.client_id, "client_secret": self._client_secret,

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, Final
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import requests
 
@@ -105,6 +105,25 @@ class Authorization:
 
     code: str = field(repr=False)
     state: str | None
+
+
+def authorize_url(base: str, *, client_id: str, redirect_uri: str, scopes: str, state: str,
+                  pkce: Pkce) -> str:
+    """The authorization-code page with PKCE (S256), as Mastodon and X both take it."""
+    return f"{base}?" + urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": redirect_uri,
+        "scope": scopes, "state": state, "code_challenge": pkce.challenge,
+        "code_challenge_method": "S256"})
+
+
+def check_state(auth: Authorization, expected: str) -> None:
+    """Refuse an answer that carries another sign-in's ``state``.
+
+    Raises:
+        AuthError: the answer belongs to another sign-in.
+    """
+    if auth.state is not None and auth.state != expected:
+        raise AuthError("That answer belongs to another sign-in; start again.")
 
 
 def parse_pasted(text: str) -> Authorization:

@@ -37,7 +37,7 @@ import logging
 import time
 from collections.abc import Callable
 from typing import Any, Final
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -57,11 +57,15 @@ from console.connectors.oauth import (
     Pkce,
     RefreshingToken,
     SignInResult,
+    check_state,
     make_bundle,
     new_state,
     read_bundle,
     secret_key,
     token_request,
+)
+from console.connectors.oauth import (
+    authorize_url as oauth_authorize_url,
 )
 from console.core.errors import AuthError, KnownError, RejectedError, TransientError
 from console.core.models import IncomingMessage, MessageKind, Platform
@@ -540,10 +544,9 @@ class XSignIn:
     @property
     def authorize_url(self) -> str:
         """The page to open in the browser."""
-        return f"{self._authorize}?" + urlencode({
-            "response_type": "code", "client_id": self.client_id,
-            "redirect_uri": self.redirect_uri, "scope": self.scopes, "state": self.state,
-            "code_challenge": self._pkce.challenge, "code_challenge_method": "S256"})
+        return oauth_authorize_url(self._authorize, client_id=self.client_id,
+                                   redirect_uri=self.redirect_uri, scopes=self.scopes,
+                                   state=self.state, pkce=self._pkce)
 
     def finish(self, auth: Authorization) -> SignInResult:
         """Exchange the code, verify the account, and say what goes into the keyring.
@@ -551,8 +554,7 @@ class XSignIn:
         Raises:
             AuthError: the code was refused, or the answer belongs to another sign-in.
         """
-        if auth.state is not None and auth.state != self.state:
-            raise AuthError("That answer belongs to another sign-in; start again.")
+        check_state(auth, self.state)
         token_url = self.api + TOKEN_PATH
         answer = token_request(self._session, token_url, {
             "grant_type": "authorization_code", "code": auth.code, "client_id": self.client_id,
