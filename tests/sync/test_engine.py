@@ -363,24 +363,6 @@ def test_locked_keyring_leaves_the_reply_for_the_next_run(world) -> None:
     assert out.sent and [s.text for s in fake.sent] == ["one"]
 
 
-def test_reply_whose_message_is_unknown_is_marked_failed(world) -> None:
-    store, connectors = world
-    acc = accounts(store)["support@demo.example"]
-    fake = connectors[acc.id]
-    fake.add_incoming("a@x", "broken")
-    engine.sync_account(store, acc, lambda _a: fake)
-    case_id = store.cases_page()[0].id
-    reply_id, _ = store.save_draft(case_id, account_id=acc.id, body="hello")
-    store.approve_reply(reply_id)
-    (out,) = engine.send_outbox(store, lambda _a: fake)
-    assert out.final and "which message it answers" in out.error
-    assert store.reply(reply_id).state is ReplyState.FAILED
-    assert fake.sent == []
-
-
-# --- what the mutation run (bench/mutation.py) found untested ---------------------------------
-
-
 def test_an_unexpected_error_stays_with_its_account_and_is_logged(
         world, caplog: pytest.LogCaptureFixture) -> None:
     store, connectors = world
