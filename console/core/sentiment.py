@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from console.core import moodwords
-
 from console.core.rules import NEGATIVE_MOOD, POSITIVE_MOOD, mood_of
 
 if TYPE_CHECKING:
