@@ -332,7 +332,7 @@ def mastodon_urls(text: str) -> tuple[tuple[int, int], ...]:
     the other schemes the server links are found the same way.
     """
     found: list[tuple[int, int]] = []
-    for start, end, url in extract_urls(text, require_scheme=True):
+    for start, _end, url in extract_urls(text, require_scheme=True):
         found.append((start, _mastodon_url_end(text, start, url)))
     for m in _MASTODON_OTHER_SCHEMES.finditer(text):
         # Read the rest as an https link, then put the scheme back.
