@@ -116,7 +116,8 @@ class MessagesPart(CasesPart):
             me = self.me
             opened_detail = _json({"owner": me})  # the same for every case opened here
             link_rows = []
-            event_rows = []
+            # case_events rows: case_id, at, actor, kind, before, after, detail (JSON)
+            event_rows: list[tuple[int, int, str, str, str | None, str | None, str | None]] = []
             account_links: set[tuple[int, int]] = set()
             new_cases: dict[int, dict[str, Any]] = {}
             for message_id, account_id, platform, contact_id, item, at, sentiment in planned:
