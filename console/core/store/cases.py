@@ -377,7 +377,7 @@ class CasesPart(AccountsPart):
         "c.message_count, c.platforms, c.sort_key, c.sentiment, c.snoozed_until"
     )
 
-    def cases_page(self, flt: CaseFilter | None = None, *, after: tuple[int, int] | None = None,
+    def cases_page(self, flt: CaseFilter | None = None, *, after: tuple[float, int] | None = None,
                    limit: int = 200) -> list[CaseRow]:
         """One page of the inbox, in waiting order, starting after the keyset ``after``."""
         flt = flt or CaseFilter()
