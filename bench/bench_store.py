@@ -40,7 +40,7 @@ COMMON = ("the my order is a to and it was not of for you in on with late kettle
           "parcel tracking charged twice love great awful waiting days week support").split()
 SYLLABLES = ["ka", "lo", "mi", "ten", "ru", "sha", "ve", "dor", "pil", "qua", "zen", "bro",
              "tik", "nam", "fel", "gor", "hu", "jin", "lek", "mos"]
-T0 = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
 def vocabulary(rng: random.Random, size: int = 6000) -> list[str]:
@@ -74,7 +74,7 @@ def incoming(rows: Iterator[tuple[int, str, str, str, str, int]]) -> Iterator[In
         yield IncomingMessage(
             platform=Platform(platform), account_handle=account, remote_id=rid,
             author_handle=handle if platform == "mastodon" else handle.strip("@").replace("@", "."),
-            author_name=name, text=text, created_at=dt.datetime.fromtimestamp(at, dt.timezone.utc),
+            author_name=name, text=text, created_at=dt.datetime.fromtimestamp(at, dt.UTC),
             kind=MessageKind.MENTION)
 
 

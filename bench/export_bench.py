@@ -41,7 +41,7 @@ WORDS = ("the my order is a to and it was not of for you in on with late kettle 
          "delivery still broken thanks please help when where why damaged lid box courier "
          "parcel tracking charged twice love great awful waiting days week support mug "
          "teapot whistle handle spout replacement warehouse depot invoice").split()
-T0 = dt.datetime(2026, 1, 5, 8, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 1, 5, 8, tzinfo=dt.UTC)
 INBOUND, OUTBOUND, NOTES = 6, 4, 3  # per case; with issues, owner and status: 20 events
 
 

@@ -36,7 +36,7 @@ def corpus() -> list[str]:
 def items(n: int) -> list[IncomingMessage]:
     rng = random.Random(5)
     texts = corpus()
-    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     out = []
     for i in range(n):
         text = rng.choice(texts)

@@ -52,7 +52,7 @@ def post_mentions(conn: dict, n: int, run: str) -> None:
         facet = {"index": {"byteStart": 0, "byteEnd": len(mention.encode())},
                  "features": [{"$type": "app.bsky.richtext.facet#mention", "did": brand["did"]}]}
         record = {"$type": "app.bsky.feed.post", "text": text, "facets": [facet],
-                  "createdAt": dt.datetime.now(dt.timezone.utc).isoformat()}
+                  "createdAt": dt.datetime.now(dt.UTC).isoformat()}
         r = requests.post(f"{pds}/xrpc/com.atproto.repo.createRecord", headers=headers,
                           json={"repo": alice["did"], "collection": "app.bsky.feed.post",
                                 "record": record}, timeout=30)

@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from console.core import sentiment, templates, textlen, voice
-from console.core.voice import issues
+from console.core import sentiment, templates, textlen, voice  # noqa: E402 - after the sys.path line
+from console.core.voice import issues  # noqa: E402 - after the sys.path line
 
 RESOURCES = ROOT / "resources"
 

@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from console.core import voice
+from console.core import voice  # noqa: E402 - after the sys.path line
 
 CORPUS = ROOT / "tests" / "voice_corpus"
 PARTS = ("tuning", "heldout", "heldout2")

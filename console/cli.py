@@ -14,13 +14,16 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from console import __version__, cli_export
 from console.core import demo, paths, timeutil
 from console.core.errors import KnownError
 from console.core.models import CaseRow, CaseStatus
 from console.core.store import CaseFilter, Store, View
+
+if TYPE_CHECKING:  # imported where used: keyring loads only for commands that need it
+    from console.core.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
@@ -403,7 +406,7 @@ def cmd_profiles_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     return 0
 
 
-def secret_store() -> Any:
+def secret_store() -> SecretStore:
     from console.core.secrets import KeyringSecretStore
 
     store = KeyringSecretStore()
@@ -558,9 +561,9 @@ def cmd_accounts_list(store: Store, args: argparse.Namespace, out: TextIO) -> in
         state = r["last_error"] or (f"synced {r['last_sync_at']}" if r["last_sync_at"]
                                     else "never synced")
         if r["sign_in"] == "reconnect":
-            state = "RECONNECT (community-console accounts add " + r["platform"] + "): " + state
+            state = f"RECONNECT (community-console accounts add {r['platform']}): {state}"
         elif r["sign_in"] == "missing":
-            state = "no credentials in the keyring: " + state
+            state = f"no credentials in the keyring: {state}"
         out.write(f"{r['platform']:<9} {r['handle']:<36} {r['unanswered']:>4} waiting  "
                   f"{state}\n")
     return 0
@@ -681,10 +684,12 @@ def cmd_outbox_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_outbox_send(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     from console.connectors.registry import make_connector
+    from console.core.secrets import MemorySecretStore
     from console.sync import engine
 
     demo_mode = bool(store.get_setting("workspace.demo"))
-    secrets = None if demo_mode else secret_store()
+    # The demo's accounts send locally and have no credentials (MemorySecretStore's use).
+    secrets = MemorySecretStore() if demo_mode else secret_store()
 
     def connectors(account: Any) -> Any:
         return make_connector(account.platform, handle=account.handle, server=account.server,

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 KIT = SHARED / "peers" / "bluesky"
 CONTROL_URL = f"http://127.0.0.1:{os.environ.get('CONTROL_PORT', '2589')}"
-T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
 _counter = itertools.count(1)
 

@@ -143,7 +143,8 @@ def parse_pasted(text: str) -> Authorization:
         code = (query.get("code") or [""])[0]
         if not code:
             raise AuthError("That address has no authorization code in it.")
-        return Authorization(code=code, state=(query.get("state") or [None])[0])
+        states = query.get("state")
+        return Authorization(code=code, state=states[0] if states else None)
     if not text:
         raise AuthError("No authorization code given.")
     return Authorization(code=text, state=None)
@@ -219,7 +220,8 @@ class LoopbackReceiver:
             request.send_error(404)
             return
         query = parse_qs(parts.query)
-        state = (query.get("state") or [None])[0]
+        states = query.get("state")
+        state = states[0] if states else None
         if self._expected_state is not None and state != self._expected_state:
             # Not our sign-in (a stale tab, or a forged request): ignore it, keep waiting.
             log.warning("ignored a sign-in redirect with the wrong state")

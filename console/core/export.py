@@ -170,7 +170,7 @@ def resolve(store: Store, selection: Selection) -> list[int]:
 def context(store: Store, case_ids: Sequence[int], *, now: dt.datetime | None = None
             ) -> ExportContext:
     account_ids, contact_ids = store.export_refs(case_ids)
-    when = now or dt.datetime.now(dt.timezone.utc)
+    when = now or dt.datetime.now(dt.UTC)
     return ExportContext(
         accounts={a["id"]: a for a in store.export_accounts(account_ids)},
         contacts={c["id"]: c for c in store.export_contacts(contact_ids)},

@@ -35,7 +35,7 @@ from console.core.errors import KnownError
 from console.core.rules import NEGATIVE_MOOD, POSITIVE_MOOD, UNFINISHED_STATUSES
 from console.core.store import Store
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULT_BUSINESS_HOURS: dict[str, Any] = {"days": [0, 1, 2, 3, 4], "start": "09:00",
                                           "end": "17:30"}

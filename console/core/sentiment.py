@@ -33,11 +33,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from console.core import moodwords
-
 from console.core.rules import NEGATIVE_MOOD, POSITIVE_MOOD, mood_of
 
 if TYPE_CHECKING:
-    from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
+    from vaderSentiment.vaderSentiment import (
         SentimentIntensityAnalyzer,
     )
 
@@ -393,7 +392,7 @@ def _get_identifier() -> Any:
     if _identifier is None:
         with _lock:
             if _identifier is None:
-                from py3langid.langid import (  # type: ignore[import-untyped]
+                from py3langid.langid import (
                     MODEL_FILE,
                     LanguageIdentifier,
                 )

@@ -42,7 +42,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import regex  # type: ignore[import-untyped]
+import regex
 
 log = logging.getLogger(__name__)
 
@@ -332,7 +332,7 @@ def mastodon_urls(text: str) -> tuple[tuple[int, int], ...]:
     the other schemes the server links are found the same way.
     """
     found: list[tuple[int, int]] = []
-    for start, end, url in extract_urls(text, require_scheme=True):
+    for start, _end, url in extract_urls(text, require_scheme=True):
         found.append((start, _mastodon_url_end(text, start, url)))
     for m in _MASTODON_OTHER_SCHEMES.finditer(text):
         # Read the rest as an https link, then put the scheme back.
@@ -405,7 +405,7 @@ def _bluesky_length(text: str) -> int:
 @functools.cache
 def _twitter_text() -> Any:
     """Import twitter-text lazily: building its emoji regex takes ~0.2 s."""
-    import twitter_text  # type: ignore[import-untyped]
+    import twitter_text
 
     return twitter_text
 
@@ -425,8 +425,8 @@ def _x_tables() -> _XTables:
     code points an emoji can start with (taken from the same emoji data), and
     one character class per weighted range of the config."""
     _twitter_text()
-    from twitter_text.config import config  # type: ignore[import-untyped]
-    from twitter_text.regexp.emoji import (  # type: ignore[import-untyped]
+    from twitter_text.config import config
+    from twitter_text.regexp.emoji import (
         emoji,
         emoji_list,
     )

@@ -273,6 +273,8 @@ class AccountsDialog(QDialog):
             for i in range(self.table.topLevelItemCount()):
                 item = self.table.topLevelItem(i)
                 # Only "reconnect" is shown: the demo's accounts have no keyring entries.
+                if item is None:
+                    continue
                 if result.get(item.data(0, Qt.ItemDataRole.UserRole)) == "reconnect":
                     item.setText(5, RECONNECT_TEXT)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Callable
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -19,11 +19,11 @@ from console.core.errors import KnownError
 from console.core.secrets import KeyringSecretStore, SecretStore
 from console.core.store import Store
 from console.ui import style
-from console.ui.selftest import exit_after_first_paint
 from console.ui.main_window import MainWindow
-from console.ui.sync_controller import SyncController
 from console.ui.ops import Ops
+from console.ui.selftest import exit_after_first_paint
 from console.ui.signals import AppSignals
+from console.ui.sync_controller import SyncController
 from console.ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)

@@ -250,7 +250,7 @@ class ExportDialog(QDialog):
         if self.range_button.isChecked():
             since = _pydate(self.since_edit.date())
             until = _pydate(self.until_edit.date()) + dt.timedelta(days=1)
-            utc = dt.timezone.utc
+            utc = dt.UTC
             return Selection(since=dt.datetime.combine(since, dt.time(0), tzinfo=utc),
                              until=dt.datetime.combine(until, dt.time(0), tzinfo=utc))
         return Selection()

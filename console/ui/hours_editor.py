@@ -73,7 +73,7 @@ class BusinessHoursEditor(QWidget):
         self.always.toggled.connect(self._edited)
         self.day_boxes: list[QCheckBox] = []
         days = QHBoxLayout()
-        for i, name in enumerate(WEEKDAYS):
+        for name in WEEKDAYS:
             box = QCheckBox(name)
             box.setAccessibleName(f"Works on {name}")
             box.toggled.connect(self._edited)

@@ -47,6 +47,7 @@ from console import APP_NAME, __version__
 from console.core import replying
 from console.core import templates as templates_mod
 from console.core.changes import Changes
+from console.core.ids import AccountId, CaseId
 from console.core.models import Account, CaseStatus
 from console.core.secrets import SecretStore
 from console.core.store import CaseFilter, Store, View
@@ -167,7 +168,7 @@ class _SidebarDelegate(QStyledItemDelegate):
                         index: QModelIndex | QPersistentModelIndex) -> None:
         super().initStyleOption(option, index)
         if index.data(KIND_ROLE) == "account":
-            option.textElideMode = Qt.TextElideMode.ElideMiddle  # type: ignore[attr-defined]
+            option.textElideMode = Qt.TextElideMode.ElideMiddle
 
 
 class Sidebar(QTreeWidget):
@@ -362,7 +363,7 @@ class MainWindow(QMainWindow):
         self.signals.changes_applied.connect(self._changes_applied)
 
         self.sidebar.filter_chosen.connect(self._filter_chosen)
-        self._selected_case: int | None = None
+        self._selected_case: CaseId | None = None
         self.review_queue: Any = None
         self.settings_dialog: Any = None
         self.accounts_dialog: Any = None
@@ -478,7 +479,7 @@ class MainWindow(QMainWindow):
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
-        def counts(store: Store) -> tuple[dict[str, int], dict[int, int]]:
+        def counts(store: Store) -> tuple[dict[str, int], dict[AccountId, int]]:
             return store.view_counts(), store.unanswered_counts()
 
         self.ops.query(counts, parent=self).success(
@@ -737,9 +738,13 @@ class MainWindow(QMainWindow):
             if self.tray is None:
                 self.tray = QSystemTrayIcon(self.windowIcon(), self)
                 self.tray.setToolTip("Community Console")
-                self.tray.messageClicked.connect(lambda: (self.showNormal(), self.raise_()))
+                self.tray.messageClicked.connect(self._show_from_tray)
                 self.tray.show()
             self.tray.showMessage("Follow-ups due", text)
+
+    def _show_from_tray(self) -> None:
+        self.showNormal()
+        self.raise_()
 
     # ------------------------------------------------------------ sync
     def sync_now(self) -> None:
@@ -852,7 +857,7 @@ class MainWindow(QMainWindow):
 
         self.ops.write(run, parent=self).success(done).run(initiator=self)
 
-    def open_case(self, case_id: int) -> None:
+    def open_case(self, case_id: CaseId) -> None:
         """Show a case in the panel, selecting its inbox row when it is loaded."""
         row = self.model.row_of(case_id)
         if row >= 0:

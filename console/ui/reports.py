@@ -338,7 +338,7 @@ class ReportsDialog(QDialog):
     # ------------------------------------------------------------- data
     def period(self) -> tuple[dt.datetime, dt.datetime]:
         """The chosen days as a UTC period (``until`` is the day after the last one)."""
-        utc = dt.timezone.utc
+        utc = dt.UTC
         since = dt.datetime.combine(_pydate(self.since_edit.date()), dt.time(0), tzinfo=utc)
         until = dt.datetime.combine(_pydate(self.until_edit.date()) + dt.timedelta(days=1),
                                     dt.time(0), tzinfo=utc)

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from console.core import replying, voice
 from console.core.changes import Changes
 from console.core.errors import NotFoundError
+from console.core.ids import ReplyId
 from console.core.models import Message, Reply, ReplyState
 from console.core.store import Store
 from console.ui import actions
@@ -83,6 +84,7 @@ def load_queue(store: Store, data_dir: Path | None) -> tuple[list[Shown], bool]:
     profiles = replying.load_profiles(data_dir)
     shown = []
     for reply in store.replies():
+        findings: tuple[tuple[str, str], ...]
         if reply.state in EDITABLE:
             findings = tuple((f.severity, f.message)
                              for f in check_reply(store, reply, reply.body, data_dir, profiles))
@@ -285,8 +287,9 @@ class ReviewQueue(QDialog):
         self.summary.setText(f"{drafts} draft(s) · {approved} approved in the outbox"
                              + (f" · {failed} failed" if failed else ""))
         self.send_button.setEnabled(approved > 0)
-        if self.table.currentItem() is None and self.table.topLevelItemCount():
-            self.table.setCurrentItem(self.table.topLevelItem(0))
+        first = self.table.topLevelItem(0)
+        if self.table.currentItem() is None and first is not None:
+            self.table.setCurrentItem(first)
         if not replies:
             self._selected(None, None)
 
@@ -493,7 +496,7 @@ class ReviewQueue(QDialog):
         self.confirm_box = box
         box.open()
 
-    def _send(self, ids: list[int]) -> None:
+    def _send(self, ids: list[ReplyId]) -> None:
         """Send the outbox. In the demo workspace the built-in accounts 'send' locally."""
         if not self._demo:
             self.sender_requested.emit()

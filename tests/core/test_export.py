@@ -47,7 +47,7 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         store.record_sync(account, cursor="cursor-state-of-this-workspace")
         # Follow-ups: one snoozed to a time, one until the customer replies, one due.
         waiting = [r for r in rows if r.status == CaseStatus.WAITING]
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         store.snooze(waiting[0].id, until=now + dt.timedelta(days=2))
         store.snooze(waiting[1].id, until_reply=True)
         store.snooze(waiting[2].id, until=now - dt.timedelta(hours=1))

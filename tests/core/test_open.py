@@ -10,11 +10,10 @@ import pytest
 from sqlite_utils.migrations import Migrations
 
 from console.core import migrations as migrations_mod
-from console.core.store import facade as store_mod
 from console.core.errors import CorruptDatabaseError, SchemaTooNewError, StoreError
 from console.core.store import Store
+from console.core.store import facade as store_mod
 from tests.conftest import msg
-
 
 CURRENT = [m.name for m in migrations_mod.migrations._migrations]
 

@@ -14,7 +14,7 @@ from console.core.reports import BusinessHours, Distribution, InvalidHoursError
 from console.core.store import Store
 from tests.conftest import msg
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 WEEKDAYS_9_1730 = {"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:30"}
 
 

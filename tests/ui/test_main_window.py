@@ -181,7 +181,7 @@ def test_markup_in_messages_is_plain_text(qtbot, open_session, tmp_path):
     store.ingest([IncomingMessage(
         platform=Platform.MASTODON, account_handle="@help@kettle.example", remote_id="1",
         author_handle="@eve@x.social", author_name="<i>Eve</i>", text=evil,
-        created_at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc))])
+        created_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))])
     store.close()
     session = open_session(path)
     window = session.window
@@ -201,7 +201,7 @@ def test_inbox_model_pages_lazily(qtbot, open_session, tmp_path, qtmodeltester):
     path = tmp_path / "big.db"
     store = Store.open(path)
     store.add_account(platform="mastodon", handle="@help@kettle.example")
-    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     store.ingest(IncomingMessage(
         platform=Platform.MASTODON, account_handle="@help@kettle.example", remote_id=str(i),
         author_handle=f"@u{i}@x.social", author_name=f"U{i}", text=f"message {i}",

@@ -49,7 +49,7 @@ def test_each_reply_shows_the_customer_message_it_answers(qtbot, open_session, d
     session = open_session(demo_db)
     queue = open_queue(qtbot, session.window, len(drafts))
     column = queue.COLUMNS.index("Customer wrote")
-    for case_id, reply_id, parent_text in drafts:
+    for _case_id, reply_id, parent_text in drafts:
         select(qtbot, queue, reply_id)
         # Beside the reply, in full, as plain text ...
         assert queue.parent_text.toPlainText() == parent_text

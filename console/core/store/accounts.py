@@ -11,9 +11,9 @@ from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError
 from console.core.ids import AccountId
 from console.core.models import Account, Platform
-from console.core.store.rows import _account, _json
 from console.core.rules import OPEN_STATUSES
 from console.core.store.base import StoreBase
+from console.core.store.rows import _account, _json
 from console.core.store.sql import status_in
 
 

@@ -22,6 +22,7 @@ from console.core.models import (
     TimelineEvent,
 )
 from console.core.rules import FINISHED_STATUSES, OPEN_STATUSES, TRANSITIONS
+from console.core.store.accounts import AccountsPart
 from console.core.store.model import (
     CaseFilter,
     View,
@@ -36,7 +37,6 @@ from console.core.store.rows import (
     _message,
 )
 from console.core.store.sql import mood_is, status_in, status_not_in
-from console.core.store.accounts import AccountsPart
 
 
 class CasesPart(AccountsPart):
@@ -377,7 +377,7 @@ class CasesPart(AccountsPart):
         "c.message_count, c.platforms, c.sort_key, c.sentiment, c.snoozed_until"
     )
 
-    def cases_page(self, flt: CaseFilter | None = None, *, after: tuple[int, int] | None = None,
+    def cases_page(self, flt: CaseFilter | None = None, *, after: tuple[float, int] | None = None,
                    limit: int = 200) -> list[CaseRow]:
         """One page of the inbox, in waiting order, starting after the keyset ``after``."""
         flt = flt or CaseFilter()

@@ -10,9 +10,9 @@ from console.core import timeutil
 from console.core.errors import NotFoundError
 from console.core.ids import AccountId, CaseId, ContactId, MessageId, ReplyId
 from console.core.models import Platform
+from console.core.store.messages import MessagesPart
 from console.core.store.model import CaseFilter, sort_key_for
 from console.core.store.rows import _chunks, _json, _loads
-from console.core.store.messages import MessagesPart
 
 
 class ExchangePart(MessagesPart):

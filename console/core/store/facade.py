@@ -22,7 +22,6 @@ from console.core.store.replies import RepliesPart
 from console.core.store.reports import ReportsPart
 from console.core.store.templates import TemplatesPart
 
-
 log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from operator import itemgetter
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from console.core import timeutil
@@ -13,10 +13,10 @@ from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError, SearchError
 from console.core.ids import CaseId, ContactId, MessageId
 from console.core.models import CaseRow, CaseStatus, IncomingMessage, Message
-from console.core.store.model import IngestResult, SearchHit, fts_query, sort_key_for
-from console.core.store.rows import _MESSAGE_COLUMNS, _chunks, _json, _message
 from console.core.rules import FINISHED_STATUSES
 from console.core.store.cases import CasesPart
+from console.core.store.model import IngestResult, SearchHit, fts_query, sort_key_for
+from console.core.store.rows import _MESSAGE_COLUMNS, _chunks, _json, _message
 
 
 class MessagesPart(CasesPart):
@@ -116,7 +116,8 @@ class MessagesPart(CasesPart):
             me = self.me
             opened_detail = _json({"owner": me})  # the same for every case opened here
             link_rows = []
-            event_rows = []
+            # case_events rows: case_id, at, actor, kind, before, after, detail (JSON)
+            event_rows: list[tuple[int, int, str, str, str | None, str | None, str | None]] = []
             account_links: set[tuple[int, int]] = set()
             new_cases: dict[int, dict[str, Any]] = {}
             for message_id, account_id, platform, contact_id, item, at, sentiment in planned:

@@ -12,8 +12,8 @@ from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError
 from console.core.ids import AccountId, CaseId, MessageId, ReplyId, TemplateId
 from console.core.models import Reply, ReplyState
-from console.core.store.rows import _json, _reply
 from console.core.store.cases import CasesPart
+from console.core.store.rows import _json, _reply
 
 
 class RepliesPart(CasesPart):

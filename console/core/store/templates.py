@@ -10,8 +10,8 @@ from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError
 from console.core.ids import TemplateId
 from console.core.models import TemplateRecord
-from console.core.store.rows import _template
 from console.core.store.base import StoreBase
+from console.core.store.rows import _template
 
 
 class TemplatesPart(StoreBase):

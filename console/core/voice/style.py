@@ -224,7 +224,7 @@ def _check_shouting(
     capitals = [m for m in _CAPS_WORD.finditer(text) if m.group().isupper()]
     run_of: dict[int, int] = {}  # start of a word -> words in its run of capitals
     run: list[re.Match[str]] = []
-    for m in capitals + [None]:  # type: ignore[list-item]
+    for m in capitals + [None]:
         if m is not None and run and not text[run[-1].end() : m.start()].strip():
             run.append(m)
             continue

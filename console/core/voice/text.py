@@ -25,7 +25,7 @@ _EXCLAIM = re.compile(r"[!?¡‼⁉]*[!¡‼⁉][!?¡‼⁉]*")
 _SENTENCE_START = re.compile(r"(?:^|[.!?…]\s+|\n\s*)$")
 
 try:
-    import regex as _regex  # type: ignore[import-untyped]  # knows Extended_Pictographic
+    import regex as _regex  # knows Extended_Pictographic
 
     _EMOJI: Any = _regex.compile(
         r"\p{RI}\p{RI}"

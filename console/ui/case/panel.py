@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
+from typing import Any, cast
 
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtGui import QResizeEvent
@@ -14,20 +13,20 @@ from PySide6.QtWidgets import (
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
-    QMenu,
-    QToolButton,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSizePolicy,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
 from console.core import export, timeutil
 from console.core.changes import Changes
 from console.core.errors import InvalidTransitionError
+from console.core.ids import CaseId
 from console.core.models import (
     CaseDetail,
     CaseStatus,
@@ -128,12 +128,14 @@ class CasePanel(QWidget):
     """
 
     case_loaded = Signal(int)
+    # The conversation's scroll area; the name hides QWidget.scroll(dx, dy), unused here.
+    scroll: QScrollArea  # type: ignore[assignment]
 
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ops = ops
         self._detail: CaseDetail | None = None
-        self._case_id: int | None = None
+        self._case_id: CaseId | None = None
         self._updating = False
         self._owners: list[str] | None = None
         self.setObjectName("casePanel")
@@ -158,7 +160,9 @@ class CasePanel(QWidget):
         self.assign_button.setObjectName("assignButton")
         self.assign_button.setAccessibleName("Assign the case to this owner")
         self.assign_button.clicked.connect(self._assign)
-        self.owner_box.lineEdit().returnPressed.connect(self._assign)
+        owner_edit = self.owner_box.lineEdit()
+        assert owner_edit is not None  # the owner box is editable
+        owner_edit.returnPressed.connect(self._assign)
 
         self.mood = MoodTrend()
         self.mood_label = plain_label("", name="moodLabel")
@@ -286,12 +290,12 @@ class CasePanel(QWidget):
         self.side_layout = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.side)
         self.side_layout.setContentsMargins(0, 0, 0, 0)
         self.side_layout.setSpacing(8)
-        for heading, box in ((self.issues_heading, issues_tab),
-                             (self.notes_heading, notes_tab)):
+        for heading, part in ((self.issues_heading, issues_tab),
+                              (self.notes_heading, notes_tab)):
             column = QVBoxLayout()
             column.setSpacing(2)
             column.addWidget(heading)
-            column.addWidget(box, 1)
+            column.addWidget(part, 1)
             self.side_layout.addLayout(column, 1)
         # Small minimums: the whole panel must fit a 1024x640 window.
         for widget in (self.issues, self.notes):
@@ -375,7 +379,7 @@ class CasePanel(QWidget):
     def detail(self) -> CaseDetail | None:
         return self._detail
 
-    def show_case(self, case_id: int | None) -> None:
+    def show_case(self, case_id: CaseId | None) -> None:
         self._case_id = case_id
         if case_id is None:
             self._detail = None
@@ -439,10 +443,10 @@ class CasePanel(QWidget):
         # Conversation
         while self.conv_layout.count() > 1:
             item = self.conv_layout.takeAt(0)
-            widget = item.widget()
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.hide()
-                widget.setParent(None)  # type: ignore[call-overload]
+                widget.setParent(None)
                 widget.deleteLater()
         for i, message in enumerate(detail.messages):
             bubble = MessageBubble(message)
@@ -532,9 +536,11 @@ class CasePanel(QWidget):
         def add(store: Store) -> Changes:
             return store.add_note(case_id, body)[1]
 
-        self._ops.write(add, parent=self).failure(
-            lambda exc: (self.note_edit.setPlainText(body), show_error(self, exc))
-        ).run(initiator=self)
+        def restore(exc: BaseException) -> None:
+            self.note_edit.setPlainText(body)
+            show_error(self, exc)
+
+        self._ops.write(add, parent=self).failure(restore).run(initiator=self)
 
     def _add_issue(self) -> None:
         if self._case_id is None:
@@ -578,7 +584,8 @@ class CasePanel(QWidget):
         layout.addWidget(picker)
         layout.addWidget(buttons)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            when = picker.dateTime().toPython().astimezone()
+            # toPython() is typed object; a QDateTime gives a (naive, local) datetime.
+            when = cast(dt.datetime, picker.dateTime().toPython()).astimezone()
             self.snooze(until=when)
 
     def focus_reply(self) -> None:
@@ -597,4 +604,6 @@ class CasePanel(QWidget):
 
     def focus_owner(self) -> None:
         self.owner_box.setFocus()
-        self.owner_box.lineEdit().selectAll()
+        owner_edit = self.owner_box.lineEdit()
+        assert owner_edit is not None  # the owner box is editable
+        owner_edit.selectAll()
