@@ -55,7 +55,7 @@ def post_mention(conn: dict[str, Any], who: str, text: str, mentioned_did: str) 
     token = session.json()["accessJwt"]
     handle_end = len(text.split(" ", 1)[0].encode())
     record = {"$type": "app.bsky.feed.post", "text": text,
-              "createdAt": dt.datetime.now(dt.timezone.utc).isoformat().replace("+00:00", "Z"),
+              "createdAt": dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z"),
               "facets": [{"index": {"byteStart": 0, "byteEnd": handle_end},
                           "features": [{"$type": "app.bsky.richtext.facet#mention",
                                         "did": mentioned_did}]}]}
