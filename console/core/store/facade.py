@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -26,6 +28,35 @@ from console.core.store.templates import TemplatesPart
 log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class _WriterDatabase(Database):
+    """A writer's connection: each transaction takes the write lock when it begins.
+
+    With a deferred ``BEGIN``, a transaction that reads and then writes while another
+    process (a second window, a cron ``sync``) has committed fails at once with
+    SQLITE_BUSY, whatever the busy timeout; ``BEGIN IMMEDIATE`` waits its turn instead,
+    so two app instances on one workspace both get their writes in.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic() as db:  # a savepoint inside the outer transaction
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()  # a no-op when the error already ended the transaction
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.rollback()
+                raise
 
 
 @guard_public_methods
@@ -59,7 +90,7 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
             else:
                 conn = sqlite3.connect(str(path))
             conn.execute("PRAGMA busy_timeout = 10000")
-            db = Database(conn)
+            db = Database(conn) if read_only else _WriterDatabase(conn)
             # Touch the schema: a damaged file fails here, before anything is written.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -137,6 +168,11 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
             finally:
                 dest.close()
         migrations.apply(self.db)
+
+    def data_version(self) -> int:
+        """A number that changes when another connection (another window, a cron ``sync``)
+        commits to the workspace: poll it to know when to re-read."""
+        return int(self.db.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def schema_version(self) -> list[str]:
         return self._applied_names()
