@@ -325,7 +325,7 @@ CHECKS: dict[str, Callable[[Trial], None]] = {
     "waiting": status_key(CaseStatus.WAITING),
     "reopen": status_key(CaseStatus.OPEN, before=CaseStatus.RESOLVED),
     "reply": focus_key(lambda w: (w.case_panel.composer.editor,)),
-    "assign": focus_key(lambda w: (w.case_panel.owner_box, w.case_panel.owner_box.lineEdit())),
+    "assign": focus_key(lambda w: (w.case_panel.owner_box, w.case_panel.owner_box.view())),
     "note": focus_key(lambda w: (w.case_panel.note_edit,)),
     "snooze": check_snooze,
     "next": check_next,

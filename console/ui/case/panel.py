@@ -149,16 +149,16 @@ class CasePanel(QWidget):
             self.status_box.addItem(status.label, status.value)
         self.status_box.activated.connect(self._status_chosen)
 
+        # Owners are picked from the team roster, never typed: a stray keystroke cannot
+        # invent a teammate (the store refuses names off the roster too).
         self.owner_box = QComboBox()
         self.owner_box.setObjectName("ownerBox")
-        self.owner_box.setEditable(True)
-        self.owner_box.setAccessibleName("Case owner")
-        self.owner_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.owner_box.setAccessibleName("Case owner (from the team roster)")
+        self.owner_box.activated.connect(lambda _i: self._assign())
         self.assign_button = QPushButton("&Assign")
         self.assign_button.setObjectName("assignButton")
         self.assign_button.setAccessibleName("Assign the case to this owner")
         self.assign_button.clicked.connect(self._assign)
-        self.owner_box.lineEdit().returnPressed.connect(self._assign)
 
         self.mood = MoodTrend()
         self.mood_label = plain_label("", name="moodLabel")
@@ -382,11 +382,9 @@ class CasePanel(QWidget):
             self.body.hide()
             self.placeholder.show()
             return
-        owners = self._owners  # the owner list scans every case: read it once, not per click
-
         def load(store: Store) -> tuple[CaseDetail, list[str], Reply | None]:
-            return (store.case_detail(case_id), owners or store.owners(),
-                    store.open_draft(case_id))
+            # The roster is one settings read: read it each time, so an edited team shows.
+            return store.case_detail(case_id), store.owners(), store.open_draft(case_id)
 
         self._ops.query(load, parent=self).success(
             lambda result: self._loaded(case_id, *result)).run()
@@ -430,8 +428,13 @@ class CasePanel(QWidget):
             item = model.item(i)  # type: ignore[attr-defined]
             item.setEnabled(CaseStatus(self.status_box.itemData(i)) in allowed)
         self.owner_box.clear()
-        self.owner_box.addItems(owners)
-        self.owner_box.setCurrentText(case.owner)
+        for name in owners:
+            self.owner_box.addItem(name, name)
+        index = self.owner_box.findData(case.owner)
+        if index < 0:  # an owner from before the roster (or an imported log): shown, not offered
+            self.owner_box.insertItem(0, f"{case.owner} (not on the team)", None)
+            index = 0
+        self.owner_box.setCurrentIndex(index)
 
         self.mood.set_messages(detail.messages)
         self.mood_label.setText(trend_text(self.mood.values))
@@ -514,9 +517,9 @@ class CasePanel(QWidget):
     def _assign(self) -> None:
         if self._case_id is None:
             return
-        to = self.owner_box.currentText().strip()
-        if self._owners is not None and to not in self._owners:
-            self._owners = None  # a new owner: read the list again
+        to = self.owner_box.currentData()
+        if not to or self._detail is None or to == self._detail.case.owner:
+            return
         case_id = self._case_id
         self._write(lambda s: s.assign(case_id, to))
 
@@ -597,4 +600,4 @@ class CasePanel(QWidget):
 
     def focus_owner(self) -> None:
         self.owner_box.setFocus()
-        self.owner_box.lineEdit().selectAll()
+        self.owner_box.showPopup()  # pick with the arrows or the first letters, Enter
