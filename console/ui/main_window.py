@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
             self.sync.outbox_finished.connect(self._outbox_finished)
             self.cancel_sync.clicked.connect(self.sync.cancel)
         self.signals.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.case_panel.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.signals.changes_applied.connect(self._changes_applied)
 
         self.sidebar.filter_chosen.connect(self._filter_chosen)
@@ -400,6 +401,7 @@ class MainWindow(QMainWindow):
             "assign": self.case_panel.focus_owner,
             "note": self.case_panel.focus_note,
             "snooze": self.case_panel.show_snooze_menu,
+            "undo": self.case_panel.undo,
             "next": lambda: self.move_selection(1),
             "previous": lambda: self.move_selection(-1),
             "search": self.focus_search,

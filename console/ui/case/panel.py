@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from console.core import export, timeutil
 from console.core.changes import Changes
 from console.core.errors import InvalidTransitionError
+from console.core.ids import CaseId
 from console.core.models import (
     CaseDetail,
     CaseStatus,
@@ -128,10 +129,14 @@ class CasePanel(QWidget):
     """
 
     case_loaded = Signal(int)
+    #: A short message for the status bar (a triage change done, undone).
+    notice = Signal(str)
 
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ops = ops
+        # This window's triage changes, newest last: (case id, timeline event id).
+        self._undo_stack: list[tuple[int, int]] = []
         self._detail: CaseDetail | None = None
         self._case_id: int | None = None
         self._updating = False
@@ -489,6 +494,44 @@ class CasePanel(QWidget):
     def _write(self, fn: Any) -> None:
         self._ops.write(fn, parent=self).failure(self._failed).run(initiator=self)
 
+    def _triage(self, fn: Any, said: str) -> None:
+        """A triage change the user can undo with Ctrl+Z (the store records both)."""
+        case_id = self._case_id
+        if case_id is None:
+            return
+        waiting = self._detail is not None and self._detail.case.waiting_since is not None
+
+        def step(store: Store) -> tuple[tuple[int, int | None, str], Changes]:
+            changes = fn(store)
+            return (case_id, store.last_undoable(CaseId(case_id)), said), changes
+
+        def done(result: tuple[int, int | None, str]) -> None:
+            cid, event_id, text = result
+            if event_id is not None:
+                self._undo_stack.append((cid, event_id))
+            if text == "resolved" and waiting:
+                text = ("resolved, but the customer is still waiting for a reply "
+                        "(Ctrl+Z undoes)")
+            self.notice.emit(f"Case #{cid} {text}." + ("" if "Ctrl+Z" in text
+                                                        else " Ctrl+Z undoes it."))
+
+        self._ops.write(step, parent=self).success(done).failure(self._failed).run(
+            initiator=self)
+
+    def undo(self) -> None:
+        """Undo this window's latest triage change (resolve, waiting, reopen, assign, snooze)."""
+        if not self._undo_stack:
+            self.notice.emit("Nothing to undo.")
+            return
+        case_id, event_id = self._undo_stack.pop()
+
+        def step(store: Store) -> tuple[str, Changes]:
+            return store.undo(CaseId(case_id), event_id)
+
+        self._ops.write(step, parent=self).success(
+            lambda what: self.notice.emit(f"Case #{case_id}: undone, {what}.")
+        ).failure(self._failed).run(initiator=self)
+
     def _failed(self, exc: BaseException) -> None:
         show_error(self, exc)
         self.show_case(self._case_id)  # put the controls back as the store has them
@@ -500,7 +543,7 @@ class CasePanel(QWidget):
         if status == self._detail.case.status:
             return
         case_id = self._case_id
-        self._write(lambda s: s.set_status(case_id, status))
+        self._triage(lambda s: s.set_status(case_id, status), status.label.lower())
 
     def set_status(self, status: CaseStatus) -> None:
         """Keyboard shortcut entry point."""
@@ -512,7 +555,7 @@ class CasePanel(QWidget):
                 f"{self._detail.case.status.label.lower()} to {status.label.lower()}."))
             return
         case_id = self._case_id
-        self._write(lambda s: s.set_status(case_id, status))
+        self._triage(lambda s: s.set_status(case_id, status), status.label.lower())
 
     def _assign(self) -> None:
         if self._case_id is None:
@@ -521,7 +564,7 @@ class CasePanel(QWidget):
         if not to or self._detail is None or to == self._detail.case.owner:
             return
         case_id = self._case_id
-        self._write(lambda s: s.assign(case_id, to))
+        self._triage(lambda s: s.assign(case_id, to), f"assigned to {to}")
 
     def _add_note(self) -> None:
         if self._case_id is None:
@@ -560,12 +603,13 @@ class CasePanel(QWidget):
         if self._case_id is None:
             return
         case_id = self._case_id
-        self._write(lambda s: s.snooze(case_id, until=until, until_reply=until_reply))
+        self._triage(lambda s: s.snooze(case_id, until=until, until_reply=until_reply),
+                     "snoozed")
 
     def unsnooze(self) -> None:
         if self._case_id is not None:
             case_id = self._case_id
-            self._write(lambda s: s.unsnooze(case_id))
+            self._triage(lambda s: s.unsnooze(case_id), "woken up")
 
     def _snooze_pick(self) -> None:
         dialog = QDialog(self)
