@@ -101,6 +101,9 @@ def launch_demo() -> int | None:
     return int(pid) if ok else None
 
 
+#: How often the window looks for another instance's commits (a cheap PRAGMA).
+EXTERNAL_CHECK_MS = 2_000
+
 class EmptyState(QWidget):
     """Shown instead of an empty inbox: what the view means, and where to go from here.
 
@@ -383,8 +386,29 @@ class MainWindow(QMainWindow):
         self._followups.setInterval(30_000)
         self._followups.timeout.connect(self.wake_followups)
         self._followups.start()
+        # Another instance on this workspace (a second window, a cron sync) commits
+        # behind our back: notice it and re-read, so nothing on screen is stale.
+        self._data_version: int | None = None
+        self._watch = QTimer(self)
+        self._watch.setInterval(EXTERNAL_CHECK_MS)
+        self._watch.timeout.connect(self.check_external_changes)
+        self._watch.start()
+        self.check_external_changes()  # the baseline
         self.tray: Any = None
         self._restore_state()
+
+    def check_external_changes(self) -> None:
+        """Re-read when another connection committed (PRAGMA data_version on the writer)."""
+        def seen(version: int) -> None:
+            changed = self._data_version is not None and version != self._data_version
+            self._data_version = version
+            if changed:
+                self.refresh()
+                self.statusBar().showMessage(
+                    "Updated: another window or a sync changed this workspace.", 5_000)
+
+        self.ops.write(lambda s: s.data_version(), parent=self).success(seen).failure(
+            lambda _exc: None).run()  # a busy workspace: look again next time
 
     # ------------------------------------------------------------ setup
     def _build_actions(self) -> None:

@@ -102,3 +102,29 @@ def test_a_workspace_held_by_another_instance_says_why(tmp_path: Path) -> None:
         store.close()
     finally:
         holder.communicate("\n", timeout=30)
+
+
+def test_another_instance_closing_never_pulls_the_wal_from_under_us(tmp_path: Path) -> None:
+    """The window holds a writer and a reader; a cron sync opens, writes and closes.
+
+    Opening the reader once read the file's header with a plain open/close, which drops
+    every POSIX lock this process held on it: the sync then took itself for the last user,
+    deleted the WAL, and the window's next read was a "disk I/O error".
+    """
+    path = tmp_path / "w.db"
+    writer = Store.open(path)
+    writer.set_setting("user.name", "Sam")
+    reader = Store.open(path, read_only=True)
+    assert reader.get_setting("user.name") == "Sam"
+    subprocess.run([sys.executable, "-c", "import sys; from console.core.store import Store; "
+                    "s = Store.open(sys.argv[1]); s.set_setting('user.initials', 'SR'); "
+                    "s.close()", str(path)], cwd=REPO, check=True, timeout=120)
+    assert (tmp_path / "w.db-wal").exists()
+    for i in range(3):
+        writer.set_setting("sync.interval_minutes", i)
+        another = Store.open(path, read_only=True)
+        assert another.get_setting("user.initials") == "SR"
+        assert reader.get_setting("sync.interval_minutes") == i
+        another.close()
+    reader.close()
+    writer.close()

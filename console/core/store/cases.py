@@ -503,7 +503,9 @@ class CasesPart(AccountsPart):
         "coalesce((SELECT handle FROM contact_handles h WHERE h.contact_id = c.contact_id "
         "ORDER BY h.id LIMIT 1), ''), "
         "c.status, c.owner, c.preview, c.waiting_since, c.last_activity_at, c.opened_at, "
-        "c.message_count, c.platforms, c.sort_key, c.sentiment, c.snoozed_until"
+        "c.message_count, c.platforms, c.sort_key, c.sentiment, c.snoozed_until, "
+        "(SELECT group_concat(r.state) FROM replies r WHERE r.case_id = c.id "
+        "AND r.state IN ('draft', 'approved', 'sending', 'failed'))"
     )
 
     def cases_page(self, flt: CaseFilter | None = None, *, after: tuple[int, int] | None = None,

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+#: How many connections this process has open to each workspace file (resolved path).
+_OPEN_HERE: dict[str, int] = {}
+
+
 class _WriterDatabase(Database):
     """A writer's connection: each transaction takes the write lock when it begins.
 
@@ -67,6 +71,9 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
     the writer on the write worker and a read-only one on the read worker.
     """
 
+    _open_key: str | None = None  # this connection's entry in _OPEN_HERE
+
+
     @classmethod
     def open(cls, path: str | Path, *, read_only: bool = False, create: bool = True) -> Store:
         """Open (and migrate) the workspace file at ``path``.
@@ -78,8 +85,14 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
         """
         path = Path(path)
         exists = path.exists()
+        key = str(path.resolve())
         if exists:
-            _check_header(path)
+            # Only when this process has no connection to the file yet: closing any other
+            # descriptor of it drops all of this process's POSIX locks on it, and another
+            # instance (a cron sync) closing then would take itself for the last user and
+            # delete the WAL under our feet ("disk I/O error").
+            if not _OPEN_HERE.get(key):
+                _check_header(path)
         elif read_only or not create:
             raise StoreError(f"No workspace database at {path}.")
         else:
@@ -100,6 +113,8 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
                 "The file was left untouched."
             ) from exc
         store = cls(db, path, read_only=read_only)
+        _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
+        store._open_key = key
         try:
             store._check_version()
             if not read_only:
@@ -110,13 +125,13 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
                 db.conn.execute("PRAGMA synchronous = NORMAL")
             db.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
-            db.close()
+            store.close()
             _raise_if_storage(exc, path)
             raise CorruptDatabaseError(
                 f"{path} is damaged and cannot be used ({exc}). The file was left untouched."
             ) from exc
         except BaseException:
-            db.close()
+            store.close()
             raise
         return store
 
@@ -131,6 +146,12 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
 
     def close(self) -> None:
         self.db.close()
+        key = getattr(self, "_open_key", None)
+        if key is not None:
+            self._open_key = None
+            _OPEN_HERE[key] -= 1
+            if not _OPEN_HERE[key]:
+                del _OPEN_HERE[key]
 
     def _applied_names(self) -> list[str]:
         table = self.db[migrations.migrations_table]

@@ -112,6 +112,41 @@ class MessageBubble(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
 
+#: How an unsent reply's state reads in the conversation.
+REPLY_STATE_TEXT = {
+    "draft": "Draft (not approved yet)",
+    "approved": "Approved: queued, goes out with the next sync",
+    "sending": "Sending…",
+    "failed": "Failed to send",
+}
+
+
+class ReplyBubble(QFrame):
+    """A reply not sent yet, in place in the conversation, with its state."""
+
+    def __init__(self, reply: Reply, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reply = reply
+        self.setObjectName("bubble")
+        self.setProperty("direction", "out")
+        self.setProperty("pending", reply.state.value)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 8)
+        layout.setSpacing(2)
+        state = REPLY_STATE_TEXT.get(reply.state.value, reply.state.value)
+        if reply.state.value == "failed" and reply.error:
+            state += f": {reply.error}"
+        meta = (f"{state} · via {reply.account_handle} · "
+                f"{PLATFORM_NAMES.get(reply.platform.value, reply.platform.value)} · "
+                f"{when(reply.updated_at)}")
+        self.state_label = plain_label(meta, name="replyState", wrap=True)
+        body = plain_label(reply.body, name="bubbleText", wrap=True)
+        layout.addWidget(self.state_label)
+        layout.addWidget(body)
+        self.setAccessibleName(f"Reply, {REPLY_STATE_TEXT.get(reply.state.value, '')}")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+
 def describe_event(event: TimelineEvent) -> str:
     """A timeline entry in words: the same wording as the exported transcripts."""
     text = export.describe_event({"kind": event.kind, "before": event.before,
@@ -141,6 +176,8 @@ class CasePanel(QWidget):
         self._case_id: int | None = None
         self._updating = False
         self._owners: list[str] | None = None
+        self._pending: list[Reply] = []
+        self._open_draft_id: int | None = None
         self.setObjectName("casePanel")
 
         self.title = plain_label("", name="caseTitle", wrap=True)
@@ -387,19 +424,22 @@ class CasePanel(QWidget):
             self.body.hide()
             self.placeholder.show()
             return
-        def load(store: Store) -> tuple[CaseDetail, list[str], Reply | None]:
+        def load(store: Store) -> tuple[CaseDetail, list[str], Reply | None, list[Reply]]:
             # The roster is one settings read: read it each time, so an edited team shows.
-            return store.case_detail(case_id), store.owners(), store.open_draft(case_id)
+            return (store.case_detail(case_id), store.owners(), store.open_draft(case_id),
+                    store.replies(case_id=CaseId(case_id)))
 
         self._ops.query(load, parent=self).success(
             lambda result: self._loaded(case_id, *result)).run()
 
     def _loaded(self, case_id: int, detail: CaseDetail, owners: list[str],
-                draft: Reply | None = None) -> None:
+                draft: Reply | None = None, pending: list[Reply] | None = None) -> None:
         self._owners = owners
         if case_id != self._case_id:
             return  # the user moved on
         self._detail = detail
+        self._pending = pending or []
+        self._open_draft_id = draft.id if draft else None
         self._updating = True
         try:
             self._fill(detail, owners)
@@ -455,6 +495,12 @@ class CasePanel(QWidget):
         for i, message in enumerate(detail.messages):
             bubble = MessageBubble(message)
             self.conv_layout.insertWidget(i, bubble)
+        # Unsent replies in place after the messages, with their state, so nobody answers
+        # twice; the draft being typed is the composer's (skipped here while it is open).
+        for reply in self._pending:
+            if reply.id == self._open_draft_id:
+                continue
+            self.conv_layout.insertWidget(self.conv_layout.count() - 1, ReplyBubble(reply))
         # Show the newest message: follow the scroll range as the wrapped bubbles
         # find their heights, until the user scrolls or the next case loads.
         self._stick_to_bottom = True
