@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import json
 import re
+import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,9 +43,11 @@ SETTINGS: tuple[Setting, ...] = (
             "later messages open a new case.", INT),
     Setting("sync.interval_minutes", 5, "Minutes between automatic syncs (0 turns them off).",
             INT),
-    Setting("business.hours", {"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:30"},
-            "The team's working hours (days 0 = Monday), the default for new accounts. As JSON: "
-            '`{"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:30"}`.', HOURS),
+    Setting("business.hours", None,
+            "The team's working hours, given to accounts added from now on (reports measure "
+            "response times in them); `null` counts every hour. As JSON: "
+            '`{"timezone": "Europe/London", "days": [0, 1, 2, 3, 4], "start": "09:00", '
+            '"end": "17:30"}` (days 0 = Monday).', HOURS),
     Setting("brand.name", "", "The brand's name, for templates."),
     Setting("brand.domains", [], "Domains the brand links to; links elsewhere are flagged.", LIST),
     Setting("brand.phones", [], "The brand's own phone numbers: never flagged as private data.",
@@ -84,7 +88,8 @@ def validate(name: str, value: Any) -> Any:
     setting = lookup(name)
     kind = setting.kind
     if value is None and setting.default is None:
-        return None
+        return None  # "not set": the login name, every hour
+
     if kind == TEXT:
         if not isinstance(value, str):
             raise KnownError(f"{name} is text.")
@@ -133,17 +138,33 @@ def _validate_roster(name: str, value: Any) -> list[dict[str, Any]]:
 
 def _validate_hours(name: str, value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise KnownError(f'{name} is {{"days": [0, ...], "start": "HH:MM", "end": "HH:MM"}}.')
+        raise KnownError(f'{name} is {{"timezone": ..., "days": [0, ...], "start": "HH:MM", '
+                         '"end": "HH:MM"}, or null for every hour.')
+    timezone = value.get("timezone", "UTC")
+    try:
+        zoneinfo.ZoneInfo(str(timezone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise KnownError(f"{name}: unknown time zone {timezone!r}.") from None
     days = value.get("days")
     start, end = value.get("start"), value.get("end")
-    if (not isinstance(days, list) or not all(isinstance(d, int) and 0 <= d <= 6 for d in days)):
-        raise KnownError(f"{name}: days are numbers 0 (Monday) to 6 (Sunday).")
+    if (not isinstance(days, list) or not days
+            or not all(isinstance(d, int) and 0 <= d <= 6 for d in days)):
+        raise KnownError(f"{name}: days are numbers 0 (Monday) to 6 (Sunday), at least one.")
     if not (isinstance(start, str) and _TIME.match(start) and isinstance(end, str)
-            and _TIME.match(end)):
+            and (_TIME.match(end) or end == "24:00")):
         raise KnownError(f"{name}: start and end are times like 09:00 and 17:30.")
     if end <= start:
         raise KnownError(f"{name}: the day ends ({end}) before it starts ({start}).")
-    return {"days": sorted(set(days)), "start": start, "end": end}
+    out: dict[str, Any] = {"timezone": str(timezone), "days": sorted(set(days)),
+                           "start": start, "end": end}
+    holidays = value.get("holidays") or []
+    try:
+        out_h = sorted({dt.date.fromisoformat(str(h)).isoformat() for h in holidays})
+    except ValueError:
+        raise KnownError(f"{name}: holidays are dates like 2026-12-25.") from None
+    if out_h:
+        out["holidays"] = out_h
+    return out
 
 
 def parse(name: str, text: str) -> Any:

@@ -97,8 +97,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # Replies
     ActionSpec("review", "Review queue…", ("Ctrl+Shift+R",), "Replies",
                "review queue (drafts and the outbox)"),
-    ActionSpec("settings", "Templates, voice profiles and accounts…", ("Ctrl+,",), "Replies",
-               "settings: templates, voice profiles and accounts"),
+    ActionSpec("settings", "Settings…", ("Ctrl+,",), "Replies",
+               "settings: you and the team roster, the brand, sync, working hours, templates, "
+               "voice profiles and accounts"),
     # Help
     ActionSpec("shortcuts", "Keyboard shortcuts", ("F1", "?"), "Help", "this list"),
     ActionSpec("about", "About", (), "Help", "about this app"),

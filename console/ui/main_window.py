@@ -739,6 +739,8 @@ class MainWindow(QMainWindow):
             self.case_panel.apply_changes(changes, initiator)
         if changes.templates or changes.settings or changes.accounts:
             self.load_composer_resources()
+        if changes.settings and not changes.cases:
+            self.case_panel.show_case(self._selected_case)  # the owner box offers the roster
 
     def selected_case(self) -> int | None:
         return self._selected_case

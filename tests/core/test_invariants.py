@@ -208,5 +208,13 @@ def test_settings_are_typed(store: Store) -> None:
         store.set_setting("sync.intervl", 3)
     with pytest.raises(KnownError, match="ends"):
         store.set_setting("business.hours", {"days": [0], "start": "17:00", "end": "09:00"})
+    with pytest.raises(KnownError, match="time zone"):
+        store.set_setting("business.hours", {"timezone": "Mars/Base", "days": [0],
+                                             "start": "09:00", "end": "17:00"})
+    store.set_setting("business.hours", {"timezone": "Europe/London", "days": [4, 0],
+                                         "start": "08:00", "end": "24:00"})
+    new_id, _ = store.add_account(platform="x", handle="@kettle")
+    assert store.account(new_id).timezone == "Europe/London"
+    assert store.account_hours(new_id) == {"days": [0, 4], "start": "08:00", "end": "24:00"}
     store.set_setting("brand.domains", [" kettle.example ", ""])
     assert store.get_setting("brand.domains") == ["kettle.example"]
