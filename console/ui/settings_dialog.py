@@ -291,6 +291,8 @@ class WorkspaceTab(QWidget):
         self.roster.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.roster.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.roster.verticalHeader().hide()
+        self.roster.horizontalHeader().setAccessibleName("Team roster columns")
+        self.roster.verticalHeader().setAccessibleName("Team roster rows")
         self.roster.itemChanged.connect(self._me_changed)
         self.add_person = QPushButton("Add &person")
         self.add_person.setObjectName("addPersonButton")

@@ -70,12 +70,14 @@ def test_keyboard_only_flow(qtbot, open_session, demo_db) -> None:
     assert focused() in (box, box.view())
     qtbot.keyClicks(box.view(), "Pr")
     press(qtbot, box.view(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not box.view().isVisible(), timeout=5_000)
     qtbot.waitUntil(lambda: read_store(demo_db).case_row(case_id).owner == "Priya Nair",
                     timeout=10_000)
 
     # r replies; Ctrl+Enter approves.
     window.activateWindow()  # offscreen, nothing re-activates the window after the popup
     window.inbox.setFocus()
+    qtbot.waitUntil(lambda: focused() is window.inbox, timeout=5_000)
     press(qtbot, window.inbox, Qt.Key.Key_R)
     editor = window.case_panel.composer.editor
     qtbot.waitUntil(lambda: focused() is editor, timeout=5_000)
