@@ -168,6 +168,27 @@ class CasesPart(AccountsPart):
                         detail={"item_id": item_id, "text": text}, at=at)
         return Changes(cases=True, case_ids=frozenset({case_id}))
 
+    def needs_reply_mismatches(self) -> list[CaseId]:
+        """Cases where the Needs reply view disagrees with the rule, derived afresh from the
+        messages and replies (for tests and the self-test; empty when all is well).
+
+        The rule: a case is in Needs reply exactly when it is new or open, not snoozed,
+        and the customer's latest message has no sent or queued reply after it (or a
+        follow-up is due).
+        """
+        shown = {r.id for r in self.cases_page(CaseFilter(view=View.NEEDS_REPLY),
+                                               limit=1_000_000)}
+        wrong: list[CaseId] = []
+        for cid, status, snoozed, until_reply, due in self.db.conn.execute(
+                "SELECT id, status, snoozed_until, snooze_until_reply, followup_due_at "
+                "FROM cases WHERE merged_into IS NULL").fetchall():
+            waiting = self._customer_waiting_since(cid) is not None
+            should = (due is not None) or (CaseStatus(status) in OPEN_STATUSES and waiting
+                                           and snoozed is None and not until_reply)
+            if should != (cid in shown):
+                wrong.append(CaseId(cid))
+        return wrong
+
     # ------------------------------------------------------------ undo
     _TRIAGE_FIELDS = ("status", "owner", "snoozed_until", "snooze_until_reply",
                       "followup_due_at")
