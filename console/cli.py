@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from console import __version__, cli_export
 from console.core import demo, paths, timeutil
 from console.core.errors import KnownError
+from console.core.ids import CaseId
 from console.core.models import CaseRow, CaseStatus
 from console.core.store import CaseFilter, Store, View
 
@@ -62,11 +63,50 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("--limit", type=int, default=0, help="at most this many (0: all)")
     cl.add_argument("--json", action="store_true", help="print one JSON document")
 
-    case = sub.add_parser("case", help="one case")
-    case_sub = case.add_subparsers(dest="case_command", metavar="show", required=True)
+    case = sub.add_parser("case", help="one case: show it, or triage it as the window does")
+    case_sub = case.add_subparsers(dest="case_command",
+                                   metavar="show|status|assign|note|issue|undo", required=True)
     cs = case_sub.add_parser("show", help="a case with its timeline")
     cs.add_argument("case_id", type=int, metavar="N")
     cs.add_argument("--json", action="store_true")
+    cst = case_sub.add_parser("status", help="resolve, wait on the customer or reopen a case "
+                                             "(undo: case undo N)")
+    cst.add_argument("case_id", type=int, metavar="N")
+    cst.add_argument("status", choices=["resolved", "waiting", "open"])
+    cst.add_argument("--json", action="store_true")
+    cas = case_sub.add_parser("assign", help="give a case to someone on the team roster")
+    cas.add_argument("case_id", type=int, metavar="N")
+    cas.add_argument("--to", required=True, metavar="NAME",
+                     help="a name on the team roster (settings get team.roster)")
+    cas.add_argument("--json", action="store_true")
+    cn = case_sub.add_parser("note", help="add a private note to a case")
+    cn.add_argument("case_id", type=int, metavar="N")
+    cn.add_argument("text", metavar="TEXT")
+    cn.add_argument("--json", action="store_true")
+    ci = case_sub.add_parser("issue", help="the case's issue checklist: add, tick, rename, "
+                                           "delete (items numbered as case show lists them)")
+    ci.add_argument("case_id", type=int, metavar="N")
+    ci.add_argument("action", choices=["add", "tick", "untick", "rename", "delete"])
+    ci.add_argument("words", nargs="*", metavar="ITEM|TEXT",
+                    help="add TEXT; tick/untick/delete ITEM; rename ITEM TEXT")
+    ci.add_argument("--json", action="store_true")
+    cu = case_sub.add_parser("undo", help="undo the case's latest status, owner or snooze "
+                                          "change (recorded in its timeline)")
+    cu.add_argument("case_id", type=int, metavar="N")
+    cu.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("settings", help="the workspace's settings, typed (see README)")
+    st_sub = st.add_subparsers(dest="settings_command", metavar="list|get|set", required=True)
+    stl = st_sub.add_parser("list", help="every setting with its value")
+    stl.add_argument("--json", action="store_true")
+    stg = st_sub.add_parser("get", help="one setting's value")
+    stg.add_argument("name")
+    stg.add_argument("--json", action="store_true")
+    sts = st_sub.add_parser("set", help="set a setting (lists: comma-separated or JSON; roster "
+                                        "and hours: JSON)")
+    sts.add_argument("name")
+    sts.add_argument("value")
+    sts.add_argument("--json", action="store_true")
 
     search = sub.add_parser("search", help="full-text search over messages")
     search.add_argument("query")
@@ -130,8 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                    "the customer wrote to)")
     rp.add_argument("--approve", action="store_true", help="put it in the outbox")
     rp.add_argument("--override", metavar="REASON",
-                    help="approve despite error findings, with this reason (goes into the "
-                         "timeline)")
+                    help="approve despite warnings, with this reason (goes into the timeline); "
+                         "errors (over the platform's limit, private data, a leftover "
+                         "variable) cannot be overridden")
     rp.add_argument("--json", action="store_true")
 
     ob = sub.add_parser("outbox", help="replies approved for sending")
@@ -300,8 +341,8 @@ def cmd_case_show(store: Store, args: argparse.Namespace, out: TextIO) -> int:
               f"{summary['first_response_at'] or '-'}   Resolved: {summary['resolved_at'] or '-'}\n")
     if detail.checklist:
         out.write("Issues:\n")
-        for item in detail.checklist:
-            out.write(f"  [{'x' if item.done else ' '}] {item.text}\n")
+        for n, item in enumerate(detail.checklist, start=1):
+            out.write(f"  {n}. [{'x' if item.done else ' '}] {item.text}\n")
     messages = {m.id: m for m in detail.messages}
     out.write("Timeline:\n")
     for e in detail.events:
@@ -640,8 +681,8 @@ def cmd_reply(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     state = "draft"
     refused = False
     if args.approve:
-        if errors and not args.override:
-            refused = True
+        if errors:
+            refused = True  # errors are facts, never overridden (see the severity policy)
         else:
             store.approve_reply(reply_id, findings=[f.to_dict() for f in findings],
                                 override_reason=args.override)
@@ -657,7 +698,8 @@ def cmd_reply(store: Store, args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"Reply #{reply_id} is {state}.\n")
     if refused:
         sys.stderr.write(f"community-console: error: {len(errors)} error finding(s) block "
-                         "approval; fix them or pass --override REASON.\n")
+                         "approval; errors cannot be overridden: fix them (only warnings "
+                         "take --override REASON).\n")
         return 1
     return 0
 
@@ -713,7 +755,118 @@ NO_STORE = {
     ("profiles", "list"): cmd_profiles_list,
 }
 
+def _triage_done(store: Store, case_id: int, args: argparse.Namespace, out: TextIO,
+                 said: str, **extra: Any) -> int:
+    row = store.case_row(CaseId(case_id))
+    if args.json:
+        json.dump({"case_id": case_id, "status": row.status.value, "owner": row.owner,
+                   "waiting_since": timeutil.iso(row.waiting_since),
+                   "undo": store.last_undoable(CaseId(case_id)), **extra},
+                  out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    else:
+        out.write(f"Case #{case_id}: {said}\n")
+    return 0
+
+
+def cmd_case_status(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    case_id = CaseId(args.case_id)
+    before = store.case_row(case_id)
+    store.set_status(case_id, CaseStatus(args.status), actor=store.me)
+    said = f"{before.status.label.lower()} -> {CaseStatus(args.status).label.lower()}."
+    if args.status != "open" and before.waiting_since is not None:
+        said += " The customer is still waiting for a reply."
+    return _triage_done(store, case_id, args, out, said + f" Undo: case undo {case_id}")
+
+
+def cmd_case_assign(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    case_id = CaseId(args.case_id)
+    store.assign(case_id, args.to, actor=store.me)
+    return _triage_done(store, case_id, args, out,
+                        f"owner is now {store.case_row(case_id).owner}. "
+                        f"Undo: case undo {case_id}")
+
+
+def cmd_case_note(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    case_id = CaseId(args.case_id)
+    note_id, _ = store.add_note(case_id, args.text, actor=store.me)
+    return _triage_done(store, case_id, args, out, f"note #{note_id} added.", note_id=note_id)
+
+
+def cmd_case_issue(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    case_id = CaseId(args.case_id)
+    items = store.case_detail(case_id).checklist
+    words = list(args.words)
+    if args.action == "add":
+        text = " ".join(words)
+        item_id, _ = store.add_issue(case_id, text, actor=store.me)
+        return _triage_done(store, case_id, args, out, f"issue added: {text}", item_id=item_id)
+    if not words or not words[0].isdigit() or not 1 <= int(words[0]) <= len(items):
+        raise KnownError(f"Name the checklist item by its number, 1 to {len(items)} "
+                         f"(case show {case_id} lists them)." if items else
+                         f"Case #{case_id} has no checklist items.")
+    item = items[int(words[0]) - 1]
+    if args.action in ("tick", "untick"):
+        store.set_issue_done(item.id, args.action == "tick", actor=store.me)
+        said = f"issue {words[0]} {'ticked' if args.action == 'tick' else 'unticked'}."
+    elif args.action == "rename":
+        text = " ".join(words[1:])
+        store.rename_issue(item.id, text, actor=store.me)
+        said = f"issue {words[0]} renamed to {' '.join(text.split())}."
+    else:
+        store.delete_issue(item.id, actor=store.me)
+        said = f"issue {words[0]} ({item.text}) deleted."
+    return _triage_done(store, case_id, args, out, said, item_id=item.id)
+
+
+def cmd_case_undo(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    case_id = CaseId(args.case_id)
+    what, _ = store.undo(case_id, actor=store.me)
+    return _triage_done(store, case_id, args, out, f"undone: {what}.", undone=what)
+
+
+def cmd_settings_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.core import settings as settings_mod
+
+    values = {s.name: store.get_setting(s.name) for s in settings_mod.SETTINGS}
+    if args.json:
+        json.dump(values, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    for name, value in values.items():
+        out.write(f"{name:<26} {settings_mod.show(value)}\n")
+    return 0
+
+
+def cmd_settings_get(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.core import settings as settings_mod
+
+    settings_mod.lookup(args.name)
+    value = store.get_setting(args.name)
+    if args.json:
+        json.dump(value, out, ensure_ascii=False, indent=2)
+    else:
+        out.write(settings_mod.show(value))
+    out.write("\n")
+    return 0
+
+
+def cmd_settings_set(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.core import settings as settings_mod
+
+    store.set_setting(args.name, settings_mod.parse(args.name, args.value))
+    return cmd_settings_get(store, args, out)
+
+
 COMMANDS = {
+    ("case", "status"): cmd_case_status,
+    ("case", "assign"): cmd_case_assign,
+    ("case", "note"): cmd_case_note,
+    ("case", "issue"): cmd_case_issue,
+    ("case", "undo"): cmd_case_undo,
+    ("settings", "list"): cmd_settings_list,
+    ("settings", "get"): cmd_settings_get,
+    ("settings", "set"): cmd_settings_set,
     ("accounts", "add"): cmd_accounts_add,
     ("accounts", "list"): cmd_accounts_list,
     ("accounts", "remove"): cmd_accounts_remove,
@@ -735,7 +888,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return handled
     sub = next((getattr(args, name) for name in (
         "cases_command", "case_command", "templates_command", "profiles_command",
-        "accounts_command", "outbox_command") if getattr(args, name, None)), None)
+        "accounts_command", "outbox_command", "settings_command")
+        if getattr(args, name, None)), None)
     try:
         if (args.command, sub) in NO_STORE:
             return NO_STORE[(args.command, sub)](args, out, err)

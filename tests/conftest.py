@@ -59,6 +59,9 @@ def msg(author: str = "@ann@example.social", text: str = "My order is late",
 def store() -> Store:
     s = Store.memory()
     s.set_setting("user.name", "Sam")
+    # Owners come from the roster: the team every core test may hand a case to.
+    s.set_setting("team.roster", [{"name": "Sam", "me": True}, {"name": "Priya"},
+                                  {"name": "Tom"}, {"name": "Bea"}, {"name": "@owner"}])
     s.add_account(platform="mastodon", handle="@help@kettle.example", role="support")
     s.add_account(platform="mastodon", handle="@hello@kettle.example", role="marketing")
     s.add_account(platform="bluesky", handle="help.kettle.example", role="support")

@@ -200,27 +200,31 @@ def test_reply_voice_checks_and_outbox_on_the_demo(demo_data: Path) -> None:
     case_id = cases[0]["id"]
     before = {r["id"] for r in cli_json(demo_data, "outbox", "list")}
 
-    # An error finding blocks approval; the draft is kept, nothing enters the outbox.
-    blocked = cli(demo_data, "reply", str(case_id), "--text",
-                  "We apologize for any inconvenience!!! Email sam@gmail.com LOL", "--approve")
-    assert blocked.returncode == 1 and "--override" in blocked.stderr
-    assert "is draft" in blocked.stdout
-    assert {r["id"] for r in cli_json(demo_data, "outbox", "list")} == before
+    # An error finding blocks approval, with or without a reason; the draft is kept,
+    # nothing enters the outbox.
+    for extra in ((), ("--override", "customer asked for the address")):
+        blocked = cli(demo_data, "reply", str(case_id), "--text",
+                      "We apologize for any inconvenience!!! Email sam@gmail.com LOL",
+                      "--approve", *extra)
+        assert blocked.returncode == 1 and "cannot be overridden" in blocked.stderr
+        assert "is draft" in blocked.stdout
+        assert {r["id"] for r in cli_json(demo_data, "outbox", "list")} == before
 
     # A draft without --approve stays a draft.
     drafted = json.loads(cli(demo_data, "reply", str(case_id), "--text",
                              "Hi, I'm looking into it now. ^SR", "--json").stdout)
     assert drafted["state"] == "draft"
 
-    # With a reason, the override approves it and the reason is on the reply.
+    # Warnings are judgement: overridden with a reason, which is kept on the reply.
     ok = cli(demo_data, "reply", str(case_id), "--text",
-             "We apologize for any inconvenience!!! Email sam@gmail.com LOL", "--approve",
-             "--override", "customer asked for the address", "--json")
+             "We apologize for any inconvenience!!! LOL", "--approve",
+             "--override", "the customer's own joke", "--json")
     assert ok.returncode == 0, ok.stderr
     reply = json.loads(ok.stdout)
     assert reply["state"] == "approved" and reply["reply_id"] == drafted["reply_id"]
+    assert {f["severity"] for f in reply["findings"]} <= {"warning", "suggestion"}
     queued = {r["id"]: r for r in cli_json(demo_data, "outbox", "list")}
-    assert queued[reply["reply_id"]]["override_reason"] == "customer asked for the address"
+    assert queued[reply["reply_id"]]["override_reason"] == "the customer's own joke"
     assert queued[reply["reply_id"]]["findings"]
 
     # The demo workspace sends locally: every approved reply leaves the outbox.
@@ -233,4 +237,4 @@ def test_reply_voice_checks_and_outbox_on_the_demo(demo_data: Path) -> None:
                      if m.direction.value == "out"]
     finally:
         store.close()
-    assert "We apologize for any inconvenience!!! Email sam@gmail.com LOL" in out_texts
+    assert "We apologize for any inconvenience!!! LOL" in out_texts

@@ -39,6 +39,9 @@ def populate(store: Store, data: dict[str, Any] | None = None, *,
     store.set_setting("workspace.demo", True)
     if brand.get("agent"):
         store.set_setting("user.name", brand["agent"])
+    if data.get("agents"):
+        store.set_setting("team.roster", [{"name": name, "me": name == brand.get("agent")}
+                                          for name in data["agents"]])
     if brand.get("initials"):
         store.set_setting("user.initials", brand["initials"])
     if brand.get("name"):

@@ -440,6 +440,12 @@ def describe_event(event: dict[str, Any]) -> str:
         return f"Issue answered: {detail.get('text', '')}"
     if k == "issue_unticked":
         return f"Issue reopened: {detail.get('text', '')}"
+    if k == "issue_renamed":
+        return f"Issue renamed: {before} → {after}"
+    if k == "issue_deleted":
+        return f"Issue deleted: {before}"
+    if k == "undo":
+        return f"Undone: {after}" if after else "Undone"
     if k == "merged":
         if "into_case" in detail:
             return f"Merged into case #{detail['into_case']}"

@@ -109,6 +109,9 @@ class CaseRow:
     sort_key: tuple[float, int]  # keyset position (sort value, id) in the page's order
     sentiment: float | None = None
     snoozed_until: dt.datetime | None = None
+    #: States of the case's unsent replies (draft, approved, sending, failed), so the
+    #: inbox can show that a reply is queued and nobody answers twice.
+    reply_states: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

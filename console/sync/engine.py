@@ -259,6 +259,9 @@ def plan_send(store: Store, reply_id: ReplyId) -> SendPlan:
     except NotFoundError:
         raise NotFoundError(f"The account of reply #{reply_id} ({before.account_handle}) "
                             "was removed.") from None
+    # The one send path re-checks the route: whatever wrote the reply, a Mastodon
+    # thread never gets a post from a Bluesky account.
+    store.check_reply_route(reply_id)
     message, extra = store.message(before.in_reply_to_message_id)
     interrupted = before.state is ReplyState.SENDING
     store.mark_reply_sending(reply_id)
@@ -320,6 +323,7 @@ def fail_unplanned(store: Store, reply: Reply, reason: str) -> SendOutcome:
 def send_local(store: Store, reply_id: ReplyId) -> SendOutcome:
     """The demo workspace's built-in accounts 'send' by recording the reply locally."""
     reply = store.reply(reply_id)
+    store.check_reply_route(reply_id)
     store.mark_reply_sending(reply_id)
     changes = store.mark_reply_sent(reply_id, remote_id=f"demo-sent-{reply.idempotency_key}",
                                     url=None)
@@ -360,7 +364,10 @@ def send_outbox(db: Store | Db, connect: Connect, *,
         if reply.case_id in blocked_cases:
             continue
         if demo:
-            outcome = run(functools.partial(send_local, reply_id=reply.id))
+            try:
+                outcome = run(functools.partial(send_local, reply_id=reply.id))
+            except KnownError as exc:
+                outcome = run(functools.partial(fail_unplanned, reply=reply, reason=str(exc)))
         else:
             outcome = _send_one(run, reply, connect, cache)
         if not outcome.sent:

@@ -77,6 +77,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("assign", "Assign…", ("a",), "Case", "assign (type a name, Enter)"),
     ActionSpec("note", "Add note…", ("n",), "Case", "add a private note"),
     ActionSpec("snooze", "Snooze…", ("s",), "Case", "snooze (choose until when)"),
+    ActionSpec("undo", "Undo", ("Ctrl+Z",), "Case",
+               "undo the last resolve, waiting, reopen, assign or snooze (in the timeline)",
+               separator_before=True),
     # View
     ActionSpec("next", "Next case", ("j",), "View", "next case (↓ works too)"),
     ActionSpec("previous", "Previous case", ("k",), "View", "previous case (↑ works too)"),
@@ -94,8 +97,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # Replies
     ActionSpec("review", "Review queue…", ("Ctrl+Shift+R",), "Replies",
                "review queue (drafts and the outbox)"),
-    ActionSpec("settings", "Templates, voice profiles and accounts…", ("Ctrl+,",), "Replies",
-               "settings: templates, voice profiles and accounts"),
+    ActionSpec("settings", "Settings…", ("Ctrl+,",), "Replies",
+               "settings: you and the team roster, the brand, sync, working hours, templates, "
+               "voice profiles and accounts"),
     # Help
     ActionSpec("shortcuts", "Keyboard shortcuts", ("F1", "?"), "Help", "this list"),
     ActionSpec("about", "About", (), "Help", "about this app"),

@@ -102,6 +102,9 @@ def launch_demo() -> int | None:
     return int(pid) if ok else None
 
 
+#: How often the window looks for another instance's commits (a cheap PRAGMA).
+EXTERNAL_CHECK_MS = 2_000
+
 class EmptyState(QWidget):
     """Shown instead of an empty inbox: what the view means, and where to go from here.
 
@@ -360,6 +363,7 @@ class MainWindow(QMainWindow):
             self.sync.outbox_finished.connect(self._outbox_finished)
             self.cancel_sync.clicked.connect(self.sync.cancel)
         self.signals.status_message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.case_panel.notice.connect(lambda text: self.statusBar().showMessage(text, 15_000))
         self.signals.changes_applied.connect(self._changes_applied)
 
         self.sidebar.filter_chosen.connect(self._filter_chosen)
@@ -383,8 +387,29 @@ class MainWindow(QMainWindow):
         self._followups.setInterval(30_000)
         self._followups.timeout.connect(self.wake_followups)
         self._followups.start()
+        # Another instance on this workspace (a second window, a cron sync) commits
+        # behind our back: notice it and re-read, so nothing on screen is stale.
+        self._data_version: int | None = None
+        self._watch = QTimer(self)
+        self._watch.setInterval(EXTERNAL_CHECK_MS)
+        self._watch.timeout.connect(self.check_external_changes)
+        self._watch.start()
+        self.check_external_changes()  # the baseline
         self.tray: Any = None
         self._restore_state()
+
+    def check_external_changes(self) -> None:
+        """Re-read when another connection committed (PRAGMA data_version on the writer)."""
+        def seen(version: int) -> None:
+            changed = self._data_version is not None and version != self._data_version
+            self._data_version = version
+            if changed:
+                self.refresh()
+                self.statusBar().showMessage(
+                    "Updated: another window or a sync changed this workspace.", 5_000)
+
+        self.ops.write(lambda s: s.data_version(), parent=self).success(seen).failure(
+            lambda _exc: None).run()  # a busy workspace: look again next time
 
     # ------------------------------------------------------------ setup
     def _build_actions(self) -> None:
@@ -401,6 +426,7 @@ class MainWindow(QMainWindow):
             "assign": self.case_panel.focus_owner,
             "note": self.case_panel.focus_note,
             "snooze": self.case_panel.show_snooze_menu,
+            "undo": self.case_panel.undo,
             "next": lambda: self.move_selection(1),
             "previous": lambda: self.move_selection(-1),
             "search": self.focus_search,
@@ -714,6 +740,8 @@ class MainWindow(QMainWindow):
             self.case_panel.apply_changes(changes, initiator)
         if changes.templates or changes.settings or changes.accounts:
             self.load_composer_resources()
+        if changes.settings and not changes.cases:
+            self.case_panel.show_case(self._selected_case)  # the owner box offers the roster
 
     def selected_case(self) -> int | None:
         return self._selected_case

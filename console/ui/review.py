@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
@@ -348,10 +347,12 @@ class ReviewQueue(QDialog):
         self._show_findings(shown.findings, reply.override_reason)
 
     def _show_findings(self, findings: tuple[tuple[str, str], ...],
-                       override: str | None = None) -> None:
+                       override: str | None = None, *, note: str | None = None) -> None:
         lines = [f"{severity}: {message}" for severity, message in findings]
         if override:
             lines.append(f"Override: {override}")
+        if note:
+            lines.append(note)
         self.findings.setText("\n".join(lines) if lines else "No findings: the voice check passes.")
         worst = ("error" if any(s == "error" for s, _ in findings) else
                  "warning" if any(s == "warning" for s, _ in findings) else "")
@@ -409,14 +410,12 @@ class ReviewQueue(QDialog):
             errors = [f for f in findings if f.blocks]
             reason = None
             if errors:
-                reason, ok = QInputDialog.getText(
-                    self, "Override the voice check",
-                    f"{len(errors)} error(s) block this reply:\n"
-                    + "\n".join(f"• {f.message}" for f in errors[:5])
-                    + "\n\nTo approve it anyway, give a reason (it goes into the case timeline):")
-                if not ok or not reason.strip():
-                    self._show_findings(tuple((f.severity, f.message) for f in findings))
-                    return
+                # Errors are facts (over the limit, private data, a leftover variable): no
+                # reason overrides them; the findings say what to fix.
+                self._show_findings(tuple((f.severity, f.message) for f in findings),
+                                    note="Errors cannot be overridden: edit the reply, then "
+                                         "approve.")
+                return
             dicts = [f.to_dict() for f in findings]
 
             def approve(store: Store) -> Changes:

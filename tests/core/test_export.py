@@ -37,8 +37,9 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
         rows = store.cases_page(limit=1000)
         open_case = next(r for r in rows if r.status == CaseStatus.OPEN)
         other = next(r for r in rows if r.status == CaseStatus.OPEN and r.id != open_case.id)
-        account = store.accounts()[0].id
+        account = store.reply_accounts(open_case.id)[0].id
         store.save_draft(open_case.id, account_id=account, body="Draft: checking with the depot")
+        account = store.reply_accounts(other.id)[0].id
         sent, _ = store.save_draft(other.id, account_id=account, body="Sorted, a new one is on "
                                    "its way today. ^SR")
         store.approve_reply(sent)
@@ -231,7 +232,9 @@ def test_importing_the_same_file_twice_changes_nothing(source: Store, empty: Sto
 
 def test_queued_replies_come_in_as_drafts(source: Store, empty: Store, tmp_path: Path) -> None:
     case = next(r for r in source.cases_page(limit=1000) if r.status == CaseStatus.WAITING)
-    reply, _ = source.save_draft(case.id, account_id=source.accounts()[0].id, body="Queued")
+    account = source.reply_accounts(case.id)[0]
+    assert account is not None
+    reply, _ = source.save_draft(case.id, account_id=account.id, body="Queued")
     source.approve_reply(reply)
     export_json(source, tmp_path / "a.json", Selection(case_ids=(case.id,)))
     result = importer.import_file(empty, tmp_path / "a.json")
@@ -267,6 +270,7 @@ def two_workspaces(store: Store, tmp_path: Path) -> tuple[Store, Store, int, int
     store.assign(case_a, "Bea", at=T0 + dt.timedelta(minutes=2))
     bea = Store.open(tmp_path / "bea.db")
     bea.set_setting("user.name", "Bea")
+    bea.set_setting("team.roster", [{"name": "Bea", "me": True}, {"name": "Carl"}, {"name": "Sam"}])
     importer.import_file(bea, handover(tmp_path, "to-bea", store, case_a))
     case_b = bea.current_case_of(bea.contact_of_handle("mastodon", "@ann@example.social"))
     yield store, bea, case_a, case_b

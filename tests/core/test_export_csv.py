@@ -28,6 +28,9 @@ def hostile(tmp_path: Path) -> Store:
     """One case per prefix, where every text a user or a stranger can set starts with it."""
     store = Store.open(tmp_path / "w.db")
     store.set_setting("user.name", "Sam")
+    # Owners come from the roster: a hostile name there too (a teammate's typo or paste).
+    store.set_setting("team.roster", [{"name": "Sam", "me": True}] + [
+        {"name": f"{p}owner{i}"} for i, p in enumerate(PREFIXES)])
     for i, p in enumerate(PREFIXES):
         store.add_account(platform="mastodon", handle=f"{p}acct{i}")
         store.add_contact(f"{p}contact{i}", [("mastodon", f"{p}handle{i}")])

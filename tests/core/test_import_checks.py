@@ -117,7 +117,8 @@ def test_times_merge_to_the_earliest_opening_and_latest_activity(
     assert row.preview == theirs["preview"]
     assert row.opened_at == T0
     assert (row.sentiment, row.message_count) == (-0.75, 2)
-    assert row.waiting_since == T0  # fast-forward: still waiting since the first message
+    # Sam's approved reply answers the first message: the customer waits since the next one.
+    assert row.waiting_since == later
     # An older file (less activity) changes neither the preview nor the times.
     before = sam.case_row(case_a)
     older = copy.deepcopy(data)

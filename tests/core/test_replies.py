@@ -26,20 +26,22 @@ def test_draft_saves_as_typed_and_survives_reopen(tmp_path) -> None:
     assert kinds.count("reply_drafted") == 1  # keystrokes do not flood the timeline
 
 
-def test_approval_refused_on_error_until_overridden(store: Store) -> None:
+def test_errors_block_approval_and_cannot_be_overridden(store: Store) -> None:
     (case_id,) = store.ingest([msg()]).case_ids
     reply_id, _ = store.save_draft(case_id, account_id=1, body="Email me at a@b.com")
     findings = [{"kind": "private-data", "severity": "error", "message": "email in public"},
                 {"kind": "emoji", "severity": "warning", "message": "emoji"}]
-    with pytest.raises(KnownError, match="1 error finding"):
-        store.approve_reply(reply_id, findings=findings)
-    assert store.reply(reply_id).state is ReplyState.DRAFT
-    store.approve_reply(reply_id, findings=findings, override_reason="Customer asked for it")
+    for reason in (None, "Customer asked for it"):
+        with pytest.raises(KnownError, match="1 error finding.*cannot be overridden"):
+            store.approve_reply(reply_id, findings=findings, override_reason=reason)
+        assert store.reply(reply_id).state is ReplyState.DRAFT
+    # A judgement finding (a warning) is overridden with a reason, recorded in the timeline.
+    store.approve_reply(reply_id, findings=findings[1:], override_reason="Customer likes emoji")
     reply = store.reply(reply_id)
     assert reply.state is ReplyState.APPROVED
-    assert [f["kind"] for f in reply.findings] == ["private-data", "emoji"]
+    assert [f["kind"] for f in reply.findings] == ["emoji"]
     override = [e for e in store.case_events(case_id) if e.kind == "override"]
-    assert [o.after for o in override] == ["Customer asked for it"]
+    assert [o.after for o in override] == ["Customer likes emoji"]
 
 
 def test_review_queue_states(store: Store) -> None:

@@ -444,24 +444,6 @@ def test_cancel_and_progress_of_the_outbox(world) -> None:
     assert store.reply(max(r1, r2)).state is ReplyState.APPROVED
 
 
-def test_a_reply_that_cannot_be_planned_fails_and_holds_its_case(world) -> None:
-    store, connectors = world
-    acc = accounts(store)["support@demo.example"]
-    fake = connectors[acc.id]
-    fake.add_incoming("a@x", "one")
-    engine.sync_account(store, acc, lambda _a: fake)
-    (case,) = store.cases_page()
-    orphan, _ = store.save_draft(case.id, account_id=acc.id, body="to whom?")
-    store.approve_reply(orphan)
-    later = approve(store, case.id, "and this", acc.id)
-    (out,) = engine.send_outbox(store, lambda a: connectors[a.id])
-    assert (out.reply_id, out.sent, out.final) == (orphan, False, True)
-    assert "does not say which message" in out.error
-    failed = store.reply(orphan)
-    assert failed.state is ReplyState.FAILED and "does not say which message" in failed.error
-    assert store.reply(later).state is ReplyState.APPROVED and fake.send_attempts == []
-
-
 def test_a_direct_message_is_answered_directly(world) -> None:
     from console.core.models import MessageKind
 
@@ -545,3 +527,16 @@ def test_an_older_identical_reply_is_not_taken_for_the_interrupted_one(world) ->
     assert again.interrupted
     ref, found = engine.post(fake, again)
     assert not found and ref.remote_id != "old"
+def test_a_draft_without_a_message_answers_the_customers_latest(world) -> None:
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    case_id = store.cases_page()[0].id
+    reply_id, _ = store.save_draft(case_id, account_id=acc.id, body="hello")
+    assert store.reply(reply_id).in_reply_to_message_id == \
+        store.case_detail(case_id).messages[-1].id
+    store.approve_reply(reply_id)
+    (out,) = engine.send_outbox(store, lambda _a: fake)
+    assert out.sent and store.reply(reply_id).state is ReplyState.SENT

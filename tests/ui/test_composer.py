@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QPushButton
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QPushButton  # noqa: F401
 
 from console.core.models import ReplyState
 from console.core.store import CaseFilter, Store, View
@@ -103,33 +103,41 @@ def test_counter_follows_platform(qtbot, open_session, demo_db):
     assert composer.counter.text() == expected
 
 
-def test_approve_refused_until_override_with_reason(qtbot, open_session, demo_db):
+def test_errors_block_approval_and_no_reason_overrides_them(qtbot, open_session, demo_db):
     session = open_session(demo_db)
     case_id = negative_case(demo_db)
     composer = open_case(qtbot, session, case_id)
     qtbot.keyClicks(composer.editor, "Email us at help@gmail.com to sort it")
     qtbot.waitUntil(lambda: "private-data" in kinds(composer), timeout=10_000)
-    # Cancel the override: nothing is approved.
-    answered = answer_dialog(None)
+    assert composer.approve_button.text() == "Fix the errors to approve"
     qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: bool(answered), timeout=5_000)
-    assert "error(s) block this reply" in answered[0]
+    assert "cannot be overridden" in composer.status.text()
+    assert QApplication.activeModalWidget() is None  # no override dialog to talk it through
     qtbot.waitUntil(lambda: read_store(demo_db).open_draft(case_id) is not None, timeout=5_000)
     assert read_store(demo_db).replies([ReplyState.APPROVED]) == []
-    # Give a reason: approved, and the reason is in the case timeline.
-    session.window.activateWindow()  # offscreen, nothing re-activates it after the dialog
-    composer.editor.setFocus()
-    qtbot.waitUntil(composer.editor.hasFocus, timeout=5_000)
-    answer_dialog("Customer asked for the address")
+    # Fixed, it is approved; the composer empties and the case leaves Needs reply.
+    composer.editor.selectAll()
+    qtbot.keyClicks(composer.editor, "So sorry about this, we are sorting it now. ^SR")
+    qtbot.waitUntil(lambda: "private-data" not in kinds(composer), timeout=10_000)
     qtbot.keyClick(composer.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: len(read_store(demo_db).replies([ReplyState.APPROVED])) == 1,
                     timeout=10_000)
-    (reply,) = read_store(demo_db).replies([ReplyState.APPROVED])
-    assert reply.override_reason == "Customer asked for the address"
-    assert any(f["kind"] == "private-data" for f in reply.findings)
-    events = read_store(demo_db).case_events(case_id)
-    assert ("override", "Customer asked for the address") in [(e.kind, e.after) for e in events]
     qtbot.waitUntil(lambda: composer.editor.toPlainText() == "", timeout=5_000)
+    needs = read_store(demo_db).cases_page(CaseFilter(view=View.NEEDS_REPLY), limit=1000)
+    assert case_id not in [r.id for r in needs]
+
+
+def test_composer_offers_only_the_platform_of_the_customers_message(qtbot, open_session,
+                                                                     demo_db):
+    store = read_store(demo_db)
+    case_id = 58  # a Mastodon customer: the demo once defaulted to the Bluesky account here
+    default, choices = store.reply_accounts(case_id)
+    store.close()
+    session = open_session(demo_db)
+    composer = open_case(qtbot, session, case_id)
+    offered = [composer.account_box.itemData(i) for i in range(composer.account_box.count())]
+    assert offered == [a.id for a in choices] and default is not None
+    assert composer.current_account().id == default.id
 
 
 def test_drafts_survive_closing_and_reopening(qtbot, open_session, demo_db, tmp_path):
@@ -176,7 +184,10 @@ def test_template_picker_inserts_rendered_template(qtbot, open_session, demo_db)
 def test_review_queue_approves_sends_back_deletes_and_undoes(qtbot, open_session, demo_db):
     store = Store.open(demo_db)
     case_id = negative_case(demo_db)
-    reply_id, _ = store.save_draft(case_id, account_id=1, body="So sorry, Sam here. I'm on it.")
+    account = store.reply_accounts(case_id)[0]
+    assert account is not None
+    reply_id, _ = store.save_draft(case_id, account_id=account.id,
+                                   body="So sorry, Sam here. I'm on it.")
     store.close()
     session = open_session(demo_db)
     window = session.window

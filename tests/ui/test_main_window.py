@@ -78,10 +78,11 @@ def test_assign_status_and_note_from_the_window_change_the_store(qtbot, open_ses
     case_id = select_row(qtbot, window, 0)
     panel = window.case_panel
 
-    # Assign: type a name in the owner box and press the button.
-    panel.owner_box.setFocus()
-    panel.owner_box.lineEdit().selectAll()
-    qtbot.keyClicks(panel.owner_box.lineEdit(), "Tom Okafor")
+    # Assign: pick a name from the team roster (the owner box is a list, not a text field).
+    assert not panel.owner_box.isEditable()
+    assert [panel.owner_box.itemText(i) for i in range(panel.owner_box.count())] == \
+        ["Sam Rivera", "Priya Nair", "Tom Okafor"]
+    panel.owner_box.setCurrentIndex(panel.owner_box.findData("Tom Okafor"))
     qtbot.mouseClick(panel.assign_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: read_store(demo_db).case_row(case_id).owner == "Tom Okafor",
                     timeout=10_000)

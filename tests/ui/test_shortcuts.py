@@ -13,7 +13,7 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QWidget
 
 from console.core.models import CaseStatus, ReplyState
-from console.core.store import Store, View
+from console.core.store import CaseFilter, Store, View
 from console.ui import actions
 from console.ui.case.composer import TemplatePicker
 from console.ui.shortcuts import ShortcutsDialog
@@ -135,6 +135,29 @@ def check_snooze(t: Trial) -> None:
     t.qtbot.keyClick(menu, Qt.Key.Key_Return)
     t.qtbot.waitUntil(lambda: read_store(t.db).case_row(case_id).snoozed_until is not None,
                       timeout=T)
+
+
+def check_undo(t: Trial) -> None:
+    """e resolves a customer still waiting (the status bar says so), Ctrl+Z brings them back
+    into Needs reply with their waiting time; the undo is in the timeline."""
+    t.open(view=View.NEEDS_REPLY)
+    case_id = first_case(t)
+    before = read_store(t.db).case_row(case_id)
+    assert before.waiting_since is not None
+    t.activate()
+    t.qtbot.keyClick(t.window.inbox, Qt.Key.Key_E)
+    t.qtbot.waitUntil(lambda: status_of(t, case_id) is CaseStatus.RESOLVED, timeout=T)
+    t.qtbot.waitUntil(lambda: "still waiting" in t.window.statusBar().currentMessage(),
+                      timeout=T)
+    t.activate()
+    t.press()
+    t.qtbot.waitUntil(lambda: status_of(t, case_id) is before.status, timeout=T)
+    row = read_store(t.db).case_row(case_id)
+    assert row.waiting_since == before.waiting_since
+    needs = read_store(t.db).cases_page(CaseFilter(view=View.NEEDS_REPLY), limit=1000)
+    assert case_id in [r.id for r in needs]
+    assert read_store(t.db).case_events(case_id)[-1].kind == "undo"
+    t.qtbot.waitUntil(lambda: "undone" in t.window.statusBar().currentMessage(), timeout=T)
 
 
 def check_next(t: Trial) -> None:
@@ -325,9 +348,10 @@ CHECKS: dict[str, Callable[[Trial], None]] = {
     "waiting": status_key(CaseStatus.WAITING),
     "reopen": status_key(CaseStatus.OPEN, before=CaseStatus.RESOLVED),
     "reply": focus_key(lambda w: (w.case_panel.composer.editor,)),
-    "assign": focus_key(lambda w: (w.case_panel.owner_box, w.case_panel.owner_box.lineEdit())),
+    "assign": focus_key(lambda w: (w.case_panel.owner_box, w.case_panel.owner_box.view())),
     "note": focus_key(lambda w: (w.case_panel.note_edit,)),
     "snooze": check_snooze,
+    "undo": check_undo,
     "next": check_next,
     "previous": check_previous,
     "search": focus_key(lambda w: (w.search,)),

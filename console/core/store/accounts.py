@@ -32,6 +32,12 @@ class AccountsPart(StoreBase):
         timezone: str = "UTC",
         business_hours: dict[str, Any] | None = None,
     ) -> tuple[AccountId, Changes]:
+        if business_hours is None and timezone == "UTC":
+            # The team's working hours (Settings), when the caller gives none of its own.
+            team_hours = self.get_setting("business.hours")
+            if team_hours:
+                timezone = team_hours.get("timezone", "UTC")
+                business_hours = {k: v for k, v in team_hours.items() if k != "timezone"}
         with self.db.atomic():
             cur = self.db.execute(
                 "INSERT INTO accounts (platform, handle, display_name, role, server, "

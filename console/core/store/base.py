@@ -14,9 +14,10 @@ from sqlite_utils import Database
 from console.core import settings as settings_mod
 from console.core import timeutil
 from console.core.changes import Changes
-from console.core.errors import KnownError, NotFoundError
+from console.core.errors import NotFoundError
 from console.core.ids import CaseId
 from console.core.models import CaseStatus
+from console.core.rules import OPEN_STATUSES
 from console.core.store.guard import explained
 from console.core.store.model import sort_key_for
 from console.core.store.rows import _json
@@ -44,24 +45,43 @@ class StoreBase:
         return json.loads(row[0])
 
     def set_setting(self, name: str, value: Any) -> Changes:
-        if name not in settings_mod.BY_NAME:
-            raise KnownError(f"Unknown setting {name!r}.")
+        """Set a setting, checked against its declared type.
+
+        Raises:
+            KnownError: an unknown setting or a value of the wrong shape.
+        """
+        value = settings_mod.validate(name, value)
         with self.db.atomic():
             self.db.execute(
                 "INSERT INTO settings (name, value) VALUES (?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
                 [name, json.dumps(value)],
             )
-        if name == "user.name":
+        if name in ("user.name", "team.roster"):
             self._me = None
         return Changes(settings=True)
 
     @property
     def me(self) -> str:
-        """The local user: owner of new cases and actor of local changes."""
+        """The local user: owner of new cases and actor of local changes.
+
+        The roster's person marked as me, else ``user.name``, else the login name.
+        """
         if self._me is None:
-            self._me = str(self.get_setting("user.name") or settings_mod.default("user.name"))
+            marked = [p["name"] for p in self.roster() if p.get("me")]
+            self._me = marked[0] if marked else str(
+                self.get_setting("user.name") or settings_mod.default("user.name"))
         return self._me
+
+    def roster(self) -> list[dict[str, Any]]:
+        """The team: ``{"name", "handle", "me"}`` each, as set in ``team.roster``."""
+        value = self.get_setting("team.roster") or []
+        return [p for p in value if isinstance(p, dict) and p.get("name")]
+
+    def team(self) -> list[str]:
+        """Who may own a case: the roster's names (just you while there is no roster)."""
+        names = [str(p["name"]) for p in self.roster()]
+        return names or [self.me]
 
     def _next_id(self, table: str) -> int:
         return int(self.db.conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
@@ -81,13 +101,42 @@ class StoreBase:
 
     def _event(self, case_id: int, kind: str, *, actor: str | None = None,
                before: Any = None, after: Any = None, detail: dict[str, Any] | None = None,
-               at: dt.datetime | None = None) -> None:
-        self.db.conn.execute(
+               at: dt.datetime | None = None) -> int:
+        cur = self.db.conn.execute(
             "INSERT INTO case_events (case_id, at, actor, kind, before, after, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [case_id, timeutil.to_epoch(at or timeutil.now()), actor or self.me, kind,
              None if before is None else str(before), None if after is None else str(after),
              _json(detail)])
+        return int(cur.lastrowid or 0)
+
+    def _customer_waiting_since(self, case_id: int) -> int | None:
+        """When the customer started waiting: their first message after our last answer.
+
+        An answer is a sent reply (an outbound message) or a queued one (approved or
+        being sent, from its approval on); ``None`` when the customer's latest message
+        has one after it. Derived from the messages, never from the status history,
+        so resolving and reopening cannot lose a waiting customer.
+        """
+        conn = self.db.conn
+        answered = conn.execute(
+            "SELECT max(t) FROM (SELECT max(m.created_at) AS t FROM case_messages cm "
+            "JOIN messages m ON m.id = cm.message_id WHERE cm.case_id = ? AND m.direction = 'out' "
+            "UNION ALL SELECT max(coalesce(approved_at, updated_at)) FROM replies "
+            "WHERE case_id = ? AND state IN ('approved', 'sending'))",
+            [case_id, case_id]).fetchone()[0]
+        row = conn.execute(
+            "SELECT min(m.created_at) FROM case_messages cm JOIN messages m ON m.id = cm.message_id "
+            "WHERE cm.case_id = ? AND m.direction = 'in' AND m.created_at > ?",
+            [case_id, answered if answered is not None else -(2 ** 62)]).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def _rederive_waiting(self, case_id: int) -> None:
+        """Re-derive ``waiting_since`` after replies or status changed (open cases only)."""
+        status = CaseStatus(self.db.conn.execute("SELECT status FROM cases WHERE id = ?",
+                                                 [case_id]).fetchone()[0])
+        waiting = self._customer_waiting_since(case_id) if status in OPEN_STATUSES else None
+        self._touch(case_id, 0, waiting_since=waiting)
 
     def _touch(self, case_id: int, at: int, *, waiting_since: Any = ...,
                followup_due_at: Any = ...) -> None:

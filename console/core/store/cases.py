@@ -73,28 +73,43 @@ class CasesPart(AccountsPart):
                     f"{status.label.lower()}." + (
                         " Reopen it first." if current in FINISHED_STATUSES else ""))
             when = timeutil.to_epoch(at or timeutil.now())
+            prev = self._triage_snapshot(case_id)
             self.db.conn.execute("UPDATE cases SET status = ? WHERE id = ?", [status, case_id])
-            # Finished or waiting-on-customer cases no longer wait for us.
-            waiting = state["waiting_since"] if status in OPEN_STATUSES else None
+            # Finished or waiting-on-customer cases no longer wait for us; back in an open
+            # status, the customer waits since their first unanswered message (derived
+            # from the messages: a resolve-then-reopen cannot lose them).
+            waiting = self._customer_waiting_since(case_id) if status in OPEN_STATUSES else None
             if status in FINISHED_STATUSES:
                 self.db.conn.execute("UPDATE cases SET snoozed_until = NULL, "
                                      "snooze_until_reply = 0 WHERE id = ?", [case_id])
             self._touch(case_id, when, waiting_since=waiting, followup_due_at=None)
+            detail: dict[str, Any] = {"prev": prev}
+            if reason:
+                detail["reason"] = reason
             self._event(case_id, "status", actor=actor, before=current, after=status,
-                        detail={"reason": reason} if reason else None, at=at)
+                        detail=detail, at=at)
         return Changes(cases=True, case_ids=frozenset({case_id}))
 
     def assign(self, case_id: CaseId, to: str, *, actor: str | None = None,
                at: dt.datetime | None = None) -> Changes:
-        to = to.strip()
+        to = " ".join(to.split())
         if not to:
             raise KnownError("Give the name of the person who will own the case.")
+        team = self.team()
+        match = next((name for name in team if name.casefold() == to.casefold()), None)
+        if match is None:
+            # Owners come from the roster: a stray keystroke never invents a teammate.
+            raise KnownError(f"{to!r} is not on the team ({', '.join(team)}). Add them to the "
+                             "team roster in Settings first.")
+        to = match
         with self.db.atomic():
             state = self._case_state(case_id)
             if state["owner"] == to:
                 return Changes()
+            prev = self._triage_snapshot(case_id)
             self.db.conn.execute("UPDATE cases SET owner = ? WHERE id = ?", [to, case_id])
-            self._event(case_id, "assign", actor=actor, before=state["owner"], after=to, at=at)
+            self._event(case_id, "assign", actor=actor, before=state["owner"], after=to, at=at,
+                        detail={"prev": prev})
         return Changes(cases=True, case_ids=frozenset({case_id}))
 
     def add_note(self, case_id: CaseId, body: str, *, actor: str | None = None,
@@ -151,6 +166,138 @@ class CasesPart(AccountsPart):
             self._event(case_id, "issue_ticked" if done else "issue_unticked", actor=actor,
                         before="done" if was else "open", after="done" if done else "open",
                         detail={"item_id": item_id, "text": text}, at=at)
+        return Changes(cases=True, case_ids=frozenset({case_id}))
+
+    def needs_reply_mismatches(self) -> list[CaseId]:
+        """Cases where the Needs reply view disagrees with the rule, derived afresh from the
+        messages and replies (for tests and the self-test; empty when all is well).
+
+        The rule: a case is in Needs reply exactly when it is new or open, not snoozed,
+        and the customer's latest message has no sent or queued reply after it (or a
+        follow-up is due).
+        """
+        shown = {r.id for r in self.cases_page(CaseFilter(view=View.NEEDS_REPLY),
+                                               limit=1_000_000)}
+        wrong: list[CaseId] = []
+        for cid, status, snoozed, until_reply, due in self.db.conn.execute(
+                "SELECT id, status, snoozed_until, snooze_until_reply, followup_due_at "
+                "FROM cases WHERE merged_into IS NULL").fetchall():
+            waiting = self._customer_waiting_since(cid) is not None
+            should = (due is not None) or (CaseStatus(status) in OPEN_STATUSES and waiting
+                                           and snoozed is None and not until_reply)
+            if should != (cid in shown):
+                wrong.append(CaseId(cid))
+        return wrong
+
+    # ------------------------------------------------------------ undo
+    _TRIAGE_FIELDS = ("status", "owner", "snoozed_until", "snooze_until_reply",
+                      "followup_due_at")
+    #: Timeline events a person can undo: each keeps the case's triage fields from before.
+    UNDOABLE = frozenset({"status", "assign", "snoozed", "snooze_ended"})
+
+    def _triage_snapshot(self, case_id: CaseId) -> dict[str, Any]:
+        row = self.db.conn.execute(
+            f"SELECT {', '.join(self._TRIAGE_FIELDS)} FROM cases WHERE id = ?",
+            [case_id]).fetchone()
+        return dict(zip(self._TRIAGE_FIELDS, row))
+
+    def _undone_ids(self, case_id: CaseId) -> set[int]:
+        return {int(json.loads(r[0]).get("undid", 0)) for r in self.db.conn.execute(
+            "SELECT detail FROM case_events WHERE case_id = ? AND kind = 'undo'", [case_id])}
+
+    def _triage_events(self, case_id: CaseId) -> list[tuple[int, str, dict[str, Any]]]:
+        """The case's status, owner and snooze changes not undone yet, oldest first."""
+        undone = self._undone_ids(case_id)
+        marks = ",".join("?" * len(self.UNDOABLE))
+        return [(int(r[0]), r[1], json.loads(r[2]) if r[2] else {})
+                for r in self.db.conn.execute(
+                    f"SELECT id, kind, detail FROM case_events WHERE case_id = ? "
+                    f"AND kind IN ({marks}) ORDER BY id", [case_id, *sorted(self.UNDOABLE)])
+                if int(r[0]) not in undone]
+
+    def last_undoable(self, case_id: CaseId) -> int | None:
+        """The id of the case's latest triage change that can be undone, if any."""
+        events = self._triage_events(case_id)
+        if not events or "prev" not in events[-1][2]:
+            return None
+        return events[-1][0]
+
+    def undo(self, case_id: CaseId, event_id: int | None = None, *,
+             actor: str | None = None) -> tuple[str, Changes]:
+        """Undo a triage change (status, owner, snooze) of the case; the latest by default.
+
+        The case gets back the status, owner and snooze it had just before; an ``undo``
+        event records it in the timeline. Only the latest change can be undone, so a
+        colleague's later change (or a customer's new message reopening the case) is
+        never silently reverted.
+
+        Returns:
+            What was undone, in words, and the changes.
+
+        Raises:
+            KnownError: nothing to undo, or a later change stands in the way.
+        """
+        with self.db.atomic():
+            self._case_state(case_id)
+            events = self._triage_events(case_id)
+            if not events:
+                raise KnownError(f"Case #{case_id} has no change to undo.")
+            if event_id is None:
+                event_id = events[-1][0]
+            found = [e for e in events if e[0] == event_id]
+            if not found:
+                raise KnownError(f"Case #{case_id} has no undoable change #{event_id} "
+                                 "(already undone, or not a triage change).")
+            _eid, kind, detail = found[0]
+            if events[-1][0] != event_id:
+                raise KnownError(f"Case #{case_id} changed again since; undo the later change "
+                                 "first.")
+            prev = detail.get("prev")
+            if not isinstance(prev, dict):
+                raise KnownError(f"This change of case #{case_id} was made by the app itself "
+                                 "(a customer's message, a reminder) and cannot be undone.")
+            current = self._triage_snapshot(case_id)
+            sets = ", ".join(f"{f} = ?" for f in self._TRIAGE_FIELDS)
+            self.db.conn.execute(f"UPDATE cases SET {sets} WHERE id = ?",
+                                 [prev.get(f, current[f]) for f in self._TRIAGE_FIELDS]
+                                 + [case_id])
+            self._rederive_waiting(case_id)
+            self._touch(case_id, 0, followup_due_at=prev.get("followup_due_at"))
+            what = _undo_words(kind, current, prev)
+            self._event(case_id, "undo", actor=actor, before=kind, after=what,
+                        detail={"undid": event_id, "kind": kind})
+        return what, Changes(cases=True, case_ids=frozenset({case_id}))
+
+    # ------------------------------------------------------------ checklist edits
+    def rename_issue(self, item_id: int, text: str, *, actor: str | None = None) -> Changes:
+        text = " ".join(text.split())
+        if not text:
+            raise KnownError("An issue needs a short description.")
+        with self.db.atomic():
+            row = self.db.conn.execute(
+                "SELECT case_id, text FROM checklist_items WHERE id = ?", [item_id]).fetchone()
+            if row is None:
+                raise NotFoundError(f"There is no checklist item #{item_id}.")
+            case_id, before = row
+            if before == text:
+                return Changes()
+            self.db.conn.execute("UPDATE checklist_items SET text = ? WHERE id = ?",
+                                 [text, item_id])
+            self._event(case_id, "issue_renamed", actor=actor, before=before, after=text,
+                        detail={"item_id": item_id})
+        return Changes(cases=True, case_ids=frozenset({case_id}))
+
+    def delete_issue(self, item_id: int, *, actor: str | None = None) -> Changes:
+        with self.db.atomic():
+            row = self.db.conn.execute(
+                "SELECT case_id, text, done FROM checklist_items WHERE id = ?",
+                [item_id]).fetchone()
+            if row is None:
+                raise NotFoundError(f"There is no checklist item #{item_id}.")
+            case_id, text, done = row
+            self.db.conn.execute("DELETE FROM checklist_items WHERE id = ?", [item_id])
+            self._event(case_id, "issue_deleted", actor=actor, before=text,
+                        detail={"item_id": item_id, "done": bool(done)})
         return Changes(cases=True, case_ids=frozenset({case_id}))
 
     def record_outbound(self, case_id: CaseId, *, account_id: AccountId, text: str,
@@ -294,6 +441,7 @@ class CasesPart(AccountsPart):
             if state["status"] in FINISHED_STATUSES:
                 raise KnownError(f"Case #{case_id} is {state['status'].label.lower()}; "
                                  "there is nothing to follow up.")
+            prev = self._triage_snapshot(case_id)
             self.db.conn.execute(
                 "UPDATE cases SET snoozed_until = ?, snooze_until_reply = ?, "
                 "followup_due_at = NULL WHERE id = ?",
@@ -301,17 +449,19 @@ class CasesPart(AccountsPart):
             self._touch(case_id, 0, followup_due_at=None)
             what = " or ".join(filter(None, [timeutil.iso(until) if until else None,
                                              "the customer replies" if until_reply else None]))
-            self._event(case_id, "snoozed", actor=actor, after=what)
+            self._event(case_id, "snoozed", actor=actor, after=what, detail={"prev": prev})
         return Changes(cases=True, case_ids=frozenset({case_id}))
 
     def unsnooze(self, case_id: CaseId, *, actor: str | None = None) -> Changes:
         with self.db.atomic():
             self._case_state(case_id)
+            prev = self._triage_snapshot(case_id)
             self.db.conn.execute(
                 "UPDATE cases SET snoozed_until = NULL, snooze_until_reply = 0 WHERE id = ?",
                 [case_id])
             self._touch(case_id, 0, followup_due_at=None)
-            self._event(case_id, "snooze_ended", actor=actor, detail={"reason": "unsnoozed"})
+            self._event(case_id, "snooze_ended", actor=actor,
+                        detail={"reason": "unsnoozed", "prev": prev})
         return Changes(cases=True, case_ids=frozenset({case_id}))
 
     def wake_due(self, now: dt.datetime | None = None) -> tuple[list[CaseId], Changes]:
@@ -374,7 +524,9 @@ class CasesPart(AccountsPart):
         "coalesce((SELECT handle FROM contact_handles h WHERE h.contact_id = c.contact_id "
         "ORDER BY h.id LIMIT 1), ''), "
         "c.status, c.owner, c.preview, c.waiting_since, c.last_activity_at, c.opened_at, "
-        "c.message_count, c.platforms, c.sort_key, c.sentiment, c.snoozed_until"
+        "c.message_count, c.platforms, c.sort_key, c.sentiment, c.snoozed_until, "
+        "(SELECT group_concat(r.state) FROM replies r WHERE r.case_id = c.id "
+        "AND r.state IN ('draft', 'approved', 'sending', 'failed'))"
     )
 
     def cases_page(self, flt: CaseFilter | None = None, *, after: tuple[float, int] | None = None,
@@ -483,7 +635,16 @@ class CasesPart(AccountsPart):
         return CaseId(row[0])
 
     def owners(self) -> list[str]:
-        """Everyone who owns a case, plus the local user."""
-        names = {r[0] for r in self.db.conn.execute("SELECT DISTINCT owner FROM cases")}
-        names.add(self.me)
-        return sorted(names, key=str.casefold)
+        """Who a case can be given to: the team roster (never names from old cases)."""
+        return self.team()
+
+
+def _undo_words(kind: str, current: dict[str, Any], prev: dict[str, Any]) -> str:
+    """What an undo did, for the timeline and the status bar."""
+    if kind == "status":
+        return f"status back to {CaseStatus(prev['status']).label.lower()}"
+    if kind == "assign":
+        return f"owner back to {prev['owner']}"
+    if kind == "snoozed":
+        return "snooze undone"
+    return "snooze restored"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -27,6 +29,39 @@ log = logging.getLogger(__name__)
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
+#: How many connections this process has open to each workspace file (resolved path).
+_OPEN_HERE: dict[str, int] = {}
+
+
+class _WriterDatabase(Database):
+    """A writer's connection: each transaction takes the write lock when it begins.
+
+    With a deferred ``BEGIN``, a transaction that reads and then writes while another
+    process (a second window, a cron ``sync``) has committed fails at once with
+    SQLITE_BUSY, whatever the busy timeout; ``BEGIN IMMEDIATE`` waits its turn instead,
+    so two app instances on one workspace both get their writes in.
+    """
+
+    @contextlib.contextmanager
+    def atomic(self) -> Iterator[Database]:
+        if self.conn.in_transaction:
+            with super().atomic() as db:  # a savepoint inside the outer transaction
+                yield db
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.rollback()  # a no-op when the error already ended the transaction
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.rollback()
+                raise
+
+
 @guard_public_methods
 class Store(ReportsPart, RepliesPart, TemplatesPart):
     """One workspace database.
@@ -34,6 +69,9 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
     A ``Store`` is bound to the thread that opened it (sqlite3's rule): open
     the writer on the write worker and a read-only one on the read worker.
     """
+
+    _open_key: str | None = None  # this connection's entry in _OPEN_HERE
+
 
     @classmethod
     def open(cls, path: str | Path, *, read_only: bool = False, create: bool = True) -> Store:
@@ -46,8 +84,14 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
         """
         path = Path(path)
         exists = path.exists()
+        key = str(path.resolve())
         if exists:
-            _check_header(path)
+            # Only when this process has no connection to the file yet: closing any other
+            # descriptor of it drops all of this process's POSIX locks on it, and another
+            # instance (a cron sync) closing then would take itself for the last user and
+            # delete the WAL under our feet ("disk I/O error").
+            if not _OPEN_HERE.get(key):
+                _check_header(path)
         elif read_only or not create:
             raise StoreError(f"No workspace database at {path}.")
         else:
@@ -58,7 +102,7 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
             else:
                 conn = sqlite3.connect(str(path))
             conn.execute("PRAGMA busy_timeout = 10000")
-            db = Database(conn)
+            db = Database(conn) if read_only else _WriterDatabase(conn)
             # Touch the schema: a damaged file fails here, before anything is written.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -68,6 +112,8 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
                 "The file was left untouched."
             ) from exc
         store = cls(db, path, read_only=read_only)
+        _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
+        store._open_key = key
         try:
             store._check_version()
             if not read_only:
@@ -78,13 +124,13 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
                 db.conn.execute("PRAGMA synchronous = NORMAL")
             db.conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.DatabaseError as exc:
-            db.close()
+            store.close()
             _raise_if_storage(exc, path)
             raise CorruptDatabaseError(
                 f"{path} is damaged and cannot be used ({exc}). The file was left untouched."
             ) from exc
         except BaseException:
-            db.close()
+            store.close()
             raise
         return store
 
@@ -99,6 +145,12 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
 
     def close(self) -> None:
         self.db.close()
+        key = getattr(self, "_open_key", None)
+        if key is not None:
+            self._open_key = None
+            _OPEN_HERE[key] -= 1
+            if not _OPEN_HERE[key]:
+                del _OPEN_HERE[key]
 
     def _applied_names(self) -> list[str]:
         table = self.db[migrations.migrations_table]
@@ -136,6 +188,11 @@ class Store(ReportsPart, RepliesPart, TemplatesPart):
             finally:
                 dest.close()
         migrations.apply(self.db)
+
+    def data_version(self) -> int:
+        """A number that changes when another connection (another window, a cron ``sync``)
+        commits to the workspace: poll it to know when to re-read."""
+        return int(self.db.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def schema_version(self) -> list[str]:
         return self._applied_names()

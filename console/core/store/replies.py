@@ -7,11 +7,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from console.core import timeutil
+from console.core import textlen, timeutil
 from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError
 from console.core.ids import AccountId, CaseId, MessageId, ReplyId, TemplateId
-from console.core.models import Reply, ReplyState
+from console.core.models import Account, Reply, ReplyState
 from console.core.store.cases import CasesPart
 from console.core.store.rows import _json, _reply
 
@@ -41,10 +41,12 @@ class RepliesPart(CasesPart):
         now = timeutil.to_epoch(timeutil.now())
         with self.db.atomic():
             if reply_id is not None:
-                row = self.db.conn.execute("SELECT state, template_id, template_body FROM "
-                                           "replies WHERE id = ?", [reply_id]).fetchone()
+                row = self.db.conn.execute("SELECT state, template_id, template_body, "
+                                           "in_reply_to_message_id FROM replies WHERE id = ?",
+                                           [reply_id]).fetchone()
                 if row is None:
                     raise NotFoundError(f"There is no reply #{reply_id}.")
+                self._check_route(case_id, account_id, in_reply_to_message_id or row[3])
                 if row[0] not in (ReplyState.DRAFT, ReplyState.FAILED):
                     raise KnownError("This reply is no longer a draft; send it back to draft "
                                      "to edit it.")
@@ -57,6 +59,8 @@ class RepliesPart(CasesPart):
                      in_reply_to_message_id, now, reply_id])
                 return reply_id, Changes(replies=True, case_ids=frozenset({case_id}))
             self._case_state(case_id)
+            in_reply_to_message_id = self._check_route(case_id, account_id,
+                                                       in_reply_to_message_id)
             cur = self.db.conn.execute(
                 "INSERT INTO replies (case_id, in_reply_to_message_id, account_id, body, state, "
                 "template_id, template_body, idempotency_key, created_at, updated_at) "
@@ -66,6 +70,62 @@ class RepliesPart(CasesPart):
             new_id = ReplyId(int(cur.lastrowid or 0))
             self._event(case_id, "reply_drafted", actor=actor, detail={"reply_id": new_id})
         return new_id, Changes(replies=True, cases=True, case_ids=frozenset({case_id}))
+
+    def _check_route(self, case_id: CaseId, account_id: AccountId,
+                     message_id: MessageId | int | None) -> MessageId | None:
+        """The message a reply answers, checked: a reply goes out only from an account on
+        that message's platform (a Mastodon thread never gets a Bluesky post).
+
+        With no message given, the customer's latest message in the case is the target.
+
+        Raises:
+            KnownError: the account is on another platform than the message.
+        """
+        conn = self.db.conn
+        if message_id is None:
+            row = conn.execute(
+                "SELECT m.id FROM case_messages cm JOIN messages m ON m.id = cm.message_id "
+                "WHERE cm.case_id = ? AND m.direction = 'in' ORDER BY m.created_at DESC, m.id DESC "
+                "LIMIT 1", [case_id]).fetchone()
+            if row is None:
+                return None
+            message_id = row[0]
+        msg = conn.execute("SELECT platform, author_handle FROM messages WHERE id = ?",
+                           [message_id]).fetchone()
+        if msg is None:
+            raise NotFoundError(f"There is no message #{message_id} to answer.")
+        account = self.account(account_id)
+        if account.platform.value != msg[0]:
+            raise KnownError(
+                f"{account.handle} is a {_platform_label(account.platform.value)} account; it "
+                f"cannot answer {msg[1]}'s {_platform_label(msg[0])} message. A reply goes "
+                f"out only from an account on the platform of the message it answers: choose "
+                f"a {_platform_label(msg[0])} account.")
+        return MessageId(int(message_id))
+
+    def reply_accounts(self, case_id: CaseId) -> tuple[Account | None, list[Account]]:
+        """Who may answer the case publicly: the account the customer last wrote to (the
+        default) and every account on that message's platform (the only choices)."""
+        row = self.db.conn.execute(
+            "SELECT m.account_id, m.platform FROM case_messages cm JOIN messages m "
+            "ON m.id = cm.message_id WHERE cm.case_id = ? AND m.direction = 'in' "
+            "ORDER BY m.created_at DESC, m.id DESC LIMIT 1", [case_id]).fetchone()
+        if row is None:
+            return None, []
+        choices = [a for a in self.accounts() if a.platform.value == row[1]]
+        default = next((a for a in choices if a.id == row[0]), None)
+        return default, choices
+
+    def check_reply_route(self, reply_id: ReplyId) -> None:
+        """Refuse to send a reply whose account is not on its message's platform.
+
+        Raises:
+            KnownError: no message to answer, or an account on another platform.
+        """
+        reply = self.reply(reply_id)
+        if reply.in_reply_to_message_id is None:
+            raise NotFoundError(f"Reply #{reply_id} does not say which message it answers.")
+        self._check_route(reply.case_id, reply.account_id, reply.in_reply_to_message_id)
 
     def reply(self, reply_id: ReplyId) -> Reply:
         row = self.db.conn.execute(f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} "
@@ -110,17 +170,24 @@ class RepliesPart(CasesPart):
         """
         errors = [f for f in findings if f.get("severity") == "error"]
         reason = (override_reason or "").strip() or None
-        if errors and not reason:
+        if errors:
+            # Errors are facts the platform or the customer's safety cannot accept (see
+            # the severity policy): no reason makes them acceptable.
             raise KnownError(
                 f"{len(errors)} error finding(s) block approval: "
                 + "; ".join(str(f.get("message", "")) for f in errors[:3])
-                + ". Fix them, or approve with an override reason.")
+                + ". Errors cannot be overridden: fix them. (Only warnings can be "
+                "overridden with a reason.)")
         with self.db.atomic():
             reply = self.reply(reply_id)
             if reply.state not in (ReplyState.DRAFT, ReplyState.FAILED):
                 raise KnownError(f"Reply #{reply_id} is {reply.state.value}, not a draft.")
             if not reply.body.strip():
                 raise KnownError("An empty reply cannot be approved.")
+            if reply.in_reply_to_message_id is None:
+                raise KnownError(f"Reply #{reply_id} does not say which message it answers.")
+            self._check_route(reply.case_id, reply.account_id, reply.in_reply_to_message_id)
+            self._check_length(reply.body, reply.platform.value)
             now = timeutil.to_epoch(timeutil.now())
             self.db.conn.execute(
                 "UPDATE replies SET state = 'approved', findings = ?, override_reason = ?, "
@@ -129,9 +196,11 @@ class RepliesPart(CasesPart):
             if reason:
                 self._event(reply.case_id, "override", actor=actor, after=reason,
                             detail={"reply_id": reply_id,
-                                    "findings": [f.get("message") for f in errors]})
+                                    "findings": [f.get("message") for f in findings]})
             self._event(reply.case_id, "reply_approved", actor=actor, after=reply.body,
                         detail={"reply_id": reply_id, "findings": len(findings)})
+            # A queued reply answers the customer: the case leaves Needs reply.
+            self._rederive_waiting(reply.case_id)
         return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
 
     def return_to_draft(self, reply_id: ReplyId, *, actor: str | None = None) -> Changes:
@@ -145,6 +214,7 @@ class RepliesPart(CasesPart):
                 [timeutil.to_epoch(timeutil.now()), reply_id])
             self._event(reply.case_id, "reply_returned", actor=actor,
                         detail={"reply_id": reply_id})
+            self._rederive_waiting(reply.case_id)
         return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
 
     def delete_reply(self, reply_id: ReplyId, *, actor: str | None = None
@@ -163,6 +233,7 @@ class RepliesPart(CasesPart):
             self.db.conn.execute("DELETE FROM replies WHERE id = ?", [reply_id])
             self._event(snapshot["case_id"], "reply_deleted", actor=actor,
                         before=snapshot["body"], detail={"reply_id": reply_id})
+            self._rederive_waiting(snapshot["case_id"])
         return snapshot, Changes(replies=True, cases=True,
                                  case_ids=frozenset({snapshot["case_id"]}))
 
@@ -175,6 +246,7 @@ class RepliesPart(CasesPart):
                 [snapshot[c] for c in cols])
             self._event(snapshot["case_id"], "reply_restored", actor=actor,
                         detail={"reply_id": snapshot["id"]})
+            self._rederive_waiting(snapshot["case_id"])
         return Changes(replies=True, cases=True, case_ids=frozenset({snapshot["case_id"]}))
 
     def mark_reply_sent(self, reply_id: ReplyId, *, remote_id: str | None, url: str | None,
@@ -219,7 +291,24 @@ class RepliesPart(CasesPart):
                 [error, timeutil.to_epoch(timeutil.now()), reply_id])
             self._event(reply.case_id, "reply_failed", actor="sync", after=error,
                         detail={"reply_id": reply_id})
+            # A failed reply answers nobody: the customer waits again.
+            self._rederive_waiting(reply.case_id)
         return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
+
+    @staticmethod
+    def _check_length(body: str, platform: str) -> None:
+        """A platform limit is a fact, not a judgement: over it, approval is refused."""
+        info = textlen.count(body, platform)
+        if info.over_bytes:
+            raise KnownError(
+                f"This reply is {info.bytes_used:,} bytes; {_platform_label(platform)} accepts "
+                f"at most {info.byte_limit:,}. Shorten it: a platform limit cannot be "
+                "overridden.")
+        if info.over:
+            raise KnownError(
+                f"This reply is {info.used}/{info.limit} characters, over "
+                f"{_platform_label(platform)}'s limit. Shorten it: a platform limit cannot be "
+                "overridden.")
 
     def approved_replies(self) -> list[Reply]:
         """The outbox in sending order: by case, oldest approval first."""
@@ -228,3 +317,8 @@ class RepliesPart(CasesPart):
             "WHERE r.state IN ('approved', 'sending') "
             "ORDER BY r.case_id, coalesce(r.approved_at, r.created_at), r.id").fetchall()
         return [_reply(r) for r in rows]
+
+
+def _platform_label(platform: str) -> str:
+    return {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X"}.get(platform,
+                                                                       platform.capitalize())

@@ -73,7 +73,8 @@ def _case_row(r: Sequence[Any], *, sort_value: Any = None) -> CaseRow:
         opened_at=_dt(r[9]), message_count=r[10],
         platforms=tuple(p for p in r[11].split(",") if p),
         sort_key=(r[12] if sort_value is None else sort_value, r[0]),
-        sentiment=r[13], snoozed_until=timeutil.from_epoch(r[14]))
+        sentiment=r[13], snoozed_until=timeutil.from_epoch(r[14]),
+        reply_states=tuple(sorted(set(r[15].split(",")))) if len(r) > 15 and r[15] else ())
 
 
 def _reply(r: Sequence[Any]) -> Reply:

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from console.core import replying, templates, textlen, voice
 from console.core.changes import Changes
+from console.core.errors import KnownError
 from console.core.ids import ReplyId, TemplateId
 from console.core.models import Account, CaseDetail, Reply
 from console.core.store import Store
@@ -259,15 +259,24 @@ class Composer(QWidget):
         self._settings = settings
         self._fill_accounts()
 
-    def _fill_accounts(self) -> None:
+    def _fill_accounts(self, preferred: int | None = None) -> None:
+        """Offer only the accounts that may answer the case publicly: those on the platform
+        of the customer's message (the store refuses the others too)."""
         current = self.current_account()
+        target = replying.reply_target(self._detail) if self._detail is not None else None
+        choices = [a for a in self._accounts
+                   if target is None or a.platform.value == target.platform.value]
         self.account_box.blockSignals(True)
         self.account_box.clear()
-        for account in self._accounts:
+        for account in choices:
             platform = PLATFORM_NAMES.get(account.platform.value, account.platform.value)
             self.account_box.addItem(f"{account.handle} · {platform}", account.id)
-        if current is not None:
-            self.account_box.setCurrentIndex(self.account_box.findData(current.id))
+        for wanted in (preferred, current.id if current else None,
+                       target.account_id if target else None):
+            index = self.account_box.findData(wanted) if wanted is not None else -1
+            if index >= 0:
+                self.account_box.setCurrentIndex(index)
+                break
         self.account_box.blockSignals(False)
 
     def current_account(self) -> Account | None:
@@ -283,11 +292,27 @@ class Composer(QWidget):
     def show_case(self, detail: CaseDetail, draft: Reply | None) -> None:
         """Load the case's draft (or an empty reply from the right account)."""
         same_case = self._detail is not None and self._detail.case.id == detail.case.id
+        gone = same_case and draft is None and self._reply_id is not None
         self._detail = detail
-        if same_case and (draft is None or draft.id == self._reply_id):
+        if same_case and not gone and (draft is None or draft.id == self._reply_id):
+            if (draft is not None and not self._save_pending
+                    and draft.body != self.editor.toPlainText()):
+                self._load_draft(detail, draft)  # edited elsewhere (the review queue)
+                return
             self.run_checks()  # the case changed (a ticked issue, say): check again
             return
-        self.flush()
+        if gone:
+            # The reply left draft state elsewhere (approved or sent from the review queue,
+            # another window): the composer follows the store, it never keeps a stale text.
+            self._save_pending = False
+            self._save_timer.stop()
+        else:
+            self.flush()
+        self._load_draft(detail, draft)
+        if gone:
+            self.status.setText("That reply was approved or sent elsewhere; this is a new one.")
+
+    def _load_draft(self, detail: CaseDetail, draft: Reply | None) -> None:
         self._loading = True
         try:
             self._reply_id = draft.id if draft else None
@@ -295,16 +320,15 @@ class Composer(QWidget):
             self._template_body = draft.template_body if draft else None
             self._missing = []
             target = replying.reply_target(detail)
-            account_id = draft.account_id if draft else (target.account_id if target else None)
-            if account_id is not None:
-                index = self.account_box.findData(account_id)
-                if index >= 0:
-                    self.account_box.setCurrentIndex(index)
+            # The account the customer LAST wrote to, unless the draft chose another one.
+            self._fill_accounts(preferred=draft.account_id if draft else
+                                (target.account_id if target else None))
             self.editor.setPlainText(draft.body if draft else "")
             self.status.setText(f"Draft saved {draft.updated_at.astimezone():%H:%M}"
                                 if draft else "")
         finally:
             self._loading = False
+        self._update_counter()
         self.run_checks()
 
     def clear_case(self) -> None:
@@ -385,7 +409,7 @@ class Composer(QWidget):
             self.findings_list.addItem(item)
         self.findings_list.setVisible(bool(findings))
         errors = sum(1 for f in findings if f.blocks)
-        self.approve_button.setText("Approve (override…)" if errors else "Approve for sending")
+        self.approve_button.setText("Fix the errors to approve" if errors else "Approve for sending")
         self.findings_changed.emit(findings)
 
     def findings(self) -> list[voice.Finding]:
@@ -503,15 +527,18 @@ class Composer(QWidget):
         reason = None
         errors = [f for f in findings if f.blocks]
         if errors:
-            reason, ok = QInputDialog.getText(
-                self, "Override the voice check",
-                f"{len(errors)} error(s) block this reply:\n"
-                + "\n".join(f"• {f.message}" for f in errors[:5])
-                + "\n\nTo send it anyway, give a reason (it goes into the case timeline):")
+            # Errors are facts (over the platform's limit, private data, a leftover
+            # variable): no reason overrides them, here or on the command line.
+            self.status.setText("Not approved: " + "; ".join(f.message for f in errors[:2])
+                                + " Errors cannot be overridden: fix them.")
             self.editor.setFocus()
-            if not ok or not reason.strip():
-                self.status.setText("Not approved: fix the errors or give a reason.")
-                return
+            return
+        account = self.current_account()
+        info = textlen.count(text, account.platform.value if account else "mastodon")
+        if info.over:
+            self.status.setText(f"Not approved: {info.used}/{info.limit}, over the platform's "
+                                "limit. Shorten it.")
+            return
         self._save_pending = True
         self.save_now()
         case_id = self._detail.case.id
@@ -520,7 +547,8 @@ class Composer(QWidget):
         def approve(store: Store) -> tuple[ReplyId, Changes]:
             draft = store.open_draft(case_id)
             if draft is None:
-                raise KeyError("no draft")
+                raise KnownError("There is no draft to approve in this case: it was approved "
+                                 "or sent elsewhere.")
             return draft.id, store.approve_reply(draft.id, findings=dicts,
                                                  override_reason=reason)
 

@@ -111,6 +111,41 @@ class MessageBubble(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
 
+#: How an unsent reply's state reads in the conversation.
+REPLY_STATE_TEXT = {
+    "draft": "Draft (not approved yet)",
+    "approved": "Approved: queued, goes out with the next sync",
+    "sending": "Sending…",
+    "failed": "Failed to send",
+}
+
+
+class ReplyBubble(QFrame):
+    """A reply not sent yet, in place in the conversation, with its state."""
+
+    def __init__(self, reply: Reply, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.reply = reply
+        self.setObjectName("bubble")
+        self.setProperty("direction", "out")
+        self.setProperty("pending", reply.state.value)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 8)
+        layout.setSpacing(2)
+        state = REPLY_STATE_TEXT.get(reply.state.value, reply.state.value)
+        if reply.state.value == "failed" and reply.error:
+            state += f": {reply.error}"
+        meta = (f"{state} · via {reply.account_handle} · "
+                f"{PLATFORM_NAMES.get(reply.platform.value, reply.platform.value)} · "
+                f"{when(reply.updated_at)}")
+        self.state_label = plain_label(meta, name="replyState", wrap=True)
+        body = plain_label(reply.body, name="bubbleText", wrap=True)
+        layout.addWidget(self.state_label)
+        layout.addWidget(body)
+        self.setAccessibleName(f"Reply, {REPLY_STATE_TEXT.get(reply.state.value, '')}")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+
 def describe_event(event: TimelineEvent) -> str:
     """A timeline entry in words: the same wording as the exported transcripts."""
     text = export.describe_event({"kind": event.kind, "before": event.before,
@@ -131,13 +166,20 @@ class CasePanel(QWidget):
     # The conversation's scroll area; the name hides QWidget.scroll(dx, dy), unused here.
     scroll: QScrollArea  # type: ignore[assignment]
 
+    #: A short message for the status bar (a triage change done, undone).
+    notice = Signal(str)
+
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ops = ops
+        # This window's triage changes, newest last: (case id, timeline event id).
+        self._undo_stack: list[tuple[int, int]] = []
         self._detail: CaseDetail | None = None
         self._case_id: CaseId | None = None
         self._updating = False
         self._owners: list[str] | None = None
+        self._pending: list[Reply] = []
+        self._open_draft_id: int | None = None
         self.setObjectName("casePanel")
 
         self.title = plain_label("", name="caseTitle", wrap=True)
@@ -151,18 +193,16 @@ class CasePanel(QWidget):
             self.status_box.addItem(status.label, status.value)
         self.status_box.activated.connect(self._status_chosen)
 
+        # Owners are picked from the team roster, never typed: a stray keystroke cannot
+        # invent a teammate (the store refuses names off the roster too).
         self.owner_box = QComboBox()
         self.owner_box.setObjectName("ownerBox")
-        self.owner_box.setEditable(True)
-        self.owner_box.setAccessibleName("Case owner")
-        self.owner_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.owner_box.setAccessibleName("Case owner (from the team roster)")
+        self.owner_box.activated.connect(lambda _i: self._assign())
         self.assign_button = QPushButton("&Assign")
         self.assign_button.setObjectName("assignButton")
         self.assign_button.setAccessibleName("Assign the case to this owner")
         self.assign_button.clicked.connect(self._assign)
-        owner_edit = self.owner_box.lineEdit()
-        assert owner_edit is not None  # the owner box is editable
-        owner_edit.returnPressed.connect(self._assign)
 
         self.mood = MoodTrend()
         self.mood_label = plain_label("", name="moodLabel")
@@ -386,21 +426,22 @@ class CasePanel(QWidget):
             self.body.hide()
             self.placeholder.show()
             return
-        owners = self._owners  # the owner list scans every case: read it once, not per click
-
-        def load(store: Store) -> tuple[CaseDetail, list[str], Reply | None]:
-            return (store.case_detail(case_id), owners or store.owners(),
-                    store.open_draft(case_id))
+        def load(store: Store) -> tuple[CaseDetail, list[str], Reply | None, list[Reply]]:
+            # The roster is one settings read: read it each time, so an edited team shows.
+            return (store.case_detail(case_id), store.owners(), store.open_draft(case_id),
+                    store.replies(case_id=CaseId(case_id)))
 
         self._ops.query(load, parent=self).success(
             lambda result: self._loaded(case_id, *result)).run()
 
     def _loaded(self, case_id: int, detail: CaseDetail, owners: list[str],
-                draft: Reply | None = None) -> None:
+                draft: Reply | None = None, pending: list[Reply] | None = None) -> None:
         self._owners = owners
         if case_id != self._case_id:
             return  # the user moved on
         self._detail = detail
+        self._pending = pending or []
+        self._open_draft_id = draft.id if draft else None
         self._updating = True
         try:
             self._fill(detail, owners)
@@ -434,8 +475,13 @@ class CasePanel(QWidget):
             item = model.item(i)  # type: ignore[attr-defined]
             item.setEnabled(CaseStatus(self.status_box.itemData(i)) in allowed)
         self.owner_box.clear()
-        self.owner_box.addItems(owners)
-        self.owner_box.setCurrentText(case.owner)
+        for name in owners:
+            self.owner_box.addItem(name, name)
+        index = self.owner_box.findData(case.owner)
+        if index < 0:  # an owner from before the roster (or an imported log): shown, not offered
+            self.owner_box.insertItem(0, f"{case.owner} (not on the team)", None)
+            index = 0
+        self.owner_box.setCurrentIndex(index)
 
         self.mood.set_messages(detail.messages)
         self.mood_label.setText(trend_text(self.mood.values))
@@ -451,6 +497,12 @@ class CasePanel(QWidget):
         for i, message in enumerate(detail.messages):
             bubble = MessageBubble(message)
             self.conv_layout.insertWidget(i, bubble)
+        # Unsent replies in place after the messages, with their state, so nobody answers
+        # twice; the draft being typed is the composer's (skipped here while it is open).
+        for reply in self._pending:
+            if reply.id == self._open_draft_id:
+                continue
+            self.conv_layout.insertWidget(self.conv_layout.count() - 1, ReplyBubble(reply))
         # Show the newest message: follow the scroll range as the wrapped bubbles
         # find their heights, until the user scrolls or the next case loads.
         self._stick_to_bottom = True
@@ -490,6 +542,44 @@ class CasePanel(QWidget):
     def _write(self, fn: Any) -> None:
         self._ops.write(fn, parent=self).failure(self._failed).run(initiator=self)
 
+    def _triage(self, fn: Any, said: str) -> None:
+        """A triage change the user can undo with Ctrl+Z (the store records both)."""
+        case_id = self._case_id
+        if case_id is None:
+            return
+        waiting = self._detail is not None and self._detail.case.waiting_since is not None
+
+        def step(store: Store) -> tuple[tuple[int, int | None, str], Changes]:
+            changes = fn(store)
+            return (case_id, store.last_undoable(CaseId(case_id)), said), changes
+
+        def done(result: tuple[int, int | None, str]) -> None:
+            cid, event_id, text = result
+            if event_id is not None:
+                self._undo_stack.append((cid, event_id))
+            if text == "resolved" and waiting:
+                text = ("resolved, but the customer is still waiting for a reply "
+                        "(Ctrl+Z undoes)")
+            self.notice.emit(f"Case #{cid} {text}." + ("" if "Ctrl+Z" in text
+                                                        else " Ctrl+Z undoes it."))
+
+        self._ops.write(step, parent=self).success(done).failure(self._failed).run(
+            initiator=self)
+
+    def undo(self) -> None:
+        """Undo this window's latest triage change (resolve, waiting, reopen, assign, snooze)."""
+        if not self._undo_stack:
+            self.notice.emit("Nothing to undo.")
+            return
+        case_id, event_id = self._undo_stack.pop()
+
+        def step(store: Store) -> tuple[str, Changes]:
+            return store.undo(CaseId(case_id), event_id)
+
+        self._ops.write(step, parent=self).success(
+            lambda what: self.notice.emit(f"Case #{case_id}: undone, {what}.")
+        ).failure(self._failed).run(initiator=self)
+
     def _failed(self, exc: BaseException) -> None:
         show_error(self, exc)
         self.show_case(self._case_id)  # put the controls back as the store has them
@@ -501,7 +591,7 @@ class CasePanel(QWidget):
         if status == self._detail.case.status:
             return
         case_id = self._case_id
-        self._write(lambda s: s.set_status(case_id, status))
+        self._triage(lambda s: s.set_status(case_id, status), status.label.lower())
 
     def set_status(self, status: CaseStatus) -> None:
         """Keyboard shortcut entry point."""
@@ -513,16 +603,16 @@ class CasePanel(QWidget):
                 f"{self._detail.case.status.label.lower()} to {status.label.lower()}."))
             return
         case_id = self._case_id
-        self._write(lambda s: s.set_status(case_id, status))
+        self._triage(lambda s: s.set_status(case_id, status), status.label.lower())
 
     def _assign(self) -> None:
         if self._case_id is None:
             return
-        to = self.owner_box.currentText().strip()
-        if self._owners is not None and to not in self._owners:
-            self._owners = None  # a new owner: read the list again
+        to = self.owner_box.currentData()
+        if not to or self._detail is None or to == self._detail.case.owner:
+            return
         case_id = self._case_id
-        self._write(lambda s: s.assign(case_id, to))
+        self._triage(lambda s: s.assign(case_id, to), f"assigned to {to}")
 
     def _add_note(self) -> None:
         if self._case_id is None:
@@ -563,12 +653,13 @@ class CasePanel(QWidget):
         if self._case_id is None:
             return
         case_id = self._case_id
-        self._write(lambda s: s.snooze(case_id, until=until, until_reply=until_reply))
+        self._triage(lambda s: s.snooze(case_id, until=until, until_reply=until_reply),
+                     "snoozed")
 
     def unsnooze(self) -> None:
         if self._case_id is not None:
             case_id = self._case_id
-            self._write(lambda s: s.unsnooze(case_id))
+            self._triage(lambda s: s.unsnooze(case_id), "woken up")
 
     def _snooze_pick(self) -> None:
         dialog = QDialog(self)
@@ -604,6 +695,4 @@ class CasePanel(QWidget):
 
     def focus_owner(self) -> None:
         self.owner_box.setFocus()
-        owner_edit = self.owner_box.lineEdit()
-        assert owner_edit is not None  # the owner box is editable
-        owner_edit.selectAll()
+        self.owner_box.showPopup()  # pick with the arrows or the first letters, Enter

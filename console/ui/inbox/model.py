@@ -86,6 +86,20 @@ SENTIMENT_GLYPHS = {"negative": "☹ negative", "positive": "☺ positive", "neu
                     "unknown": "? unknown"}
 
 
+#: What the status column adds for a case's unsent replies, worst first: a failed reply
+#: needs someone, a queued one means the customer is being answered, a draft is begun.
+REPLY_MARKERS: tuple[tuple[str, str], ...] = (
+    ("failed", " · ⚠ reply failed"), ("sending", " · ⏳ reply sending"),
+    ("approved", " · ⏳ reply queued"), ("draft", " · ✎ draft"))
+REPLY_STATE_WORDS = {"failed": "one failed to send", "sending": "one being sent",
+                     "approved": "one approved, waiting to be sent", "draft": "a draft"}
+
+
+def reply_marker(states: tuple[str, ...]) -> str:
+    """The inbox row's marker for its unsent replies ("" when it has none)."""
+    return next((mark for state, mark in REPLY_MARKERS if state in states), "")
+
+
 class InboxModel(QAbstractTableModel):
     """Cases in waiting order, fetched ``page_size`` at a time through the read worker.
 
@@ -152,7 +166,7 @@ class InboxModel(QAbstractTableModel):
                 # One line; shown as plain text by the view (never as markup).
                 return " ".join(row.preview.split())[:200]
             if col == self.COL_STATUS:
-                return row.status.label
+                return row.status.label + reply_marker(row.reply_states)
             if col == self.COL_OWNER:
                 return row.owner
             if col == self.COL_MOOD:
@@ -167,6 +181,9 @@ class InboxModel(QAbstractTableModel):
             refs = self._accounts.get(row.id, ())
             platform = refs[0].platform if refs else (row.platforms[0] if row.platforms else "")
             return platform_icon(platform) if platform else None
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.COL_STATUS and row.reply_states:
+            return "Replies: " + ", ".join(REPLY_STATE_WORDS.get(s, s)
+                                           for s in row.reply_states)
         if role == Qt.ItemDataRole.ToolTipRole and col == self.COL_ACCOUNT:
             # Tooltips may be rich text: only our own words go there (account names are
             # the brand's), never a customer's.
