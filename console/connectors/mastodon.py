@@ -42,6 +42,7 @@ from console.connectors.base import (
 )
 from console.connectors.htmltext import html_to_text
 from console.connectors.http import DEFAULT_TIMEOUT, HttpClient, Reply, StoredToken, Timeout
+from console.connectors.profiles import mastodon_profile
 from console.connectors.oauth import (
     Authorization,
     Pkce,
@@ -406,6 +407,7 @@ class MastodonConnector:
             media=media,
             author_remote_id=str(account.get("id")),
             extra=info,
+            author_profile=mastodon_profile(account),
         )
 
     def _with_mention(self, parent: ReplyTarget, text: str) -> str:
