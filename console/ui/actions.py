@@ -77,6 +77,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("assign", "Assign…", ("a",), "Case", "assign (type a name, Enter)"),
     ActionSpec("note", "Add note…", ("n",), "Case", "add a private note"),
     ActionSpec("snooze", "Snooze…", ("s",), "Case", "snooze (choose until when)"),
+    ActionSpec("undo", "Undo", ("Ctrl+Z",), "Case",
+               "undo the last link or unlink of customers (outside text fields)",
+               separator_before=True),
     # View
     ActionSpec("next", "Next case", ("j",), "View", "next case (↓ works too)"),
     ActionSpec("previous", "Previous case", ("k",), "View", "previous case (↑ works too)"),

@@ -47,6 +47,7 @@ from console.core.store import TRANSITIONS, Store
 from console.ui import actions
 from console.ui.case.composer import Composer
 from console.ui.case.mood import MoodTrend, trend_text
+from console.ui.case.same_person import SamePersonBox
 from console.ui.inbox.model import SENTIMENT_GLYPHS, sentiment_label
 from console.ui.ops import Ops, show_error
 
@@ -141,6 +142,7 @@ class CasePanel(QWidget):
         self.title = plain_label("", name="caseTitle", wrap=True)
         self.subtitle = plain_label("", name="caseSubtitle", wrap=True)
         self.times = plain_label("", name="caseTimes", wrap=True)
+        self.same_person = SamePersonBox(ops)  # linked handles, suggestions, "Same person as…"
 
         self.status_box = QComboBox()
         self.status_box.setObjectName("statusBox")
@@ -326,7 +328,11 @@ class CasePanel(QWidget):
         body_layout = QVBoxLayout(self.body)
         body_layout.setContentsMargins(0, 0, 0, 0)
         body_layout.addWidget(self.title)
-        body_layout.addWidget(self.subtitle)
+        subtitle_row = QHBoxLayout()
+        subtitle_row.addWidget(self.subtitle, 1)
+        subtitle_row.addWidget(self.same_person.button, 0, Qt.AlignmentFlag.AlignTop)
+        body_layout.addLayout(subtitle_row)
+        body_layout.addWidget(self.same_person)
         body_layout.addWidget(self.times)
         body_layout.addLayout(mood_row)
         body_layout.addLayout(controls)
@@ -412,6 +418,7 @@ class CasePanel(QWidget):
         self.title.setText(f"#{case.id} · {case.contact_name or case.contact_handle}")
         handles = ", ".join(f"{h} ({PLATFORM_NAMES.get(p, p)})" for p, h in detail.handles)
         self.subtitle.setText(handles)
+        self.same_person.show_contact(case.contact_id)
         waited = ""
         if case.waiting_since:
             waited = " · waiting " + timeutil.humanize_duration(
