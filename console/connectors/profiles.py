@@ -11,9 +11,9 @@ from console.connectors.htmltext import html_to_text
 from console.core.models import ProfileEvidence
 
 # @user@host.tld (fediverse) and @name.tld (a Bluesky handle is a domain name).
-_FEDI = re.compile(r"(?<![\w@/])@([a-z0-9_.-]+)@([a-z0-9-]+(?:\.[a-z0-9-]+)+)", re.I)
-_DOMAIN = re.compile(r"(?<![\w@/])@([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?![\w@-])", re.I)
-_URL = re.compile(r"https?://[^\s<>\"')]+", re.I)
+_FEDI = re.compile(r"(?<![\w@/])@([a-z0-9_.-]+)@([a-z0-9-]+(?:\.[a-z0-9-]+)+)", re.IGNORECASE)
+_DOMAIN = re.compile(r"(?<![\w@/])@([a-z0-9-]+(?:\.[a-z0-9-]+)+)(?![\w@-])", re.IGNORECASE)
+_URL = re.compile(r"https?://[^\s<>\"')]+", re.IGNORECASE)
 _X_RESERVED = {"i", "home", "intent", "search", "hashtag", "share", "explore", "settings"}
 
 

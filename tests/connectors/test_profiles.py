@@ -21,7 +21,8 @@ from console.core.models import ProfileEvidence
 from console.core.secrets import MemorySecretStore
 
 from .recorded import recorded, recorded_session
-from .test_bluesky import XRPC, connector as bluesky_connector, login_route
+from .test_bluesky import XRPC, login_route
+from .test_bluesky import connector as bluesky_connector
 from .test_mastodon import connector as mastodon_connector
 
 

@@ -137,6 +137,19 @@ def check_snooze(t: Trial) -> None:
                       timeout=T)
 
 
+def check_undo(t: Trial) -> None:
+    t.open()
+    case_id = first_case(t)
+    keep = read_store(t.db).case_row(case_id).contact_id
+    other = read_store(t.db).find_contacts("e", exclude=keep)[0]
+    t.window.case_panel.same_person.link(other)  # "Same person as…" (tested on its own)
+    t.qtbot.waitUntil(lambda: read_store(t.db).contact_summary(keep).links != (), timeout=T)
+    t.activate()
+    t.press()
+    t.qtbot.waitUntil(lambda: read_store(t.db).contact_summary(keep).links == (), timeout=T)
+    assert read_store(t.db).contact_summary(other.id).handles == other.handles
+
+
 def check_next(t: Trial) -> None:
     t.open()
     first_case(t)
@@ -328,6 +341,7 @@ CHECKS: dict[str, Callable[[Trial], None]] = {
     "assign": focus_key(lambda w: (w.case_panel.owner_box, w.case_panel.owner_box.lineEdit())),
     "note": focus_key(lambda w: (w.case_panel.note_edit,)),
     "snooze": check_snooze,
+    "undo": check_undo,
     "next": check_next,
     "previous": check_previous,
     "search": focus_key(lambda w: (w.search,)),

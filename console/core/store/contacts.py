@@ -255,7 +255,8 @@ class ContactsPart(MessagesPart):
             key = (c1, c2) if contact_id is None or c1 == contact_id else (c2, c1)
             pairs.setdefault(key, ((pair[0], pair[1]), reason))
         others = {c2 for _, c2 in pairs}
-        summaries = {s.id: s for s in self.contact_summaries(sorted(others))}
+        summaries: dict[int, ContactSummary] = {
+            s.id: s for s in self.contact_summaries(sorted(others))}
         return [LinkSuggestion(contact=summaries[c2], reason=reason, pair=pair)
                 for (_, c2), (pair, reason) in pairs.items() if c2 in summaries]
 

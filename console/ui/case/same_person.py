@@ -72,7 +72,7 @@ class SamePersonBox(QWidget):
         super().__init__(parent)
         self._ops = ops
         self._contact: ContactSummary | None = None
-        self._contact_id: int | None = None
+        self._contact_id: ContactId | None = None
         self.setObjectName("samePerson")
 
         self.button = QPushButton("Sa&me person as…")
@@ -133,7 +133,7 @@ class SamePersonBox(QWidget):
     def contact(self) -> ContactSummary | None:
         return self._contact
 
-    def show_contact(self, contact_id: int) -> None:
+    def show_contact(self, contact_id: ContactId) -> None:
         """Show the links and suggestions of this contact (read on the read thread)."""
         if contact_id != self._contact_id:
             self.close_search()
@@ -241,7 +241,7 @@ class SamePersonBox(QWidget):
         """``other`` is the same person as the shown customer (who is kept)."""
         if self._contact_id is None:
             return
-        keep, other_id = ContactId(self._contact_id), other.id
+        keep, other_id = self._contact_id, other.id
         label = f"link of {handles_text(other.handles)}"
 
         def done(link_id: int) -> None:
