@@ -219,28 +219,45 @@ class ContactsPart(MessagesPart):
         handles.  Dismissed pairs are left out.
         """
         conn = self.db.conn
-        only = "" if contact_id is None else "AND (h1.contact_id = :c OR h2.contact_id = :c)"
-        params = {"c": contact_id}
+        # h1's profile holds the evidence, h2 is the handle it names (or shares a link with).
+        cols = "h1.contact_id, h1.platform, h1.handle, h2.contact_id, h2.platform, h2.handle"
+        named = ("contact_handles h2 ON h2.platform = substr(e.value, 1, instr(e.value, ':') - 1) "
+                 "AND lower(h2.handle) IN (substr(e.value, instr(e.value, ':') + 1), "
+                 "'@' || substr(e.value, instr(e.value, ':') + 1))")
+        owner = "contact_handles h1 ON h1.platform = e.platform AND h1.handle = e.handle"
+        cross = "h2.platform != h1.platform AND h1.contact_id != h2.contact_id"
+        if contact_id is None:  # every pair (the command line's list): one pass over all
+            mentions = [f"SELECT {cols}, e.value FROM contact_evidence e JOIN {owner} "
+                        f"JOIN {named} WHERE e.kind = 'mention' AND {cross}"]
+            links = ("SELECT {cols}, e.value FROM contact_evidence e "
+                     "JOIN contact_evidence e2 ON e2.kind = 'verified_link' AND e2.value = e.value "
+                     f"JOIN {owner} JOIN contact_handles h2 ON h2.platform = e2.platform "
+                     "AND h2.handle = e2.handle WHERE e.kind = 'verified_link' "
+                     "AND h1.contact_id < h2.contact_id").format(cols=cols)
+        else:
+            # One customer's (each case shown): start from their handles, so every step is
+            # an index lookup (CROSS JOIN keeps that order) and the panel stays quick.
+            forward = (f"SELECT {cols}, e.value FROM contact_handles h1 "
+                       "CROSS JOIN contact_evidence e ON e.platform = h1.platform "
+                       "AND e.handle = h1.handle AND e.kind = 'mention' "
+                       f"CROSS JOIN {named} WHERE h1.contact_id = :c AND {cross}")
+            backward = (f"SELECT {cols}, e.value FROM contact_handles h2 "
+                        "CROSS JOIN contact_evidence e ON e.kind = 'mention' "
+                        "AND e.value = h2.platform || ':' || ltrim(lower(h2.handle), '@') "
+                        f"CROSS JOIN {owner} WHERE h2.contact_id = :c AND {cross}")
+            mentions = [forward, backward]
+            links = (f"SELECT {cols}, e.value FROM contact_handles h1 CROSS JOIN contact_evidence e "
+                     "ON e.platform = h1.platform AND e.handle = h1.handle "
+                     "AND e.kind = 'verified_link' CROSS JOIN contact_evidence e2 "
+                     "ON e2.kind = 'verified_link' AND e2.value = e.value "
+                     "CROSS JOIN contact_handles h2 ON h2.platform = e2.platform "
+                     "AND h2.handle = e2.handle WHERE h1.contact_id = :c "
+                     "AND h2.contact_id != h1.contact_id")
         found: list[tuple[int, str, str, int, str, str, str, str]] = []
-        for r in conn.execute(
-                "SELECT h1.contact_id, h1.platform, h1.handle, h2.contact_id, h2.platform, "
-                "h2.handle, e.value FROM contact_evidence e "
-                "JOIN contact_handles h1 ON h1.platform = e.platform AND h1.handle = e.handle "
-                "JOIN contact_handles h2 ON h2.platform = substr(e.value, 1, instr(e.value, ':') - 1) "
-                "AND lower(h2.handle) IN (substr(e.value, instr(e.value, ':') + 1), "
-                "'@' || substr(e.value, instr(e.value, ':') + 1)) "
-                f"WHERE e.kind = 'mention' AND h2.platform != h1.platform "
-                f"AND h1.contact_id != h2.contact_id {only}", params):
-            found.append((*r[:6], "mention", r[6]))
-        for r in conn.execute(
-                "SELECT h1.contact_id, h1.platform, h1.handle, h2.contact_id, h2.platform, "
-                "h2.handle, e1.value FROM contact_evidence e1 "
-                "JOIN contact_evidence e2 ON e2.kind = 'verified_link' AND e2.value = e1.value "
-                "JOIN contact_handles h1 ON h1.platform = e1.platform AND h1.handle = e1.handle "
-                "JOIN contact_handles h2 ON h2.platform = e2.platform AND h2.handle = e2.handle "
-                "WHERE e1.kind = 'verified_link' AND h1.contact_id < h2.contact_id "
-                f"{only}", params):
-            found.append((*r[:6], "verified_link", r[6]))
+        for sql in mentions:
+            found += [(*r[:6], "mention", r[6]) for r in conn.execute(sql, {"c": contact_id})]
+        found += [(*r[:6], "verified_link", r[6])
+                  for r in conn.execute(links, {"c": contact_id})]
         dismissed = {(a, b) for a, b in conn.execute("SELECT a, b FROM contact_link_dismissals")}
         pairs: dict[tuple[int, int], tuple[tuple[str, str], str]] = {}
         for c1, p1, h1, c2, p2, h2, kind, value in found:
