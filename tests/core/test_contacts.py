@@ -210,6 +210,24 @@ def test_weak_evidence_is_not_suggested(store: Store) -> None:
     store.ingest([msg("uni.bsky.social", platform=Platform.BLUESKY,
                       account="help.kettle.example")])
     assert store.link_suggestions() == []
+    ann = store.contact_of_handle("bluesky", "ann.bsky.social")
+    uni = store.contact_of_handle("bluesky", "uni.bsky.social")
+    assert store.link_suggestions(ann) == [] and store.link_suggestions(uni) == []
+
+
+def test_bluesky_profile_naming_a_mastodon_handle_either_spelling(store: Store) -> None:
+    # Handles are stored as the connector wrote them ("@maya@x.social" here); profiles are
+    # matched without the leading @ and without case.
+    store.ingest([msg("@Maya@x.social", "Lid")])
+    store.ingest([with_profile(msg("maya.bsky.social", platform=Platform.BLUESKY,
+                                   account="help.kettle.example"),
+                               mentions=("mastodon:maya@x.social",))])
+    masto = store.contact_of_handle("mastodon", "@Maya@x.social")
+    bsky = store.contact_of_handle("bluesky", "maya.bsky.social")
+    assert [s.contact.id for s in store.link_suggestions(masto)] == [bsky]
+    assert [s.contact.id for s in store.link_suggestions(bsky)] == [masto]
+    assert [s.pair for s in store.link_suggestions()] == [
+        ("bluesky:maya.bsky.social", "mastodon:maya@x.social")]
 
 
 def test_newest_profile_replaces_older_evidence(store: Store) -> None:

@@ -227,13 +227,14 @@ class ContactsPart(MessagesPart):
         owner = "contact_handles h1 ON h1.platform = e.platform AND h1.handle = e.handle"
         cross = "h2.platform != h1.platform AND h1.contact_id != h2.contact_id"
         if contact_id is None:  # every pair (the command line's list): one pass over all
-            mentions = [f"SELECT {cols}, e.value FROM contact_evidence e JOIN {owner} "
-                        f"JOIN {named} WHERE e.kind = 'mention' AND {cross}"]
-            links = ("SELECT {cols}, e.value FROM contact_evidence e "
+            every = (f"SELECT {cols}, e.value FROM contact_evidence e JOIN {owner} "
+                     f"JOIN {named} WHERE e.kind = 'mention' AND {cross}")
+            mentions = [every]
+            links = (f"SELECT {cols}, e.value FROM contact_evidence e "
                      "JOIN contact_evidence e2 ON e2.kind = 'verified_link' AND e2.value = e.value "
                      f"JOIN {owner} JOIN contact_handles h2 ON h2.platform = e2.platform "
                      "AND h2.handle = e2.handle WHERE e.kind = 'verified_link' "
-                     "AND h1.contact_id < h2.contact_id").format(cols=cols)
+                     "AND h1.contact_id < h2.contact_id")
         else:
             # One customer's (each case shown): start from their handles, so every step is
             # an index lookup (CROSS JOIN keeps that order) and the panel stays quick.
