@@ -83,9 +83,15 @@ def test_search_link_then_ctrl_z_restores(qtbot, open_session, workspace: Path) 
     panel = window.case_panel
     box = panel.same_person
 
-    # "Same person as…": search by handle, pick with the keys.
+    # "Same person as…": search by handle, pick with the keys (Esc closes the search).
     qtbot.mouseClick(box.button, Qt.MouseButton.LeftButton)
     assert QApplication.focusWidget() is box.search
+    qtbot.keyClicks(box.search, "nobody")
+    qtbot.keyClick(box.search, Qt.Key.Key_Escape)
+    assert not box.search_box.isVisible()
+    assert panel.detail.case.id == case_id  # the window's Esc (back to the inbox) stayed out
+    qtbot.mouseClick(box.button, Qt.MouseButton.LeftButton)
+    assert QApplication.focusWidget() is box.search and box.search.text() == ""
     qtbot.keyClicks(box.search, "maya.bsky")
     qtbot.waitUntil(lambda: box.results.count() == 1, timeout=10_000)
     assert "maya.bsky.social (Bluesky)" in box.results.item(0).text()
