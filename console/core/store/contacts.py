@@ -285,7 +285,16 @@ class ContactsPart(MessagesPart):
             self.db.conn.execute(
                 "INSERT OR IGNORE INTO contact_link_dismissals (a, b, actor, dismissed_at) "
                 "VALUES (?, ?, ?, ?)", [a, b, actor or self.me, timeutil.to_epoch(timeutil.now())])
-        return Changes(cases=True)
+        # The cases that showed the suggestion are the ones to refresh.
+        shown: set[int] = set()
+        for key in (a, b):
+            try:
+                case_id = self.contact_summary(self.contact_by_handle(key)).case_id
+            except KnownError:
+                continue
+            if case_id is not None:
+                shown.add(case_id)
+        return Changes(cases=True, case_ids=frozenset(shown))
 
     # ------------------------------------------------------------ link / unlink
     def link_contacts(self, keep: ContactId, other: ContactId, *, actor: str | None = None,
