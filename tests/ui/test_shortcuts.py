@@ -143,7 +143,8 @@ def check_undo(t: Trial) -> None:
     keep = read_store(t.db).case_row(case_id).contact_id
     other = read_store(t.db).find_contacts("e", exclude=keep)[0]
     t.window.case_panel.same_person.link(other)  # "Same person as…" (tested on its own)
-    t.qtbot.waitUntil(lambda: read_store(t.db).contact_summary(keep).links != (), timeout=T)
+    t.qtbot.waitUntil(lambda: len(t.window.undo_stack) == 1, timeout=T)
+    assert read_store(t.db).contact_summary(keep).links != ()
     t.activate()
     t.press()
     t.qtbot.waitUntil(lambda: read_store(t.db).contact_summary(keep).links == (), timeout=T)
