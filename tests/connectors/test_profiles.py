@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from console.connectors.bluesky import BlueskyConnector
 from console.connectors.http import build_session
 from console.connectors.profiles import (
     bluesky_profile,
@@ -103,19 +105,26 @@ def test_local_network_profile_naming_a_mastodon_handle(
     post = requests.post(f"{pds}/xrpc/com.atproto.repo.createRecord", headers=auth, timeout=30,
                          json={"repo": kim["did"], "collection": "app.bsky.feed.post", "record": {
                              "$type": "app.bsky.feed.post", "text": text,
-                             "createdAt": "2026-11-30T12:00:00.000Z",
+                             # Now: notifications are ordered by time, and the network
+                             # is shared with other runs that mention the brand too.
+                             "createdAt": dt.datetime.now(dt.UTC).isoformat(
+                                 timespec="milliseconds").replace("+00:00", "Z"),
                              "facets": [{"index": {"byteStart": 0,
                                                    "byteEnd": len(brand["handle"]) + 1},
                                          "features": [{"$type": "app.bsky.richtext.facet#mention",
                                                        "did": brand["did"]}]}]}})
     assert post.status_code == 200, post.text
-    bsky_sync()
-    from console.connectors.bluesky import BlueskyConnector
-
-    connector = BlueskyConnector(handle=brand["handle"], server=pds, session=build_session(),
-                                 secrets=MemorySecretStore({"brand": brand["app_password"]}),
-                                 account_key="brand")
-    page = connector.fetch_since(None)
-    (mine,) = [m for m in page.items if m.author_handle == f"{name}.test"]
-    assert mine.author_profile == ProfileEvidence(
-        mentions=(f"mastodon:{name}@toot.example",), verified_links=(f"{name}.test",))
+    try:
+        bsky_sync()
+        connector = BlueskyConnector(handle=brand["handle"], server=pds, session=build_session(),
+                                     secrets=MemorySecretStore({"brand": brand["app_password"]}),
+                                     account_key="brand")
+        page = connector.fetch_since(None)
+        (mine,) = [m for m in page.items if m.author_handle == f"{name}.test"]
+        assert mine.author_profile == ProfileEvidence(
+            mentions=(f"mastodon:{name}@toot.example",), verified_links=(f"{name}.test",))
+    finally:
+        # The network is shared: take the mention back out of the brand's notifications.
+        requests.post(f"{pds}/xrpc/com.atproto.repo.deleteRecord", headers=auth, timeout=30,
+                      json={"repo": kim["did"], "collection": "app.bsky.feed.post",
+                            "rkey": post.json()["uri"].rsplit("/", 1)[-1]})
