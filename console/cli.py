@@ -190,6 +190,24 @@ def build_parser() -> argparse.ArgumentParser:
     pl_sub = pl.add_subparsers(dest="profiles_command", metavar="list", required=True)
     pll = pl_sub.add_parser("list", help="the voice profiles available")
     pll.add_argument("--json", action="store_true")
+    ct = sub.add_parser("contacts", help="one customer across platforms: link and unlink "
+                                         "their handles, see suggested links")
+    ct_sub = ct.add_subparsers(dest="contacts_command", required=True, metavar="ACTION")
+    ctl = ct_sub.add_parser("list", help="customers linked across handles, and suggested links")
+    ctl.add_argument("--json", action="store_true", help="print one JSON document")
+    ctk = ct_sub.add_parser(
+        "link", help="say OTHER is the same person as HANDLE: one customer, their open cases "
+                     "merged (HANDLE's case is kept); prints how to undo")
+    ctk.add_argument("handle", metavar="HANDLE", help="a handle, or platform:handle")
+    ctk.add_argument("other", metavar="OTHER", help="the other handle, or platform:handle")
+    ctk.add_argument("--json", action="store_true")
+    ctu = ct_sub.add_parser(
+        "unlink", help="undo a link: the handle, its messages and cases go back to their own "
+                       "customer")
+    ctu.add_argument("handle", metavar="HANDLE", nargs="?",
+                     help="a handle that was linked (platform:handle)")
+    ctu.add_argument("--link", type=int, metavar="ID", help="the link's id (from contacts list)")
+    ctu.add_argument("--json", action="store_true")
     cli_export.add_parsers(sub)
     return parser
 
@@ -748,6 +766,88 @@ def cmd_outbox_send(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     return 0 if sent == len(outcomes) else 1
 
 
+def _handles(handles: Sequence[tuple[str, str]]) -> list[str]:
+    return [f"{p}:{h}" for p, h in handles]
+
+
+def _contact_json(c: Any) -> dict[str, Any]:
+    return {"id": c.id, "name": c.name, "handles": _handles(c.handles), "case_id": c.case_id,
+            "links": [{"id": link.id, "handles": _handles(link.handles), "actor": link.actor,
+                       "linked_at": timeutil.iso(link.linked_at)} for link in c.links]}
+
+
+def cmd_contacts_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    linked = store.linked_contacts()
+    suggestions = store.link_suggestions()
+    if args.json:
+        json.dump({"linked": [_contact_json(c) for c in linked],
+                   "suggestions": [{"handles": list(s.pair), "reason": s.reason}
+                                   for s in suggestions]}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    out.write(f"{len(linked)} customer(s) linked across handles\n")
+    for c in linked:
+        out.write(f"  #{c.id} {c.name}: {', '.join(_handles(c.handles))}"
+                  + (f" (case #{c.case_id})" if c.case_id else "") + "\n")
+        for link in c.links:
+            out.write(f"      link #{link.id}: {', '.join(_handles(link.handles))} "
+                      f"by {link.actor}, {timeutil.iso(link.linked_at)}\n")
+    out.write(f"{len(suggestions)} suggested link(s)\n")
+    for s in suggestions:
+        out.write(f"  {s.pair[0]} = {s.pair[1]}: {s.reason}\n"
+                  f"      link: community-console contacts link {s.pair[0]} {s.pair[1]}\n")
+    return 0
+
+
+def cmd_contacts_link(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    keep = store.contact_by_handle(args.handle)
+    other = store.contact_by_handle(args.other)
+    moved = store.contact_summary(other).handles
+    link_id, _ = store.link_contacts(keep, other)
+    summary = store.contact_summary(keep)
+    undo = f"community-console contacts unlink --link {link_id}"
+    if args.json:
+        json.dump({"link_id": link_id, "contact": _contact_json(summary), "undo": undo},
+                  out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    out.write(f"Linked {', '.join(_handles(moved))} to {summary.name} (link #{link_id}); "
+              f"handles now: {', '.join(_handles(summary.handles))}"
+              + (f"; current case #{summary.case_id}" if summary.case_id else "") + ".\n")
+    out.write(f"Undo: {undo}\n")
+    return 0
+
+
+def cmd_contacts_unlink(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    if (args.link is None) == (args.handle is None):
+        raise KnownError("Name the handle to unlink, or the link with --link ID.")
+    if args.link is not None:
+        link = store.contact_link(args.link)
+    else:
+        platform, _, handle = args.handle.partition(":")
+        if not handle:
+            contact = store.contact_summary(store.contact_by_handle(args.handle))
+            platform, handle = next((p, h) for p, h in contact.handles
+                                    if h.lstrip("@").casefold()
+                                    == args.handle.lstrip("@").casefold())
+        link = store.link_of_handle(platform, handle)
+    store.unlink_contacts(link.id)
+    keep = store.contact_summary(link.keep_contact)
+    other = store.contact_summary(link.other_contact)
+    first = _handles(keep.handles)[0] if keep.handles else ""
+    undo = f"community-console contacts link {first} {_handles(other.handles)[0]}"
+    if args.json:
+        json.dump({"link_id": link.id, "contacts": [_contact_json(keep), _contact_json(other)],
+                   "undo": undo}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return 0
+    for c in (keep, other):
+        out.write(f"#{c.id} {c.name}: {', '.join(_handles(c.handles))}"
+                  + (f" (case #{c.case_id})" if c.case_id else "") + "\n")
+    out.write(f"Unlinked (link #{link.id}). Undo: {undo}\n")
+    return 0
+
+
 NO_STORE = {
     ("init", None): cmd_init,
     ("voice-check", None): cmd_voice_check,
@@ -877,6 +977,9 @@ COMMANDS = {
     ("cases", "list"): cmd_cases_list,
     ("case", "show"): cmd_case_show,
     ("search", None): cmd_search,
+    ("contacts", "list"): cmd_contacts_list,
+    ("contacts", "link"): cmd_contacts_link,
+    ("contacts", "unlink"): cmd_contacts_unlink,
 }
 
 
@@ -888,7 +991,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return handled
     sub = next((getattr(args, name) for name in (
         "cases_command", "case_command", "templates_command", "profiles_command",
-        "accounts_command", "outbox_command", "settings_command")
+        "accounts_command", "outbox_command", "settings_command", "contacts_command")
         if getattr(args, name, None)), None)
     try:
         if (args.command, sub) in NO_STORE:

@@ -59,6 +59,7 @@ from console.connectors.base import (
     parse_timestamp,
 )
 from console.connectors.http import DEFAULT_TIMEOUT, ErrorInfo, HttpClient, Timeout
+from console.connectors.profiles import bluesky_profile
 from console.core.errors import (
     AuthError,
     KnownError,
@@ -788,6 +789,7 @@ class BlueskyConnector:
             media=tuple(_media(embed)),
             author_remote_id=str(author.get("did") or "") or None,
             extra=info,
+            author_profile=bluesky_profile(author),
         )
 
     def _strong_refs(self, parent: ReplyTarget) -> tuple[dict[str, str], dict[str, str]]:

@@ -54,6 +54,7 @@ from console.connectors.oauth import (
 from console.connectors.oauth import (
     authorize_url as oauth_authorize_url,
 )
+from console.connectors.profiles import mastodon_profile
 from console.core.errors import (
     AuthError,
     KnownError,
@@ -410,6 +411,7 @@ class MastodonConnector:
             media=media,
             author_remote_id=str(account.get("id")),
             extra=info,
+            author_profile=mastodon_profile(account),
         )
 
     def _with_mention(self, parent: ReplyTarget, text: str) -> str:

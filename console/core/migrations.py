@@ -249,3 +249,44 @@ def m003_snooze(db: Database) -> None:
     db.execute("ALTER TABLE cases ADD COLUMN followup_due_at INTEGER")
     db.execute("CREATE INDEX idx_cases_snoozed ON cases(snoozed_until) "
                "WHERE snoozed_until IS NOT NULL")
+
+
+@migrations(name="m004_contact_evidence")
+def m004_contact_evidence(db: Database) -> None:
+    # One customer across platforms: what profiles say about other handles (for
+    # suggestions), the suggestions the user dismissed, and every link the user
+    # made with what unlinking it puts back.
+    _execute_script(
+        db,
+        """
+        CREATE TABLE contact_evidence (
+            platform TEXT NOT NULL,
+            handle TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('mention', 'verified_link')),
+            value TEXT NOT NULL,
+            seen_at INTEGER NOT NULL,
+            PRIMARY KEY (platform, handle, kind, value)
+        ) WITHOUT ROWID;
+        CREATE INDEX idx_contact_evidence_value ON contact_evidence(kind, value);
+        CREATE INDEX idx_contact_handles_lower ON contact_handles(platform, lower(handle));
+
+        CREATE TABLE contact_link_dismissals (
+            a TEXT NOT NULL,
+            b TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            dismissed_at INTEGER NOT NULL,
+            PRIMARY KEY (a, b)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE contact_links (
+            id INTEGER PRIMARY KEY,
+            keep_contact INTEGER NOT NULL REFERENCES contacts(id),
+            other_contact INTEGER NOT NULL REFERENCES contacts(id),
+            actor TEXT NOT NULL,
+            linked_at INTEGER NOT NULL,
+            unlinked_at INTEGER,
+            undo TEXT NOT NULL
+        );
+        CREATE INDEX idx_contact_links_other ON contact_links(other_contact);
+        """,
+    )

@@ -52,6 +52,19 @@ _STATUS_LABELS = {
 
 
 @dataclass(frozen=True)
+class ProfileEvidence:
+    """What an author's profile says about their other accounts ("same person" suggestions).
+
+    Values are normalised: handles as ``platform:handle`` in lower case
+    (``mastodon:ana@example.social``, ``bluesky:ana.bsky.social``, ``x:ana``), links
+    without scheme, ``www.`` or a trailing slash (``ana.example/blog``).
+    """
+
+    mentions: tuple[str, ...] = ()  # other handles the profile names
+    verified_links: tuple[str, ...] = ()  # links the platform verified (rel=me, domain handle)
+
+
+@dataclass(frozen=True)
 class IncomingMessage:
     """One post, reply or direct message as a connector hands it to the store.
 
@@ -76,6 +89,7 @@ class IncomingMessage:
     media: tuple[str, ...] = ()  # media descriptions (alt text)
     author_remote_id: str | None = None  # DID, numeric account id, ...
     extra: dict[str, Any] = field(default_factory=dict)
+    author_profile: ProfileEvidence | None = None  # when the payload carried the profile
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("note", "Add note…", ("n",), "Case", "add a private note"),
     ActionSpec("snooze", "Snooze…", ("s",), "Case", "snooze (choose until when)"),
     ActionSpec("undo", "Undo", ("Ctrl+Z",), "Case",
-               "undo the last resolve, waiting, reopen, assign or snooze (in the timeline)",
+               "undo the last resolve, waiting, reopen, assign, snooze, or link or unlink of "
+               "customers (in the timeline)",
                separator_before=True),
     # View
     ActionSpec("next", "Next case", ("j",), "View", "next case (↓ works too)"),

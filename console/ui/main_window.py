@@ -58,6 +58,7 @@ from console.ui.inbox.view import InboxView
 from console.ui.ops import Ops
 from console.ui.signals import AppSignals
 from console.ui.sync_controller import SyncController
+from console.ui.undo import UndoStack
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -297,6 +298,9 @@ class MainWindow(QMainWindow):
         self.demo_pid: int | None = None
 
         self.case_panel = CasePanel(ops)
+        self.undo_stack = UndoStack(ops, self)
+        self.case_panel.same_person.undoable.connect(self.undo_stack.push)
+        self.case_panel.undoable.connect(self.undo_stack.push)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -426,7 +430,7 @@ class MainWindow(QMainWindow):
             "assign": self.case_panel.focus_owner,
             "note": self.case_panel.focus_note,
             "snooze": self.case_panel.show_snooze_menu,
-            "undo": self.case_panel.undo,
+            "undo": self.undo_stack.undo,
             "next": lambda: self.move_selection(1),
             "previous": lambda: self.move_selection(-1),
             "search": self.focus_search,

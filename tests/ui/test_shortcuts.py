@@ -429,3 +429,19 @@ def test_no_key_is_bound_twice_where_both_could_act() -> None:
                      (actions.REVIEW,)):
         bound = keys(*together)
         assert sorted(k for k in set(bound) if bound.count(k) > 1) == [], together
+
+
+def test_ctrl_z_also_undoes_a_link_of_customers(qtbot, open_session, demo_db) -> None:
+    """One Ctrl+Z for the window: after a link, it undoes the link (newest first)."""
+    t = Trial(qtbot, open_session, demo_db, "Ctrl+Z")
+    t.open()
+    case_id = first_case(t)
+    keep = read_store(t.db).case_row(case_id).contact_id
+    other = read_store(t.db).find_contacts("e", exclude=keep)[0]
+    t.window.case_panel.same_person.link(other)  # "Same person as…" (tested on its own)
+    t.qtbot.waitUntil(lambda: len(t.window.undo_stack) == 1, timeout=T)
+    assert read_store(t.db).contact_summary(keep).links != ()
+    t.activate()
+    t.press()
+    t.qtbot.waitUntil(lambda: read_store(t.db).contact_summary(keep).links == (), timeout=T)
+    assert read_store(t.db).contact_summary(other.id).handles == other.handles

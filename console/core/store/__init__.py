@@ -3,11 +3,12 @@
 # Callers see intent-named methods and plain dataclasses; table names and SQLite
 # specifics stay in this package (and in core/migrations.py).  Store is assembled from
 # parts named after what they hold (accounts, cases, messages, replies, templates,
-# exchange, reports), all on its one connection.
+# exchange, reports, contacts), all on its one connection.
 
 from __future__ import annotations
 
 from console.core.rules import FINISHED_STATUSES, OPEN_STATUSES, TRANSITIONS
+from console.core.store.contacts import ContactLink, ContactSummary, LinkSuggestion
 from console.core.store.facade import SQLITE_HEADER, Store, copy_workspace
 from console.core.store.model import (
     CaseFilter,
@@ -19,6 +20,6 @@ from console.core.store.model import (
 )
 
 __all__ = [
-    "FINISHED_STATUSES", "OPEN_STATUSES", "SQLITE_HEADER", "TRANSITIONS", "CaseFilter",
+    "ContactLink", "ContactSummary", "LinkSuggestion", "FINISHED_STATUSES", "OPEN_STATUSES", "SQLITE_HEADER", "TRANSITIONS", "CaseFilter",
     "IngestResult", "SearchHit", "Store", "View", "copy_workspace", "fts_query", "sort_key_for",
 ]

@@ -19,6 +19,7 @@ from console.core.errors import (
     StoreError,
 )
 from console.core.migrations import migrations
+from console.core.store.contacts import ContactsPart
 from console.core.store.guard import explain, guard_public_methods
 from console.core.store.replies import RepliesPart
 from console.core.store.reports import ReportsPart
@@ -63,7 +64,7 @@ class _WriterDatabase(Database):
 
 
 @guard_public_methods
-class Store(ReportsPart, RepliesPart, TemplatesPart):
+class Store(ReportsPart, RepliesPart, TemplatesPart, ContactsPart):
     """One workspace database.
 
     A ``Store`` is bound to the thread that opened it (sqlite3's rule): open

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, cast
 
 from PySide6.QtCore import QDateTime, Qt, Signal
@@ -47,6 +48,7 @@ from console.core.store import TRANSITIONS, Store
 from console.ui import actions
 from console.ui.case.composer import Composer
 from console.ui.case.mood import MoodTrend, trend_text
+from console.ui.case.same_person import SamePersonBox
 from console.ui.inbox.model import SENTIMENT_GLYPHS, sentiment_label
 from console.ui.ops import Ops, show_error
 
@@ -168,12 +170,14 @@ class CasePanel(QWidget):
 
     #: A short message for the status bar (a triage change done, undone).
     notice = Signal(str)
+    #: A triage change that Ctrl+Z can take back: a label and ``fn(store)`` (the window's
+    #: UndoStack runs the newest first, with links and unlinks of customers).
+    undoable = Signal(str, object)
 
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ops = ops
         # This window's triage changes, newest last: (case id, timeline event id).
-        self._undo_stack: list[tuple[int, int]] = []
         self._detail: CaseDetail | None = None
         self._case_id: CaseId | None = None
         self._updating = False
@@ -185,6 +189,7 @@ class CasePanel(QWidget):
         self.title = plain_label("", name="caseTitle", wrap=True)
         self.subtitle = plain_label("", name="caseSubtitle", wrap=True)
         self.times = plain_label("", name="caseTimes", wrap=True)
+        self.same_person = SamePersonBox(ops)  # linked handles, suggestions, "Same person as…"
 
         self.status_box = QComboBox()
         self.status_box.setObjectName("statusBox")
@@ -370,7 +375,11 @@ class CasePanel(QWidget):
         body_layout = QVBoxLayout(self.body)
         body_layout.setContentsMargins(0, 0, 0, 0)
         body_layout.addWidget(self.title)
-        body_layout.addWidget(self.subtitle)
+        subtitle_row = QHBoxLayout()
+        subtitle_row.addWidget(self.subtitle, 1)
+        subtitle_row.addWidget(self.same_person.button, 0, Qt.AlignmentFlag.AlignTop)
+        body_layout.addLayout(subtitle_row)
+        body_layout.addWidget(self.same_person)
         body_layout.addWidget(self.times)
         body_layout.addLayout(mood_row)
         body_layout.addLayout(controls)
@@ -457,6 +466,7 @@ class CasePanel(QWidget):
         self.title.setText(f"#{case.id} · {case.contact_name or case.contact_handle}")
         handles = ", ".join(f"{h} ({PLATFORM_NAMES.get(p, p)})" for p, h in detail.handles)
         self.subtitle.setText(handles)
+        self.same_person.show_contact(case.contact_id)
         waited = ""
         if case.waiting_since:
             waited = " · waiting " + timeutil.humanize_duration(
@@ -556,7 +566,7 @@ class CasePanel(QWidget):
         def done(result: tuple[int, int | None, str]) -> None:
             cid, event_id, text = result
             if event_id is not None:
-                self._undo_stack.append((cid, event_id))
+                self.undoable.emit(f"case #{cid} {text}", _undo_step(cid, event_id))
             if text == "resolved" and waiting:
                 text = ("resolved, but the customer is still waiting for a reply "
                         "(Ctrl+Z undoes)")
@@ -565,20 +575,6 @@ class CasePanel(QWidget):
 
         self._ops.write(step, parent=self).success(done).failure(self._failed).run(
             initiator=self)
-
-    def undo(self) -> None:
-        """Undo this window's latest triage change (resolve, waiting, reopen, assign, snooze)."""
-        if not self._undo_stack:
-            self.notice.emit("Nothing to undo.")
-            return
-        case_id, event_id = self._undo_stack.pop()
-
-        def step(store: Store) -> tuple[str, Changes]:
-            return store.undo(CaseId(case_id), event_id)
-
-        self._ops.write(step, parent=self).success(
-            lambda what: self.notice.emit(f"Case #{case_id}: undone, {what}.")
-        ).failure(self._failed).run(initiator=self)
 
     def _failed(self, exc: BaseException) -> None:
         show_error(self, exc)
@@ -696,3 +692,12 @@ class CasePanel(QWidget):
     def focus_owner(self) -> None:
         self.owner_box.setFocus()
         self.owner_box.showPopup()  # pick with the arrows or the first letters, Enter
+
+
+def _undo_step(case_id: int, event_id: int) -> Callable[[Store], Changes]:
+    """The store step that takes back the triage change recorded as ``event_id``."""
+    def step(store: Store) -> Changes:
+        _what, changes = store.undo(CaseId(case_id), event_id)
+        return changes
+
+    return step
