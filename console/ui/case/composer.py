@@ -293,8 +293,8 @@ class Composer(QWidget):
         """Load the case's draft (or an empty reply from the right account)."""
         same_case = self._detail is not None and self._detail.case.id == detail.case.id
         gone = same_case and draft is None and self._reply_id is not None
-        self._detail = detail
         if same_case and not gone and (draft is None or draft.id == self._reply_id):
+            self._detail = detail
             if (draft is not None and not self._save_pending
                     and draft.body != self.editor.toPlainText()):
                 self._load_draft(detail, draft)  # edited elsewhere (the review queue)
@@ -307,7 +307,8 @@ class Composer(QWidget):
             self._save_pending = False
             self._save_timer.stop()
         else:
-            self.flush()
+            self.flush()  # before _detail moves on: the text belongs to the case it was typed in
+        self._detail = detail
         self._load_draft(detail, draft)
         if gone:
             self.status.setText("That reply was approved or sent elsewhere; this is a new one.")
