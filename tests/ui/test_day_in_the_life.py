@@ -19,7 +19,7 @@ from console.core.store import CaseFilter, View
 from console.ui import actions
 from console.ui.case.composer import TemplatePicker
 from console.ui.inbox.model import InboxModel
-from tests.ui.invariants import T, Invariants, converged, settle
+from tests.ui.invariants import T, Invariants, composer_default, converged, settle
 from tests.ui.test_main_window import wait_loaded
 
 # The demo brand's team (the roster the owner is picked from).
@@ -117,7 +117,8 @@ class Day:
             try:
                 self.qtbot.waitUntil(lambda: check() is not False, timeout=T)
             except Exception as exc:  # pytest-qt's TimeoutError: say which step, and why
-                problems = self.inv.check(self.window, expected_boxes=expected_boxes)
+                problems = self.inv.check(self.window, expected_boxes=expected_boxes) \
+                    + composer_default(self.window, self.inv)
                 raise AssertionError(f"step {len(self.steps)} ({name}) did not happen: {exc}"
                                      + "".join(f"\n  {p}" for p in problems)) from None
         problems = converged(self.qtbot, self.window, self.inv, expected_boxes)
@@ -225,7 +226,7 @@ def run_the_day(day: Day) -> None:  # noqa: PLR0915 (the day, step by step)
     first = day.shown_ids()[0]
     day.step("the first case is selected and its reply comes from the account the customer "
              "wrote to (defect 1: #58 offered Bluesky on a Mastodon thread)",
-             lambda: panel.case_id == first)
+             lambda: panel.case_id == first and not composer_default(window, day.inv))
 
     day.activate()
     day.key("j")
@@ -239,6 +240,8 @@ def run_the_day(day: Day) -> None:  # noqa: PLR0915 (the day, step by step)
     # -- A Mastodon customer: reply from a Mastodon account only ---------------------
     m1 = mastodon[0]
     day.click_case(m1)
+    day.step("a Mastodon customer: From is the Mastodon account they wrote to",
+             lambda: panel.case_id == m1 and not composer_default(window, day.inv))
     day.key("r")
     day.step("r: the composer takes the keyboard",
              lambda: QApplication.focusWidget() is day.composer.editor)
@@ -382,7 +385,7 @@ def run_the_day(day: Day) -> None:  # noqa: PLR0915 (the day, step by step)
     b1 = next(cid for cid in bluesky if cid in day.in_view(View.NEEDS_REPLY))
     day.click_case(b1)
     day.step("a Bluesky customer: From is the Bluesky account they wrote to",
-             lambda: panel.case_id == b1)
+             lambda: panel.case_id == b1 and not composer_default(window, day.inv))
     day.key("r")
     long_text = ("Thanks so much for waiting, and sorry this took a while. " * 6)[:312]
     assert textlen.count(long_text, "bluesky").over
@@ -574,3 +577,42 @@ def run_the_day(day: Day) -> None:  # noqa: PLR0915 (the day, step by step)
     problems = day.inv.check_dialogs() + day.inv.check_needs_reply() \
         + day.inv.check_reply_platforms()
     assert not problems, "Ctrl+Q: " + "; ".join(problems)
+
+
+@pytest.mark.timeout(120)
+def test_a_draft_typed_just_before_moving_on_stays_with_its_case(qtbot, open_session,
+                                                                  demo_db) -> None:
+    """Type a reply and press j at once (before the autosave): the text is saved in the
+    case it was typed in, never in the next customer's case (found by the random walk,
+    seeds 1, 2, 5, 6: "… is a Mastodon account; it cannot answer …'s Bluesky message")."""
+    session = open_session(demo_db)
+    window = session.window
+    wait_loaded(qtbot, window, 5)
+    day = Day(qtbot, window, demo_db)
+    try:
+        shown = day.shown_ids()
+        # A Mastodon customer followed by a Bluesky one, and the other way round.
+        pairs = [(a, b) for a, b in zip(shown, shown[1:])
+                 if {(day.inv.latest_inbound(a) or (0, ""))[1],
+                     (day.inv.latest_inbound(b) or (0, ""))[1]} == {"mastodon", "bluesky"}]
+        same = [(a, b) for a, b in zip(shown, shown[1:])
+                if (day.inv.latest_inbound(a) or (0, "a"))[1]
+                == (day.inv.latest_inbound(b) or (0, "b"))[1]]
+        for here, there in (pairs[0], same[0]):
+            day.click_case(here)
+            day.step(f"#{here} selected", lambda h=here: panel_case(window) == h)
+            day.key("r")
+            text = f"Typed for case {here}, then straight on to the next one."
+            day.type(text, day.composer.editor)
+            day.key("Esc", day.composer.editor)  # back to the inbox...
+            day.key("j")  # ...and on, within the autosave's 400 ms
+            day.step(f"the draft stays in #{here}, #{there} gets none",
+                     lambda h=here, t=there, x=text: panel_case(window) == t
+                     and (d := day.store.open_draft(h)) is not None and d.body == x
+                     and day.store.open_draft(t) is None)
+    finally:
+        day.inv.close()
+
+
+def panel_case(window: Any) -> int | None:
+    return window.case_panel.case_id
