@@ -1,4 +1,4 @@
-"""A community manager's working day in the real window, keys and clicks only, checked at every step."""
+"""A community manager's working day in the real window, keys and clicks, checked at each step."""
 
 from __future__ import annotations
 
@@ -199,7 +199,8 @@ def pick_template(qtbot: Any, query: str) -> list[bool]:
 
 GOOD_REPLY = ("Hi, I'm so sorry the rolling pin arrived without the name on it. I've asked "
               "the workshop to redo it today and will send you the tracking link. Sam")
-FAIR_REPLY = "Thanks for your patience, I'm checking this with the team now and will update you today. Sam"
+FAIR_REPLY = ("Thanks for your patience, I'm checking this with the team now and will update "
+              "you today. Sam")
 
 
 @pytest.mark.timeout(240)
@@ -267,7 +268,8 @@ def run_the_day(day: Day) -> None:  # noqa: PLR0915 (the day, step by step)
     day.step("the approved reply takes the case out of Needs reply (defect 5: it stayed New "
              "at the top, so a colleague could answer twice)",
              lambda: m1 not in day.in_view(View.NEEDS_REPLY))
-    day.step("the composer is empty after approval", lambda: day.composer.editor.toPlainText() == "")
+    day.step("the composer is empty after approval",
+             lambda: day.composer.editor.toPlainText() == "")
 
     # -- Resolve a customer nobody answered, undo, resolve again and reopen ------------
     day.key("Ctrl+1")
