@@ -599,7 +599,8 @@ def test_a_draft_typed_just_before_moving_on_stays_with_its_case(qtbot, open_ses
                      (day.inv.latest_inbound(b) or (0, ""))[1]} == {"mastodon", "bluesky"}]
         same = [(a, b) for a, b in zip(shown, shown[1:])
                 if (day.inv.latest_inbound(a) or (0, "a"))[1]
-                == (day.inv.latest_inbound(b) or (0, "b"))[1]]
+                == (day.inv.latest_inbound(b) or (0, "b"))[1]
+                and not {a, b} & set(pairs[0])]  # the first pair's cases have drafts now
         for here, there in (pairs[0], same[0]):
             day.click_case(here)
             day.step(f"#{here} selected", lambda h=here: panel_case(window) == h)
