@@ -59,6 +59,21 @@ def test_review_queue_states(store: Store) -> None:
     assert store.reply(reply_id).body == "On it"
 
 
+def test_back_to_draft_never_makes_a_second_draft(store: Store) -> None:
+    """A case has one draft: the composer shows one, so a second would be hidden text."""
+    (case_id,) = store.ingest([msg()]).case_ids
+    approved, _ = store.save_draft(case_id, account_id=1, body="On it")
+    store.approve_reply(approved)
+    newer, _ = store.save_draft(case_id, account_id=1, body="And one more thing")
+    with pytest.raises(KnownError, match="already has a draft"):
+        store.return_to_draft(approved)
+    assert store.reply(approved).state is ReplyState.APPROVED  # nothing changed, nothing lost
+    assert [r.id for r in store.replies([ReplyState.DRAFT])] == [newer]
+    store.delete_reply(newer)
+    store.return_to_draft(approved)
+    assert store.open_draft(case_id).id == approved
+
+
 def test_sent_reply_enters_timeline_and_sets_first_response(store: Store) -> None:
     (case_id,) = store.ingest([msg()]).case_ids
     reply_id, _ = store.save_draft(case_id, account_id=1, body="Sorted!")

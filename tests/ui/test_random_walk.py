@@ -69,10 +69,11 @@ WORDS = ("sorry", "thanks", "refund", "order", "courier", "today", "I'm", "on", 
 LONG = ("Thanks so much for waiting, and sorry this took a while to sort out for you. " * 5)
 
 # Refusals the walk may provoke on purpose: a key that does not apply to the case now
-# (e on a resolved case, Ctrl+Z after a later change). Anything else in a box fails.
+# (e on a resolved case, Ctrl+Z after a later change, Ctrl+D on a case that has a draft). Anything else in a box fails.
 ALLOWED_REFUSALS = re.compile(
     r"cannot go from|is already|has no change to undo|changed again since|"
-    r"made by the app itself|has no undoable change|there is nothing to follow up")
+    r"made by the app itself|has no undoable change|there is nothing to follow up|"
+    r"already has a draft")
 
 
 def type_text(qtbot: Any, widget: QWidget, text: str) -> None:

@@ -209,6 +209,12 @@ class RepliesPart(CasesPart):
             if reply.state not in (ReplyState.APPROVED, ReplyState.FAILED):
                 raise KnownError(f"Reply #{reply_id} is {reply.state.value}; only approved or "
                                  "failed replies go back to draft.")
+            other = self.open_draft(reply.case_id)
+            if other is not None:
+                # One draft per case: the composer shows one, and a second would be hidden.
+                raise KnownError(
+                    f"Case #{reply.case_id} already has a draft (reply #{other.id}); approve, "
+                    f"send or delete it before taking reply #{reply_id} back to draft.")
             self.db.conn.execute(
                 "UPDATE replies SET state = 'draft', updated_at = ? WHERE id = ?",
                 [timeutil.to_epoch(timeutil.now()), reply_id])
