@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from console.connectors.base import Connector, Page, ReplyTarget, SentRef
+from console.connectors.oauth import ReconnectNeeded
 from console.core.changes import Changes
 from console.core.errors import (
     AuthError,
@@ -231,6 +232,7 @@ class SendOutcome:
     reconciled: bool = False  # found already posted: not sent twice
     error: str | None = None
     final: bool = False  # marked failed: needs an edit or a retry by hand, not a resend
+    held: bool = False  # back to approved: its account must be reconnected first
     changes: Changes = field(default_factory=Changes)
 
 
@@ -301,6 +303,12 @@ def finish_send(store: Store, plan: SendPlan, result: SentRef | None,
         return outcome
     message, _offline = describe_error(error or KnownError("no answer"))
     outcome.error = message
+    if isinstance(error, ReconnectNeeded):
+        # Refused before anything was posted (the token could not be renewed): the reply
+        # waits in the outbox, approved, until the account is signed in again.
+        outcome.changes = store.mark_reply_held(reply.id, message)
+        outcome.held = True
+        return outcome
     if isinstance(error, (RejectedError, AuthError, NotFoundError)):
         # The platform said no to this exact request: show it, to edit or retry by hand.
         outcome.changes = store.mark_reply_failed(reply.id, message)
@@ -308,6 +316,13 @@ def finish_send(store: Store, plan: SendPlan, result: SentRef | None,
     # Otherwise (offline, timeout, 5xx, rate limit) the reply stays "sending": the
     # next attempt reconciles first, so it is never posted twice.
     return outcome
+
+
+def hold(store: Store, reply: Reply, reason: str) -> SendOutcome:
+    """Database only: a reply whose account needs reconnecting goes back to approved."""
+    changes = store.mark_reply_held(reply.id, reason)
+    return SendOutcome(reply_id=reply.id, case_id=reply.case_id, error=reason, held=True,
+                       changes=changes)
 
 
 def fail_unplanned(store: Store, reply: Reply, reason: str) -> SendOutcome:
@@ -382,6 +397,8 @@ def _send_one(run: Db, reply: Reply, connect: Connect,
             cache[plan.account.id] = connect(plan.account)
     except SecretStoreError as exc:  # a locked keyring: try again later, not the reply's fault
         return SendOutcome(reply_id=reply.id, case_id=reply.case_id, error=str(exc))
+    except ReconnectNeeded as exc:  # the sign-in must be renewed: keep the reply queued
+        return run(functools.partial(hold, reply=reply, reason=str(exc)))
     except KnownError as exc:  # no connector for this account: it can never go out as it is
         return run(functools.partial(fail_unplanned, reply=reply, reason=f"Not sent: {exc}"))
     try:

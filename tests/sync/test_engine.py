@@ -296,3 +296,36 @@ def test_reply_whose_message_is_unknown_is_marked_failed(world) -> None:
     assert out.final and "which message it answers" in out.error
     assert store.reply(reply_id).state is ReplyState.FAILED
     assert fake.sent == []
+
+
+@pytest.mark.parametrize("where", ["send", "connect"])
+def test_reply_of_an_account_to_reconnect_stays_approved(world, where: str) -> None:
+    """A refused X token refresh (ReconnectNeeded) loses nothing: the reply waits, approved."""
+    from console.connectors.oauth import ReconnectNeeded
+
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    case_id = store.cases_page()[0].id
+    first = approve(store, case_id, "one", acc.id)
+    second = approve(store, case_id, "two", acc.id)
+    refused = ReconnectNeeded("X refused to renew the sign-in of @brand: reconnect it.")
+
+    def connect(_account):  # type: ignore[no-untyped-def]
+        if where == "connect":
+            raise refused
+        return fake
+
+    if where == "send":
+        fake.fail_next("send_reply", refused)
+    (out,) = engine.send_outbox(store, connect)
+    assert out.held and not out.final and not out.sent and "reconnect" in out.error
+    held = store.reply(first)
+    assert held.state is ReplyState.APPROVED and "reconnect" in (held.error or "")
+    assert store.reply(second).state is ReplyState.APPROVED  # still behind it, in order
+    assert fake.sent == []
+    outs = engine.send_outbox(store, lambda _a: fake)  # reconnected: both go out, in order
+    assert [o.sent for o in outs] == [True, True]
+    assert [s.text for s in fake.sent] == ["one", "two"]

@@ -211,6 +211,21 @@ class RepliesPart(CasesPart):
                 "WHERE id = ?", [timeutil.to_epoch(timeutil.now()), reply_id])
         return Changes(replies=True)
 
+    def mark_reply_held(self, reply_id: ReplyId, reason: str) -> Changes:
+        """Back to approved with the reason: nothing went out (the account needs reconnecting).
+
+        The reply stays in the outbox and goes out on the first send after the account
+        is signed in again; ``error`` says why it waits.
+        """
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            if reply.state not in (ReplyState.APPROVED, ReplyState.SENDING):
+                raise KnownError(f"Reply #{reply_id} is {reply.state.value}, not approved.")
+            self.db.conn.execute(
+                "UPDATE replies SET state = 'approved', error = ?, updated_at = ? WHERE id = ?",
+                [reason, timeutil.to_epoch(timeutil.now()), reply_id])
+        return Changes(replies=True, case_ids=frozenset({reply.case_id}))
+
     def mark_reply_failed(self, reply_id: ReplyId, error: str) -> Changes:
         with self.db.atomic():
             reply = self.reply(reply_id)
