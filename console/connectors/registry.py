@@ -80,7 +80,8 @@ def make_connector(platform: Platform | str, *, handle: str, server: str | None,
                                 direct_messages=True)
     if platform is Platform.X:
         return XConnector(handle=handle, server=server or DEFAULT_SERVERS[platform],
-                          session=session, secrets=secrets, account_key=key)
+                          session=session, secrets=secrets, account_key=key,
+                          direct_messages=True)
     raise KnownError(f"{platform.value} accounts have no connector (the demo sends locally).")
 
 
