@@ -223,3 +223,44 @@ def test_app_password_without_dm_access_is_named_and_mentions_still_sync(
     page = connector.fetch_since(None)  # mentions still arrive
     assert page.items and all(m.kind is not MessageKind.DM for m in page.items)
     assert connector.dms_allowed is False
+
+
+def test_command_line_says_when_the_app_password_does_not_allow_dms(
+        tmp_path: Path, bsky_net: dict[str, Any], chat: ChatServer) -> None:
+    """`accounts add` names the missing DM access (the account is still added)."""
+    import os
+    import subprocess
+    import sys
+
+    from console.connectors.registry import ENV_BSKY_CHAT, secret_key
+    from console.core.secrets import KeyringSecretStore
+    from tests.helpers import require_test_keyring
+
+    require_test_keyring()
+    keyring = KeyringSecretStore()
+    key = secret_key("bluesky", "brand.test")
+    data = tmp_path / "cc"
+    env = {**os.environ, ENV_BSKY_CHAT: chat.url}
+    repo = Path(__file__).resolve().parents[2]
+
+    def cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "console", "--data-dir", str(data), *args],
+                              input=stdin, capture_output=True, text=True, cwd=repo, env=env,
+                              timeout=300)
+
+    try:
+        assert cli("init").returncode == 0
+        plain = bsky_net["accounts"]["brand"]["app_password"]
+        added = cli("accounts", "add", "bluesky", "--handle", "brand.test", "--server",
+                    bsky_net["pds_url"], stdin=plain + "\n")
+        assert added.returncode == 0, added.stderr
+        assert "Added brand.test on bluesky" in added.stdout
+        assert "Note: The app password of brand.test does not allow direct messages" in (
+            added.stdout)
+        with_dms = cli("accounts", "add", "bluesky", "--handle", "brand.test", "--server",
+                       bsky_net["pds_url"], stdin=dm_app_password(bsky_net, "brand") + "\n")
+        assert with_dms.returncode == 0, with_dms.stderr
+        assert "updated" in with_dms.stdout and "Note:" not in with_dms.stdout
+    finally:
+        keyring.delete(key)
+        keyring.delete(f"{key}:session")
