@@ -249,3 +249,10 @@ def m003_snooze(db: Database) -> None:
     db.execute("ALTER TABLE cases ADD COLUMN followup_due_at INTEGER")
     db.execute("CREATE INDEX idx_cases_snoozed ON cases(snoozed_until) "
                "WHERE snoozed_until IS NOT NULL")
+
+
+@migrations(name="m004_reply_visibility")
+def m004_reply_visibility(db: Database) -> None:
+    # "Continue in a direct message": a reply to a public post can go out privately
+    # ('direct'); NULL keeps the visibility of the message it answers.
+    db.execute("ALTER TABLE replies ADD COLUMN visibility TEXT")

@@ -265,7 +265,8 @@ def plan_send(store: Store, reply_id: ReplyId) -> SendPlan:
     interrupted = before.state is ReplyState.SENDING
     store.mark_reply_sending(reply_id)
     reply = store.reply(reply_id)
-    visibility = extra.get("visibility")
+    # A reply made private ("continue in a direct message") overrides the message's.
+    visibility = before.visibility or extra.get("visibility")
     target = ReplyTarget(remote_id=message.remote_id, author_handle=message.author_handle,
                          visibility=visibility if isinstance(visibility, str) else None,
                          extra=extra)
