@@ -37,8 +37,10 @@ local network has no chat service). The app password must have been created with
 ``InvalidToken`` ("Bad token scope"/"Bad token method"), raised as
 :class:`DirectMessagesNotAllowed`; the sync then reads mentions only and
 :meth:`BlueskyConnector.verify` says so in ``AccountInfo.notes``. The cursor keeps
-the newest conversation ``rev`` seen under ``"dm"``: revs sort as text, so a convo
-or message with a higher rev is new. DM ``extra`` keys: ``convo_id``,
+the newest conversation ``rev`` seen under ``"dm"``: revs are timestamp ids that sort
+as text, so a convo or message with a higher rev is new. While a catch-up is split
+over several fetches, ``"dm_todo"`` lists the conversations still to read and
+``"dm_top"`` the rev ``"dm"`` moves to when they are done. DM ``extra`` keys: ``convo_id``,
 ``message_id``, ``rev``, ``visibility`` ("direct").
 """
 
@@ -85,7 +87,9 @@ log = logging.getLogger(__name__)
 
 CHAR_LIMIT: Final = 300  # graphemes per post
 PAGE_LIMIT: Final = 100  # listNotifications maximum
-MAX_PAGES: Final = 5  # notification pages per fetch before handing back has_more
+# Notification pages per fetch before handing back has_more: one, so the engine stores
+# each page while the next one downloads.
+MAX_PAGES: Final = 1
 REASONS: Final = ("mention", "reply", "quote")
 POST_TYPE: Final = "app.bsky.feed.post"
 SENT_REPLY_PAGES: Final = 4  # listRecords pages (50 each) searched by find_sent_reply
@@ -104,6 +108,7 @@ CHAT_MAX_PAGES: Final = 20  # per conversation list / conversation and fetch
 DM_FIRST_SYNC: Final = 20  # messages per conversation read on an account's first sync
 DM_CHAR_LIMIT: Final = 1000  # graphemes per chat message (messageInput lexicon)
 _DM_REFUSED = ("bad token scope", "bad token method")
+_DM_KEYS = ("dm", "dm_todo", "dm_top")  # the cursor's direct-message part
 
 _KINDS = {"mention": MessageKind.MENTION, "reply": MessageKind.REPLY, "quote": MessageKind.QUOTE}
 _PREFERENCE = {MessageKind.MENTION: 0, MessageKind.QUOTE: 1, MessageKind.REPLY: 2}
@@ -355,6 +360,10 @@ class BlueskyConnector:
     def fetch_since(self, cursor: str | None) -> Page:
         """Fetch mentions, replies, quotes and direct messages newer than ``cursor``.
 
+        A long catch-up comes in pieces (``has_more``): one page of notifications at a
+        time, then the new direct messages about a page at a time, so the engine can
+        store one piece while the next is on its way.
+
         Args:
             cursor: from the previous page, or ``None`` for the newest 100 notifications
                 and the newest messages of each conversation.
@@ -363,19 +372,88 @@ class BlueskyConnector:
             The new items, oldest first, and the next cursor.
         """
         state = decode_cursor(cursor) or {}
-        page = self._fetch_notifications(state)
+        dm_state = {k: state[k] for k in _DM_KEYS if k in state}
+        if self.direct_messages and "dm_todo" in dm_state:
+            # Notifications were caught up before the conversations were listed.
+            rest = {k: v for k, v in state.items() if k not in _DM_KEYS}
+            page = Page(items=[], cursor=encode_cursor(rest or {"v": 1}), has_more=False)
+        else:
+            page = self._fetch_notifications(state)
         next_state = decode_cursor(page.cursor) or {"v": 1}
-        dm_rev = state.get("dm")
-        dms: list[IncomingMessage] = []
-        if self.direct_messages:
+        items = list(page.items)
+        has_more = page.has_more
+        if self.direct_messages and not page.has_more:
             try:
-                dms, dm_rev = self._fetch_dms(dm_rev if isinstance(dm_rev, str) else None)
+                dms, dm_state = self._fetch_dms(dm_state)
             except DirectMessagesNotAllowed as exc:
                 log.warning("%s; reading mentions only", exc)
-        if dm_rev:
-            next_state["dm"] = dm_rev
-        items = sorted([*page.items, *dms], key=lambda m: (m.created_at, m.remote_id))
-        return Page(items=items, cursor=encode_cursor(next_state), has_more=page.has_more)
+            else:
+                items.extend(dms)
+                has_more = "dm_todo" in dm_state
+        next_state.update(dm_state)
+        items.sort(key=lambda m: (m.created_at, m.remote_id))
+        return Page(items=items, cursor=encode_cursor(next_state), has_more=has_more)
+
+    def _fetch_dms(self, state: dict[str, Any]) -> tuple[list[IncomingMessage], dict[str, Any]]:
+        """The next piece of direct messages to us, newer than the conversation rev ``dm``.
+
+        Conversations come most recently active first, so listing stops at the first one
+        not newer than ``dm``; the ones to read wait in ``dm_todo`` (with their other
+        members' handles) and are read until about a page of messages is collected.
+        Once none is left, ``dm`` moves to the newest rev seen (``dm_top``).
+
+        Returns:
+            The new messages, and the DM part of the next cursor.
+        """
+        session = self._ensure_session()
+        since = state.get("dm") if isinstance(state.get("dm"), str) else None
+        todo = state.get("dm_todo")
+        top = state.get("dm_top")
+        if not isinstance(todo, list):
+            todo, top = self._convos_to_read(since, session.did)
+        items: list[IncomingMessage] = []
+        while todo and len(items) < CHAT_PAGE_LIMIT:
+            entry = todo.pop(0)
+            items.extend(self._convo_messages(entry, since, session.did))
+        if todo:
+            return items, {"dm": since, "dm_todo": todo, "dm_top": top}
+        # "" after a first sync without conversations: every later one is new.
+        newest = top if isinstance(top, str) else since
+        return items, {"dm": newest if newest is not None else ""}
+
+    def _convos_to_read(self, since: str | None,
+                        me: str) -> tuple[list[dict[str, Any]], str | None]:
+        """The conversations with news since ``since``, and the newest rev among them."""
+        todo: list[dict[str, Any]] = []
+        newest = since
+        cursor: str | None = None
+        for _ in range(CHAT_MAX_PAGES):
+            params: dict[str, Any] = {"limit": CHAT_PAGE_LIMIT}
+            if cursor:
+                params["cursor"] = cursor
+            data = self._chat("GET", "chat.bsky.convo.listConvos", params=params)
+            convos = data.get("convos") if isinstance(data, dict) else None
+            if not isinstance(convos, list):
+                raise TransientError("Malformed response from the Bluesky chat service.")
+            reached = False
+            for convo in convos:
+                rev = str(convo.get("rev") or "")
+                if since is not None and rev <= since:
+                    reached = True  # this one and all after it hold nothing new
+                    break
+                if newest is None or rev > newest:
+                    newest = rev
+                last = convo.get("lastMessage") or {}
+                if since is None and (last.get("sender") or {}).get("did") == me:
+                    continue  # first sync: we spoke last, nothing waits for an answer
+                todo.append({"id": str(convo.get("id") or ""), "m": {
+                    str(m["did"]): [str(m.get("handle") or m["did"]),
+                                    str(m.get("displayName") or "")]
+                    for m in convo.get("members") or [] if m.get("did") and m["did"] != me}})
+            cursor = data.get("cursor")
+            if reached or not cursor or not convos:
+                break
+        return todo, newest
 
     def _fetch_notifications(self, state: dict[str, Any]) -> Page:
         """The notifications part of :meth:`fetch_since` (its cursor keys: see the module)."""
@@ -426,48 +504,11 @@ class BlueskyConnector:
         }
         return Page(items=self._relevant(collected), cursor=encode_cursor(state), has_more=True)
 
-    def _fetch_dms(self, since: str | None) -> tuple[list[IncomingMessage], str | None]:
-        """Direct messages to us newer than the conversation rev ``since``.
-
-        Conversations come most recently active first, so paging stops at the first
-        one not newer than ``since``; within a conversation, messages come newest first.
-
-        Returns:
-            The new messages, and the newest rev seen (the next ``since``).
-        """
-        session = self._ensure_session()
-        newest = since
-        items: list[IncomingMessage] = []
-        cursor: str | None = None
-        for _ in range(CHAT_MAX_PAGES):
-            params: dict[str, Any] = {"limit": CHAT_PAGE_LIMIT}
-            if cursor:
-                params["cursor"] = cursor
-            data = self._chat("GET", "chat.bsky.convo.listConvos", params=params)
-            convos = data.get("convos") if isinstance(data, dict) else None
-            if not isinstance(convos, list):
-                raise TransientError("Malformed response from the Bluesky chat service.")
-            reached = False
-            for convo in convos:
-                rev = str(convo.get("rev") or "")
-                if since is not None and rev <= since:
-                    reached = True  # this one and all after it hold nothing new
-                    break
-                if newest is None or rev > newest:
-                    newest = rev
-                items.extend(self._convo_messages(convo, since, session.did))
-            cursor = data.get("cursor")
-            if reached or not cursor or not convos:
-                break
-        return items, newest
-
-    def _convo_messages(self, convo: dict[str, Any], since: str | None,
+    def _convo_messages(self, entry: dict[str, Any], since: str | None,
                         me: str) -> list[IncomingMessage]:
-        convo_id = str(convo.get("id") or "")
-        members = {str(m.get("did")): m for m in convo.get("members") or [] if m.get("did")}
-        last = convo.get("lastMessage") or {}
-        if last and (last.get("sender") or {}).get("did") == me and since is None:
-            return []  # first sync: we spoke last, nothing is waiting for an answer
+        convo_id = str(entry["id"])
+        members = {did: {"handle": handle, "displayName": name}
+                   for did, (handle, name) in (entry.get("m") or {}).items()}
         out: list[IncomingMessage] = []
         cursor: str | None = None
         limit = DM_FIRST_SYNC if since is None else CHAT_PAGE_LIMIT

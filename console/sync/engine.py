@@ -18,6 +18,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -177,21 +178,29 @@ def sync_account(db: Store | Db, account: Account, connect: Connect, *,
     """
     run = _db(db)
     outcome = AccountSync(account=account)
+    # One page downloads on this helper thread while the one before it is scored and
+    # stored here, so the network and the CPU work overlap.
+    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-prefetch")
     try:
         if cancel is not None:
             cancel.check()
         connector = connect(account)
         cursor = run(functools.partial(_cursor, account_id=account.id))
-        for _ in range(MAX_PAGES):
+        pending: Future[Page] | None = prefetch.submit(fetch, connector, cursor)
+        for number in range(1, MAX_PAGES + 1):
             if cancel is not None:
                 cancel.check()
-            page = fetch(connector, cursor)
+            assert pending is not None
+            page = pending.result()
+            pending = None
             if cancel is not None:
                 # Cancelled while the page was on its way: stop now, store nothing of it.
                 # The cursor did not move, so the next sync fetches it again.
                 cancel.check()
+            if page.has_more and number < MAX_PAGES:
+                pending = prefetch.submit(fetch, connector, page.cursor or cursor)
             new, changes = run(functools.partial(apply, account_id=account.id, page=page,
-                                                 scorer=scorer))
+                                                 scorer=_scored(page, scorer)))
             outcome.pages += 1
             outcome.fetched += len(page.items)
             outcome.new_messages += new
@@ -212,7 +221,23 @@ def sync_account(db: Store | Db, account: Account, connect: Connect, *,
             except Exception:  # the window is closing, say: the outcome still stands
                 log.warning("could not record the sync error of %s", account.handle,
                             exc_info=True)
+    finally:
+        # A page still on its way is dropped (its cursor was never stored); wait for it,
+        # so the connector is never used by two threads at once.
+        prefetch.shutdown(wait=True, cancel_futures=True)
     return outcome
+
+
+def _scored(page: Page, scorer: Callable[[str], float | None] | None
+            ) -> Callable[[str], float | None] | None:
+    """Score the page's texts here (the network thread), not in the database step."""
+    if scorer is None:
+        return None
+    scores: dict[str, float | None] = {}
+    for item in page.items:
+        if item.text not in scores:
+            scores[item.text] = scorer(item.text)
+    return lambda text: scores[text] if text in scores else scorer(text)
 
 
 def _cursor(store: Store, *, account_id: AccountId) -> str | None:

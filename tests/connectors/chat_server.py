@@ -373,3 +373,28 @@ def shape(value: Any) -> Any:
     if isinstance(value, list):
         return [shape(value[0])] if value else []
     return type(value).__name__
+
+
+def main() -> None:
+    """Run the stand-in as its own process (the bench does): prints its URL, serves until killed.
+
+    Violations go to stderr as they happen.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pds", required=True, help="the local network's PDS URL")
+    args = parser.parse_args()
+    with ChatServer(args.pds) as server:
+        print(server.url, flush=True)
+        reported = 0
+        while True:
+            time.sleep(0.5)
+            for violation in server.violations[reported:]:
+                print(f"VIOLATION {violation}", file=sys.stderr, flush=True)
+            reported = len(server.violations)
+
+
+if __name__ == "__main__":
+    main()
