@@ -348,6 +348,10 @@ class BlueskyConnector:
                 self._chat("GET", "chat.bsky.convo.listConvos", params={"limit": 1})
             except DirectMessagesNotAllowed as exc:
                 notes = (str(exc),)
+            except (TransientError, NotFoundError, RejectedError) as exc:
+                # The chat service is down or unknown to this PDS: the account itself works.
+                notes = (f"Direct messages could not be checked ({exc}); mentions sync "
+                         "meanwhile.",)
         return AccountInfo(
             handle=session.handle,
             display_name=str(profile.get("displayName") or session.handle),
@@ -387,6 +391,10 @@ class BlueskyConnector:
                 dms, dm_state = self._fetch_dms(dm_state)
             except DirectMessagesNotAllowed as exc:
                 log.warning("%s; reading mentions only", exc)
+            except (TransientError, NotFoundError, RejectedError) as exc:
+                # The chat service failing must not hold back the mentions: the DM part
+                # of the cursor stays, so the next sync reads the same messages again.
+                log.warning("direct messages of %s not read this time: %s", self.handle, exc)
             else:
                 items.extend(dms)
                 has_more = "dm_todo" in dm_state
