@@ -70,7 +70,13 @@ from console.connectors.oauth import (
     secret_key,
     token_request,
 )
-from console.core.errors import AuthError, KnownError, RejectedError, TransientError
+from console.core.errors import (
+    AuthError,
+    KnownError,
+    NotFoundError,
+    RejectedError,
+    TransientError,
+)
 from console.core.models import IncomingMessage, MessageKind, Platform
 from console.core.secrets import MemorySecretStore, SecretStore
 
@@ -188,8 +194,16 @@ class XConnector:
         if not self.direct_messages:
             return page
         dm_since = state.get("dm")
-        dms, dm_top = self._fetch_dms(dm_since if isinstance(dm_since, str) else None)
         next_state = decode_cursor(page.cursor) or {"v": 1}
+        try:
+            dms, dm_top = self._fetch_dms(dm_since if isinstance(dm_since, str) else None)
+        except _Unauthorized:
+            raise
+        except (AuthError, RejectedError, NotFoundError, TransientError) as exc:
+            # No DM access for this app or token (403), or X failing: the mentions still
+            # count, and the DM part of the cursor stays for the next sync.
+            log.warning("direct messages of @%s not read: %s", self.handle, exc)
+            dms, dm_top = [], dm_since if isinstance(dm_since, str) else None
         if dm_top:
             next_state["dm"] = dm_top
         return Page(items=_sorted([*page.items, *dms]), cursor=encode_cursor(next_state),

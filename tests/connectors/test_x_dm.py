@@ -127,3 +127,16 @@ def test_find_sent_direct_message_in_the_recorded_conversation() -> None:
     found = x.find_sent_reply(target, "Testing 1", since)
     assert found is not None and found.remote_id == "1585800613253812228"
     assert x.find_sent_reply(target, "Not sent", since) is None
+
+
+def test_no_dm_access_still_syncs_the_mentions() -> None:
+    """An X app without direct-message access (403) keeps its mentions coming."""
+    session, adapter = recorded_session()
+    adapter.add("GET", "/2/users/me", recorded("x", "users_me.json"))
+    adapter.add("GET", f"/2/users/{ME}/mentions", recorded("x", "users_mentions.json"))
+    adapter.add("GET", "/2/dm_events", recorded("x", "error_403_client_not_enrolled.json",
+                                                  status=403,
+                                                  headers={"Content-Type": "application/json"}))
+    page = connector(session).fetch_since(None)
+    assert page.items and all(m.kind is not MessageKind.DM for m in page.items)
+    assert "dm" not in json.loads(page.cursor or "{}")  # DMs are read from the start later
