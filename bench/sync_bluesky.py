@@ -289,7 +289,8 @@ def main() -> None:
     conn = json.loads(CONNECTION.read_text())
     password = dm_app_password(conn)
     rkeys: list[str] = []
-    pairs: list[tuple[float, float, float]] = []  # raw, raw incremental, app (seconds)
+    pairs: list[tuple[float, float, float]] = []  # raw, raw incremental, app: items/s
+    counts: list[tuple[int, int, int]] = []
     try:
         with ChatProcess(conn["pds_url"]) as chat:
             senders = customers(conn, args.senders) if args.dms else []
@@ -306,13 +307,13 @@ def main() -> None:
             connector_paging(workspace.connector, workspace.cursor)
             connector_s = time.perf_counter() - t0  # diagnostic: HTTP + parsing, no storing
             for i in range(args.repeat):
+                # Other test runs may add notifications on the shared network meanwhile:
+                # each side's throughput counts its own items.
                 t0 = time.perf_counter()
-                assert raw_fetch(conn, args.posts, headers) + raw_dms(chat, headers,
-                                                                      since) == raw_items
+                raw_n = raw_fetch(conn, args.posts, headers) + raw_dms(chat, headers, since)
                 raw_s = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                assert raw_incremental(conn, headers, seen) + raw_dms(chat, headers,
-                                                                      since) == raw_items
+                raw_inc_n = raw_incremental(conn, headers, seen) + raw_dms(chat, headers, since)
                 raw_inc_s = time.perf_counter() - t0
                 store = workspace.copy()
                 before = store.message_count()
@@ -331,25 +332,26 @@ def main() -> None:
                     profiler.disable()
                     pstats.Stats(profiler, stream=sys.stderr).sort_stats(
                         "cumulative").print_stats(35)
-                assert new == raw_items, (new, raw_items)
                 cases = store.case_count()
                 store.close()
-                pairs.append((raw_s, raw_inc_s, app_s))
+                pairs.append((raw_n / raw_s, raw_inc_n / raw_inc_s, new / app_s))
+                counts.append((raw_n, raw_inc_n, new))
     finally:
         delete_posts(conn, rkeys)
-    # Same items, so the throughput ratio is the time ratio.
-    ratios = sorted(raw_s / app_s for raw_s, _, app_s in pairs)
-    ratios_inc = sorted(raw_inc_s / app_s for _, raw_inc_s, app_s in pairs)
+    ratios = sorted(app / raw for raw, _, app in pairs)
+    ratios_inc = sorted(app / raw_inc for _, raw_inc, app in pairs)
     print(json.dumps({
         "new mentions": args.posts,
         "new direct messages": args.dms,
-        "items (raw paged = app stored)": raw_items,
+        "items in the first raw paging (warm-up)": raw_items,
         "messages before": before,
         "cases after": cases,
-        "raw HTTP paging, knowing the count (s), each round": [round(p[0], 2) for p in pairs],
-        "raw HTTP paging to the first seen item (s), each round": [round(p[1], 2)
-                                                                   for p in pairs],
-        "app incremental sync to cases (s), each round": [round(p[2], 2) for p in pairs],
+        "items per round (raw knowing the count, raw to the first seen item, app stored)":
+            [list(c) for c in counts],
+        "raw HTTP paging, knowing the count (items/s), each round": [round(p[0]) for p in pairs],
+        "raw HTTP paging to the first seen item (items/s), each round": [round(p[1])
+                                                                         for p in pairs],
+        "app incremental sync to cases (items/s), each round": [round(p[2]) for p in pairs],
         "connector paging only, nothing stored (s)": round(connector_s, 2),
         "connector items": fetched,
         "ratio app/raw (knowing the count), each round (sorted)": [round(r, 3)
