@@ -552,16 +552,19 @@ def cmd_accounts_add(store: Store, args: argparse.Namespace, out: TextIO) -> int
     info = connector.verify()
     keyring_store.set(key, secret)
     handle = args.handle
+    # What the account cannot do (a Bluesky app password without DM access), said once here.
+    notes = "".join(f"Note: {note}\n" for note in info.notes)
     try:
         existing = store.find_account(handle)
-        out.write(f"Credentials for {existing.handle} updated.\n")
+        out.write(f"Credentials for {existing.handle} updated.\n{notes}")
         return 0
     except KnownError:
         pass
     store.add_account(platform=args.platform, handle=handle, display_name=info.display_name,
                       server=info.server or args.server, role=args.role,
                       voice_profile=args.profile)
-    out.write(f"Added {handle} on {args.platform} ({info.display_name or info.handle}).\n")
+    out.write(f"Added {handle} on {args.platform} ({info.display_name or info.handle}).\n"
+              f"{notes}")
     return 0
 
 

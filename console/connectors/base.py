@@ -36,6 +36,7 @@ class AccountInfo:
     remote_id: str  # numeric account id, DID, ...
     server: str  # base URL of the instance / PDS / API
     char_limit: int | None = None
+    notes: tuple[str, ...] = ()  # what the account cannot do (Bluesky: no DM access)
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,20 @@ delivered and the next fetch pages down until it reaches it. Cursor format
 post itself when it is not a reply), ``parent_uri``/``parent_cid`` (replies),
 ``indexed_at``, ``reason`` (notifications), ``quoted_uri`` (quotes), ``langs``.
 
-Direct messages (``chat.bsky.*``) are not read: they need an app password with
-DM access and a chat service, which the local test network does not run.
+Direct messages come from the chat service (``chat.bsky.convo.listConvos`` and
+``getMessages``) and are answered with ``sendMessage``: every chat call goes to the
+PDS with the header ``atproto-proxy: did:web:api.bsky.chat#bsky_chat`` and the PDS
+forwards it (``chat_url`` sends them elsewhere: the tests' local stand-in, as the
+local network has no chat service). The app password must have been created with
+"Allow access to your direct messages"; without it the service answers
+``InvalidToken`` ("Bad token scope"/"Bad token method"), raised as
+:class:`DirectMessagesNotAllowed`; the sync then reads mentions only and
+:meth:`BlueskyConnector.verify` says so in ``AccountInfo.notes``. The cursor keeps
+the newest conversation ``rev`` seen under ``"dm"``: revs are timestamp ids that sort
+as text, so a convo or message with a higher rev is new. While a catch-up is split
+over several fetches, ``"dm_todo"`` lists the conversations still to read and
+``"dm_top"`` the rev ``"dm"`` moves to when they are done. DM ``extra`` keys: ``convo_id``,
+``message_id``, ``rev``, ``visibility`` ("direct").
 """
 
 from __future__ import annotations
@@ -76,7 +88,9 @@ log = logging.getLogger(__name__)
 
 CHAR_LIMIT: Final = 300  # graphemes per post
 PAGE_LIMIT: Final = 100  # listNotifications maximum
-MAX_PAGES: Final = 5  # notification pages per fetch before handing back has_more
+# Notification pages per fetch before handing back has_more: one, so the engine stores
+# each page while the next one downloads.
+MAX_PAGES: Final = 1
 REASONS: Final = ("mention", "reply", "quote")
 POST_TYPE: Final = "app.bsky.feed.post"
 SENT_REPLY_PAGES: Final = 4  # listRecords pages (50 each) searched by find_sent_reply
@@ -88,6 +102,14 @@ PLC_DIRECTORY: Final = "https://plc.directory"
 HANDLE_RESOLVER: Final = "https://public.api.bsky.app"
 IDENTITY_TIMEOUT: Final = (3.0, 10.0)
 EXPIRY_MARGIN: Final = 30.0  # seconds before the access JWT's exp at which it is renewed
+
+CHAT_PROXY: Final = "did:web:api.bsky.chat#bsky_chat"  # atproto-proxy for chat.bsky.*
+CHAT_PAGE_LIMIT: Final = 100  # listConvos/getMessages maximum
+CHAT_MAX_PAGES: Final = 20  # per conversation list / conversation and fetch
+DM_FIRST_SYNC: Final = 20  # messages per conversation read on an account's first sync
+DM_CHAR_LIMIT: Final = 1000  # graphemes per chat message (messageInput lexicon)
+_DM_REFUSED = ("bad token scope", "bad token method")
+_DM_KEYS = ("dm", "dm_todo", "dm_top")  # the cursor's direct-message part
 
 _KINDS = {"mention": MessageKind.MENTION, "reply": MessageKind.REPLY, "quote": MessageKind.QUOTE}
 _PREFERENCE = {MessageKind.MENTION: 0, MessageKind.QUOTE: 1, MessageKind.REPLY: 2}
@@ -110,6 +132,10 @@ _LINK = re.compile(
 
 class _SessionRejected(AuthError):
     """The access token expired or is no longer accepted: refresh or log in, then retry."""
+
+
+class DirectMessagesNotAllowed(AuthError):
+    """The app password was made without "Allow access to your direct messages"."""
 
 
 @dataclass(frozen=True)
@@ -255,6 +281,8 @@ class BlueskyConnector:
         timeout: (connect, read) seconds for every call.
         sleep: how to wait between retries.
         clock: the current Unix time.
+        chat_url: where chat calls go instead of the PDS (tests' local chat server).
+        direct_messages: read direct messages too (the registry's connectors do).
     """
 
     platform = Platform.BLUESKY
@@ -271,6 +299,8 @@ class BlueskyConnector:
         timeout: Timeout = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        chat_url: str | None = None,
+        direct_messages: bool = False,
     ) -> None:
         self.handle = handle.lstrip("@")
         self._resolver = resolver or IdentityResolver(session)
@@ -286,6 +316,11 @@ class BlueskyConnector:
         self._known: list[Secret] = []
         self._dids: dict[str, str | None] = {}
         self._http = self._client(self.server)
+        # None: through the PDS with the proxy header (production). Tests point it at
+        # the local stand-in for the closed-source chat service.
+        self._chat_http = self._client(chat_url) if chat_url else None
+        self.dms_allowed: bool | None = None  # unknown until a chat call answered
+        self.direct_messages = direct_messages
 
     def __repr__(self) -> str:
         return f"BlueskyConnector(handle={self.handle!r}, server={self.server!r})"
@@ -308,24 +343,129 @@ class BlueskyConnector:
         """
         session = self._ensure_session()
         profile = self._call("GET", "app.bsky.actor.getProfile", params={"actor": session.did})
+        notes: tuple[str, ...] = ()
+        if self.direct_messages:
+            try:
+                self._chat("GET", "chat.bsky.convo.listConvos", params={"limit": 1})
+            except DirectMessagesNotAllowed as exc:
+                notes = (str(exc),)
+            except (TransientError, NotFoundError, RejectedError) as exc:
+                # The chat service is down or unknown to this PDS: the account itself works.
+                notes = (f"Direct messages could not be checked ({exc}); mentions sync "
+                         "meanwhile.",)
         return AccountInfo(
             handle=session.handle,
             display_name=str(profile.get("displayName") or session.handle),
             remote_id=session.did,
             server=session.pds,
             char_limit=CHAR_LIMIT,
+            notes=notes,
         )
 
     def fetch_since(self, cursor: str | None) -> Page:
-        """Fetch mentions, replies and quotes newer than ``cursor``.
+        """Fetch mentions, replies, quotes and direct messages newer than ``cursor``.
+
+        A long catch-up comes in pieces (``has_more``): one page of notifications at a
+        time, then the new direct messages about a page at a time, so the engine can
+        store one piece while the next is on its way.
 
         Args:
-            cursor: from the previous page, or ``None`` for the newest 100 notifications.
+            cursor: from the previous page, or ``None`` for the newest 100 notifications
+                and the newest messages of each conversation.
 
         Returns:
             The new items, oldest first, and the next cursor.
         """
-        state = decode_cursor(cursor)
+        state = decode_cursor(cursor) or {}
+        dm_state = {k: state[k] for k in _DM_KEYS if k in state}
+        if self.direct_messages and "dm_todo" in dm_state:
+            # Notifications were caught up before the conversations were listed.
+            rest = {k: v for k, v in state.items() if k not in _DM_KEYS}
+            page = Page(items=[], cursor=encode_cursor(rest or {"v": 1}), has_more=False)
+        else:
+            page = self._fetch_notifications(state)
+        next_state = decode_cursor(page.cursor) or {"v": 1}
+        items = list(page.items)
+        has_more = page.has_more
+        if self.direct_messages and not page.has_more:
+            try:
+                dms, dm_state = self._fetch_dms(dm_state)
+            except DirectMessagesNotAllowed as exc:
+                log.warning("%s; reading mentions only", exc)
+            except (TransientError, NotFoundError, RejectedError) as exc:
+                # The chat service failing must not hold back the mentions: the DM part
+                # of the cursor stays, so the next sync reads the same messages again.
+                log.warning("direct messages of %s not read this time: %s", self.handle, exc)
+            else:
+                items.extend(dms)
+                has_more = "dm_todo" in dm_state
+        next_state.update(dm_state)
+        items.sort(key=lambda m: (m.created_at, m.remote_id))
+        return Page(items=items, cursor=encode_cursor(next_state), has_more=has_more)
+
+    def _fetch_dms(self, state: dict[str, Any]) -> tuple[list[IncomingMessage], dict[str, Any]]:
+        """The next piece of direct messages to us, newer than the conversation rev ``dm``.
+
+        Conversations come most recently active first, so listing stops at the first one
+        not newer than ``dm``; the ones to read wait in ``dm_todo`` (with their other
+        members' handles) and are read until about a page of messages is collected.
+        Once none is left, ``dm`` moves to the newest rev seen (``dm_top``).
+
+        Returns:
+            The new messages, and the DM part of the next cursor.
+        """
+        session = self._ensure_session()
+        since = state.get("dm") if isinstance(state.get("dm"), str) else None
+        todo = state.get("dm_todo")
+        top = state.get("dm_top")
+        if not isinstance(todo, list):
+            todo, top = self._convos_to_read(since, session.did)
+        items: list[IncomingMessage] = []
+        while todo and len(items) < CHAT_PAGE_LIMIT:
+            entry = todo.pop(0)
+            items.extend(self._convo_messages(entry, since, session.did))
+        if todo:
+            return items, {"dm": since, "dm_todo": todo, "dm_top": top}
+        # "" after a first sync without conversations: every later one is new.
+        newest = top if isinstance(top, str) else since
+        return items, {"dm": newest if newest is not None else ""}
+
+    def _convos_to_read(self, since: str | None,
+                        me: str) -> tuple[list[dict[str, Any]], str | None]:
+        """The conversations with news since ``since``, and the newest rev among them."""
+        todo: list[dict[str, Any]] = []
+        newest = since
+        cursor: str | None = None
+        for _ in range(CHAT_MAX_PAGES):
+            params: dict[str, Any] = {"limit": CHAT_PAGE_LIMIT}
+            if cursor:
+                params["cursor"] = cursor
+            data = self._chat("GET", "chat.bsky.convo.listConvos", params=params)
+            convos = data.get("convos") if isinstance(data, dict) else None
+            if not isinstance(convos, list):
+                raise TransientError("Malformed response from the Bluesky chat service.")
+            reached = False
+            for convo in convos:
+                rev = str(convo.get("rev") or "")
+                if since is not None and rev <= since:
+                    reached = True  # this one and all after it hold nothing new
+                    break
+                if newest is None or rev > newest:
+                    newest = rev
+                last = convo.get("lastMessage") or {}
+                if since is None and (last.get("sender") or {}).get("did") == me:
+                    continue  # first sync: we spoke last, nothing waits for an answer
+                todo.append({"id": str(convo.get("id") or ""), "m": {
+                    str(m["did"]): [str(m.get("handle") or m["did"]),
+                                    str(m.get("displayName") or "")]
+                    for m in convo.get("members") or [] if m.get("did") and m["did"] != me}})
+            cursor = data.get("cursor")
+            if reached or not cursor or not convos:
+                break
+        return todo, newest
+
+    def _fetch_notifications(self, state: dict[str, Any]) -> Page:
+        """The notifications part of :meth:`fetch_since` (its cursor keys: see the module)."""
         if not state or not state.get("seen"):
             data = self._notifications(None)
             notifications = data["notifications"]
@@ -372,6 +512,119 @@ class BlueskyConnector:
             "top_ids": top_ids,
         }
         return Page(items=self._relevant(collected), cursor=encode_cursor(state), has_more=True)
+
+    def _convo_messages(self, entry: dict[str, Any], since: str | None,
+                        me: str) -> list[IncomingMessage]:
+        convo_id = str(entry["id"])
+        members = {did: {"handle": handle, "displayName": name}
+                   for did, (handle, name) in (entry.get("m") or {}).items()}
+        out: list[IncomingMessage] = []
+        cursor: str | None = None
+        limit = DM_FIRST_SYNC if since is None else CHAT_PAGE_LIMIT
+        for _ in range(CHAT_MAX_PAGES):
+            params: dict[str, Any] = {"convoId": convo_id, "limit": limit}
+            if cursor:
+                params["cursor"] = cursor
+            data = self._chat("GET", "chat.bsky.convo.getMessages", params=params)
+            messages = data.get("messages") if isinstance(data, dict) else None
+            if not isinstance(messages, list):
+                raise TransientError("Malformed response from the Bluesky chat service.")
+            reached = False
+            for view in messages:
+                rev = str(view.get("rev") or "")
+                if since is not None and rev <= since:
+                    reached = True
+                    break
+                msg = self._dm(view, convo_id, members, me)
+                if msg is not None:
+                    out.append(msg)
+            cursor = data.get("cursor")
+            if since is None or reached or not cursor or not messages:
+                break
+        return out
+
+    def _dm(self, view: dict[str, Any], convo_id: str, members: dict[str, dict[str, Any]],
+            me: str) -> IncomingMessage | None:
+        """One chat message to us (a ``messageView``; deleted and system messages are not)."""
+        if view.get("$type", "chat.bsky.convo.defs#messageView") != (
+                "chat.bsky.convo.defs#messageView") or "text" not in view:
+            return None
+        sender = str((view.get("sender") or {}).get("did") or "")
+        if not sender or sender == me:
+            return None  # our own replies enter the case when they are sent
+        created = parse_timestamp(view.get("sentAt"))
+        if created is None:
+            return None
+        profile = members.get(sender) or {}
+        handle = str(profile.get("handle") or sender)
+        return IncomingMessage(
+            platform=Platform.BLUESKY,
+            account_handle=self._session.handle if self._session else self.handle,
+            remote_id=str(view["id"]),
+            author_handle=handle,
+            author_name=str(profile.get("displayName") or handle),
+            text=str(view.get("text") or ""),
+            created_at=created,
+            kind=MessageKind.DM,
+            url=None,  # chat messages have no public address
+            thread_root=f"convo:{convo_id}",
+            author_remote_id=sender,
+            extra={"convo_id": convo_id, "message_id": str(view["id"]),
+                   "rev": str(view.get("rev") or ""), "visibility": "direct"},
+        )
+
+    def send_direct(self, parent: ReplyTarget, text: str, *, idempotency_key: str) -> SentRef:
+        """Send ``text`` as a chat message: in the DM's conversation, or to the post's author.
+
+        A public post answered privately ("continue in a direct message") opens, or
+        finds, the 1-1 conversation with its author (``getConvoForMembers``).
+        """
+        convo_id = self._convo_for(parent)
+        log.info("sending a Bluesky direct message (outbox key %s)", idempotency_key)
+        body: dict[str, Any] = {"convoId": convo_id, "message": {"text": text}}
+        facets = self.build_facets(text)
+        if facets:
+            body["message"]["facets"] = facets
+        data = self._chat("POST", "chat.bsky.convo.sendMessage", body=body)
+        try:
+            return SentRef(remote_id=str(data["id"]), url=None,
+                           extra={"convo_id": convo_id, "rev": str(data.get("rev") or "")})
+        except (KeyError, TypeError):
+            raise TransientError("Malformed answer from the Bluesky chat service.") from None
+
+    def _convo_for(self, parent: ReplyTarget) -> str:
+        convo_id = parent.extra.get("convo_id")
+        if convo_id:
+            return str(convo_id)
+        did = parent.extra.get("author_did") or (
+            self.resolve_handle(parent.author_handle) if parent.author_handle else None)
+        if not did:
+            raise NotFoundError(f"Cannot find the Bluesky account {parent.author_handle} "
+                                "to write to.")
+        data = self._chat("GET", "chat.bsky.convo.getConvoForMembers",
+                          params={"members": [str(did)]})
+        try:
+            return str(data["convo"]["id"])
+        except (KeyError, TypeError):
+            raise TransientError("Malformed answer from the Bluesky chat service.") from None
+
+    def _find_sent_direct(self, parent: ReplyTarget, text: str,
+                          since: dt.datetime) -> SentRef | None:
+        session = self._ensure_session()
+        convo_id = self._convo_for(parent)
+        wanted = normalize_for_match(text)
+        oldest = since - SENT_REPLY_SLACK
+        data = self._chat("GET", "chat.bsky.convo.getMessages",
+                          params={"convoId": convo_id, "limit": CHAT_PAGE_LIMIT})
+        for view in data.get("messages") or []:
+            sent = parse_timestamp(view.get("sentAt"))
+            if sent is not None and sent < oldest:
+                return None
+            if ((view.get("sender") or {}).get("did") == session.did
+                    and normalize_for_match(str(view.get("text") or "")) == wanted):
+                return SentRef(remote_id=str(view["id"]), url=None,
+                               extra={"convo_id": convo_id, "rev": str(view.get("rev") or "")})
+        return None
 
     def fetch_thread(self, ref: str) -> list[IncomingMessage]:
         """Fetch a post's thread (parents, the post, replies), oldest first.
@@ -425,11 +678,14 @@ class BlueskyConnector:
                 missing strong references are looked up).
             text: the reply.
             idempotency_key: logged only.
-            visibility: ignored (Bluesky posts are public).
+            visibility: ``"direct"`` sends a chat message instead (in the DM's
+                conversation, or to the post's author); posts are otherwise public.
 
         Returns:
             The new post.
         """
+        if visibility == "direct" or parent.extra.get("convo_id"):
+            return self.send_direct(parent, text, idempotency_key=idempotency_key)
         session = self._ensure_session()
         parent_ref, root_ref = self._strong_refs(parent)
         record: dict[str, Any] = {
@@ -465,6 +721,8 @@ class BlueskyConnector:
         Returns:
             The reply if it was posted, else ``None``.
         """
+        if parent.visibility == "direct" or parent.extra.get("convo_id"):
+            return self._find_sent_direct(parent, text, since)
         session = self._ensure_session()
         parent_uri = str(parent.extra.get("uri") or parent.remote_id)
         wanted = normalize_for_match(text)
@@ -568,6 +826,14 @@ class BlueskyConnector:
 
     def _error_hook(self, info: ErrorInfo) -> KnownError | None:
         said = f": {info.message}" if info.message else ""
+        if ("/xrpc/chat.bsky." in info.path and info.code in _SESSION_CODES
+                and info.message.casefold().startswith(_DM_REFUSED)):
+            self.dms_allowed = False
+            return DirectMessagesNotAllowed(
+                f"The app password of {self.handle} does not allow direct messages, so they "
+                "are not read or answered. Create an app password with \"Allow access to "
+                "your direct messages\" ticked (Bluesky: Settings > Privacy and security > "
+                "App passwords) and enter it for this account.")
         if info.code in _SESSION_CODES and not info.path.endswith(
             ("server.createSession", "server.refreshSession")
         ):
@@ -683,6 +949,29 @@ class BlueskyConnector:
                     f"Bluesky keeps refusing the session for {self.handle} ({exc}). "
                     "Reconnect the account in Settings."
                 ) from None
+
+    def _chat(self, method: str, nsid: str, *, params: dict[str, Any] | None = None,
+              body: Any = None) -> Any:
+        """A ``chat.bsky.*`` call: to the PDS, which proxies it to the chat service."""
+        session = self._ensure_session()
+        expires = _jwt_expiry(session.access)
+        if expires is not None and self._clock() >= expires - EXPIRY_MARGIN:
+            session = self._renew(session)
+        headers = {"atproto-proxy": CHAT_PROXY}
+        for attempt in (1, 2):
+            http = self._chat_http or self._http
+            try:
+                data = http.request(method, f"/xrpc/{nsid}", params=params, json=body,
+                                    headers=headers, token=session.access).data
+            except _SessionRejected:
+                if attempt == 2:
+                    raise AuthError(f"Bluesky keeps refusing the session for {self.handle}. "
+                                    "Reconnect the account in Settings.") from None
+                session = self._renew(session)
+                continue
+            self.dms_allowed = True
+            return data
+        raise AssertionError("unreachable")
 
     # --- parsing -----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Any, Final
@@ -192,10 +193,21 @@ class MastodonConnector:
             status = entry.get("last_status")
             if not status or str(status.get("account", {}).get("id")) == me:
                 continue  # empty, or our own last message in the thread
+            # Everyone in the conversation but us: a direct answer mentions exactly them.
+            participants = [str((status.get("account") or {}).get("acct") or "")]
+            participants += [str(a.get("acct")) for a in entry.get("accounts") or []
+                             if a.get("acct") and str(a.get("id")) != me
+                             and str(a.get("acct")) not in participants]
             msg = self._message(
-                status, me, kind=MessageKind.DM, extra={"conversation_id": str(entry["id"])}
+                status, me, kind=MessageKind.DM,
+                extra={"conversation_id": str(entry["id"]), "participants": participants},
             )
-            if msg is not None and msg.remote_id not in items:
+            if msg is None:
+                continue
+            if msg.remote_id in items:  # came as a notification too: add who is in it
+                items[msg.remote_id].extra.update(
+                    conversation_id=msg.extra["conversation_id"], participants=participants)
+            else:
                 items[msg.remote_id] = msg
         ordered = sorted(items.values(), key=lambda m: (m.created_at, _id_key(m.remote_id)))
         new_cursor = encode_cursor({"v": 1, "n": n_cursor, "c": c_cursor})
@@ -235,16 +247,21 @@ class MastodonConnector:
             text: the reply; ``@author`` is put in front when it is missing, so
                 the author is notified (and, for a direct message, can see it).
             idempotency_key: the outbox entry's stable key.
-            visibility: override; by default the original's visibility.
+            visibility: override; by default the original's visibility. A direct
+                answer (to a direct message, or "continue in a direct message" to a
+                public post) mentions exactly the conversation's participants: Mastodon
+                delivers a direct status to everyone it mentions.
 
         Returns:
             The new status.
+
+        Raises:
+            RejectedError: a direct answer mentions someone outside the conversation.
         """
-        body: dict[str, Any] = {
-            "status": self._with_mention(parent, text),
-            "in_reply_to_id": parent.remote_id,
-        }
         chosen = visibility or parent.visibility or parent.extra.get("visibility")
+        status_text = (self._direct_text(parent, text) if chosen == "direct"
+                       else self._with_mention(parent, text))
+        body: dict[str, Any] = {"status": status_text, "in_reply_to_id": parent.remote_id}
         if chosen:
             body["visibility"] = chosen
         status = self._http.post(
@@ -414,6 +431,32 @@ class MastodonConnector:
             author_profile=mastodon_profile(account),
         )
 
+    def _direct_text(self, parent: ReplyTarget, text: str) -> str:
+        """The text of a direct answer: every participant mentioned, nobody else."""
+        own = _local(self.handle.lstrip("@"), self.host).casefold()
+        listed = parent.extra.get("participants")
+        if not isinstance(listed, list) or not listed:
+            # A direct status reaches its author and everyone it mentions; a public post
+            # answered privately reaches its author only.
+            author = str(parent.extra.get("acct") or parent.author_handle or "").lstrip("@")
+            listed = [author] if author else []
+            mentions = parent.extra.get("mentions")
+            if parent.extra.get("visibility") == "direct" and isinstance(mentions, list):
+                listed += [str(m) for m in mentions]
+        participants = [_local(str(a).lstrip("@"), self.host) for a in listed]
+        allowed = {p.casefold() for p in participants} | {own}
+        outsiders = sorted({m for m in _MENTION.findall(text)
+                            if _local(m, self.host).casefold() not in allowed})
+        if outsiders:
+            raise RejectedError(
+                "This direct answer mentions " + ", ".join(f"@{m}" for m in outsiders)
+                + ", who is not in the conversation: Mastodon would show it to them. "
+                "Remove the mention, or answer in public.")
+        named = {_local(m, self.host).casefold() for m in _MENTION.findall(text)}
+        missing = [f"@{p}" for p in participants
+                   if p.casefold() not in named and p.casefold() != own]
+        return " ".join([*missing, text]) if missing else text
+
     def _with_mention(self, parent: ReplyTarget, text: str) -> str:
         acct = str(parent.extra.get("acct") or parent.author_handle or "").lstrip("@")
         if not acct:
@@ -426,6 +469,10 @@ class MastodonConnector:
         if f"@{acct}".casefold() in words:
             return text
         return f"@{acct} {text}"
+
+
+# A Mastodon mention: @user or @user@host, not inside a word, an e-mail address or a URL.
+_MENTION = re.compile(r"(?<![\w/@])@([A-Za-z0-9_]+(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,})?)")
 
 
 def _local(acct: str, host: str) -> str:

@@ -41,6 +41,9 @@ ENV_HANDLE_RESOLVER = "COMMUNITY_CONSOLE_HANDLE_RESOLVER"
 ENV_X_CLIENT_ID = "COMMUNITY_CONSOLE_X_CLIENT_ID"
 ENV_X_AUTHORIZE = "COMMUNITY_CONSOLE_X_AUTHORIZE_URL"
 ENV_X_LOOPBACK_PORT = "COMMUNITY_CONSOLE_X_LOOPBACK_PORT"
+# Bluesky chat calls go to the PDS (which proxies them); this sends them elsewhere instead
+# (the tests' local chat server: the local network has no chat service).
+ENV_BSKY_CHAT = "COMMUNITY_CONSOLE_BSKY_CHAT_URL"
 
 # Every keyring entry an account may have, besides the main one (see entry_keys).
 ENTRY_SUFFIXES: Final = (":session", ":app")
@@ -72,10 +75,13 @@ def make_connector(platform: Platform | str, *, handle: str, server: str | None,
         # No server: the PDS is found from the handle (handle -> DID -> DID document).
         return BlueskyConnector(handle=handle, server=server or None, session=session,
                                 secrets=secrets, account_key=key,
-                                resolver=identity_resolver(session))
+                                resolver=identity_resolver(session),
+                                chat_url=os.environ.get(ENV_BSKY_CHAT) or None,
+                                direct_messages=True)
     if platform is Platform.X:
         return XConnector(handle=handle, server=server or DEFAULT_SERVERS[platform],
-                          session=session, secrets=secrets, account_key=key)
+                          session=session, secrets=secrets, account_key=key,
+                          direct_messages=True)
     raise KnownError(f"{platform.value} accounts have no connector (the demo sends locally).")
 
 

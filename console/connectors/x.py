@@ -9,6 +9,13 @@ down to it. Cursor format (opaque to callers)::
     # while a long catch-up is split over several fetches (has_more=True):
     {"v":1,"since":...,"resume":"<next_token>","top":"<newest id of this run>"}
 
+Direct messages are ``GET /2/dm_events`` (newest first, ``pagination_token`` for older
+ones); the cursor keeps the newest event id delivered under ``"dm"``. A direct message
+is answered in its conversation (``POST /2/dm_conversations/:id/messages``), and a
+public post answered privately ("continue in a direct message", ``visibility="direct"``)
+writes to its author (``POST /2/dm_conversations/with/:participant_id/messages``). DM
+``extra`` keys: ``dm_conversation_id``, ``author_id``, ``visibility`` ("direct").
+
 Replies go out with ``POST /2/tweets`` and ``reply.in_reply_to_tweet_id``. X has no
 idempotency key; :meth:`XConnector.find_sent_reply` looks through the account's
 own recent posts instead.
@@ -67,7 +74,13 @@ from console.connectors.oauth import (
 from console.connectors.oauth import (
     authorize_url as oauth_authorize_url,
 )
-from console.core.errors import AuthError, KnownError, RejectedError, TransientError
+from console.core.errors import (
+    AuthError,
+    KnownError,
+    NotFoundError,
+    RejectedError,
+    TransientError,
+)
 from console.core.models import IncomingMessage, MessageKind, Platform
 from console.core.secrets import MemorySecretStore, SecretStore
 
@@ -96,6 +109,8 @@ TWEET_FIELDS: Final = (
 EXPANSIONS: Final = "author_id,attachments.media_keys,referenced_tweets.id"
 USER_FIELDS: Final = "name,username"
 MEDIA_FIELDS: Final = "alt_text,type"
+DM_EVENT_FIELDS: Final = "id,text,event_type,created_at,sender_id,dm_conversation_id"
+DM_PAGE_LIMIT: Final = 100  # dm_events max_results maximum
 
 
 class XConnector:
@@ -110,6 +125,7 @@ class XConnector:
         timeout: (connect, read) seconds for every call.
         sleep: how to wait between retries.
         clock: the current Unix time.
+        direct_messages: read direct messages too (the registry's connectors do).
     """
 
     platform = Platform.X
@@ -125,9 +141,11 @@ class XConnector:
         timeout: Timeout = DEFAULT_TIMEOUT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        direct_messages: bool = False,
     ) -> None:
         self.handle = handle.lstrip("@")
         self.server = server.rstrip("/")
+        self.direct_messages = direct_messages
         self.account_key = account_key
         self._auth = RefreshingToken(secrets, account_key, service="X",
                                      account=f"@{self.handle}", session=session, clock=clock,
@@ -166,15 +184,153 @@ class XConnector:
         )
 
     def fetch_since(self, cursor: str | None) -> Page:
-        """Fetch mentions newer than ``cursor``.
+        """Fetch mentions and direct messages newer than ``cursor``.
 
         Args:
-            cursor: from the previous page, or ``None`` for the newest 100 mentions.
+            cursor: from the previous page, or ``None`` for the newest 100 mentions
+                and direct messages.
 
         Returns:
             The new items, oldest first, and the next cursor.
         """
         state = decode_cursor(cursor) or {}
+        page = self._fetch_mentions(state)
+        if not self.direct_messages:
+            return page
+        dm_since = state.get("dm")
+        next_state = decode_cursor(page.cursor) or {"v": 1}
+        try:
+            dms, dm_top = self._fetch_dms(dm_since if isinstance(dm_since, str) else None)
+        except _Unauthorized:
+            raise
+        except (AuthError, RejectedError, NotFoundError, TransientError) as exc:
+            # No DM access for this app or token (403), or X failing: the mentions still
+            # count, and the DM part of the cursor stays for the next sync.
+            log.warning("direct messages of @%s not read: %s", self.handle, exc)
+            dms, dm_top = [], dm_since if isinstance(dm_since, str) else None
+        if dm_top:
+            next_state["dm"] = dm_top
+        return Page(items=_sorted([*page.items, *dms]), cursor=encode_cursor(next_state),
+                    has_more=page.has_more)
+
+    def _fetch_dms(self, since: str | None) -> tuple[list[IncomingMessage], str | None]:
+        """Direct message events newer than the event id ``since`` (first sync: one page)."""
+        items: list[IncomingMessage] = []
+        top = since
+        token: str | None = None
+        for _ in range(1 if since is None else MAX_PAGES):
+            params: dict[str, Any] = {"max_results": DM_PAGE_LIMIT,
+                                      "event_types": "MessageCreate",
+                                      "dm_event.fields": DM_EVENT_FIELDS,
+                                      "expansions": "sender_id", "user.fields": USER_FIELDS}
+            if token:
+                params["pagination_token"] = token
+            body = self._get("/2/dm_events", params)
+            reached = False
+            for event in body.get("data") or []:
+                if since is not None and _id_key(str(event.get("id"))) <= _id_key(since):
+                    reached = True
+                    break
+                if top is None or _id_key(str(event.get("id"))) > _id_key(top):
+                    top = str(event.get("id"))
+            items.extend(m for m in self.parse_dm_events(body)
+                         if since is None or _id_key(m.remote_id) > _id_key(since))
+            token = (body.get("meta") or {}).get("next_token")
+            if reached or not token:
+                break
+        return items, top
+
+    def parse_dm_events(self, body: dict[str, Any], *,
+                        conversation_id: str | None = None) -> list[IncomingMessage]:
+        """Turn a ``dm_events`` body into messages: the ones others sent us.
+
+        Args:
+            body: the decoded response.
+            conversation_id: the conversation, when the body came from
+                ``/2/dm_conversations/:id/dm_events`` (its events may not repeat it).
+
+        Returns:
+            One message per ``MessageCreate`` event not sent by this account, oldest first.
+        """
+        users = {str(u["id"]): u for u in (body.get("includes") or {}).get("users") or []
+                 if "id" in u}
+        me = self._me[0] if self._me else None
+        out: list[IncomingMessage] = []
+        for event in body.get("data") or []:
+            if event.get("event_type", "MessageCreate") != "MessageCreate" or "id" not in event:
+                continue
+            sender = str(event.get("sender_id") or "")
+            if me is not None and sender == me:
+                continue  # our own answers enter the case when they are sent
+            conversation = str(event.get("dm_conversation_id") or conversation_id or "")
+            author = users.get(sender, {})
+            username = str(author.get("username") or sender or "unknown")
+            event_id = str(event["id"])
+            out.append(IncomingMessage(
+                platform=Platform.X,
+                account_handle=self._me[1] if self._me else self.handle,
+                remote_id=event_id,
+                author_handle=username,
+                author_name=str(author.get("name") or username),
+                text=html.unescape(str(event.get("text") or "")),
+                created_at=parse_timestamp(event.get("created_at"))
+                or _snowflake_time(event_id),
+                kind=MessageKind.DM,
+                url=None,  # a direct message has no public address
+                thread_root=f"dm:{conversation}" if conversation else None,
+                author_remote_id=sender or None,
+                extra={"dm_conversation_id": conversation or None, "author_id": sender or None,
+                       "visibility": "direct"},
+            ))
+        return _sorted(out)
+
+    def send_direct(self, parent: ReplyTarget, text: str, *, idempotency_key: str) -> SentRef:
+        """Send ``text`` as a direct message: in the DM's conversation, or to the post's author."""
+        conversation = parent.extra.get("dm_conversation_id")
+        author = parent.extra.get("author_id")
+        if conversation:
+            path = f"/2/dm_conversations/{quote(str(conversation), safe='')}/messages"
+        elif author:
+            path = f"/2/dm_conversations/with/{quote(str(author), safe='')}/messages"
+        else:
+            raise RejectedError("X needs the author's account id to write to them privately.")
+        log.info("sending an X direct message (outbox key %s)", idempotency_key)
+        data = (self._call("POST", path, json={"text": text}).data or {}).get("data") or {}
+        if "dm_event_id" not in data:
+            raise TransientError("Malformed response from X: the direct message has no id.")
+        return SentRef(remote_id=str(data["dm_event_id"]), url=None,
+                       extra={"dm_conversation_id": data.get("dm_conversation_id")})
+
+    def _find_sent_direct(self, parent: ReplyTarget, text: str,
+                          since: dt.datetime) -> SentRef | None:
+        conversation = parent.extra.get("dm_conversation_id")
+        author = parent.extra.get("author_id")
+        if conversation:
+            path = f"/2/dm_conversations/{quote(str(conversation), safe='')}/dm_events"
+        elif author:
+            path = f"/2/dm_conversations/with/{quote(str(author), safe='')}/dm_events"
+        else:
+            return None
+        me = self._user_id()
+        body = self._get(path, {"max_results": DM_PAGE_LIMIT, "event_types": "MessageCreate",
+                                "dm_event.fields": DM_EVENT_FIELDS})
+        wanted = normalize_for_match(text)
+        oldest = since - SENT_REPLY_SLACK
+        for event in body.get("data") or []:
+            event_id = str(event.get("id"))
+            at = parse_timestamp(event.get("created_at")) or _snowflake_time(event_id)
+            if at < oldest:
+                return None  # newest first
+            # Events recorded without sender_id cannot be told apart: the text decides.
+            if (str(event.get("sender_id") or me) == me
+                    and normalize_for_match(html.unescape(str(event.get("text")))) == wanted):
+                return SentRef(remote_id=event_id, url=None,
+                               extra={"dm_conversation_id": event.get("dm_conversation_id")
+                                      or conversation})
+        return None
+
+    def _fetch_mentions(self, state: dict[str, Any]) -> Page:
+        """The mentions part of :meth:`fetch_since`."""
         user_id = self._user_id()
         since: str | None = state.get("since")
         token: str | None = state.get("resume")
@@ -257,7 +413,8 @@ class XConnector:
             parent: the post answered.
             text: the reply.
             idempotency_key: logged only (X has no idempotency key).
-            visibility: ignored.
+            visibility: ``"direct"`` sends a direct message instead (in the DM's
+                conversation, or to the post's author).
 
         Returns:
             The new post.
@@ -266,6 +423,8 @@ class XConnector:
             RejectedError: e.g. X's 403 "duplicate content" (the same text was
                 already posted: check :meth:`find_sent_reply`).
         """
+        if visibility == "direct" or parent.extra.get("dm_conversation_id"):
+            return self.send_direct(parent, text, idempotency_key=idempotency_key)
         log.info("posting an X reply (outbox key %s)", idempotency_key)
         body = {"text": text, "reply": {"in_reply_to_tweet_id": parent.remote_id}}
         data = self._call("POST", "/2/tweets", json=body).data
@@ -291,6 +450,8 @@ class XConnector:
         Returns:
             The reply if it was posted, else ``None``.
         """
+        if parent.visibility == "direct" or parent.extra.get("dm_conversation_id"):
+            return self._find_sent_direct(parent, text, since)
         user_id = self._user_id()
         start = (since - SENT_REPLY_SLACK).astimezone(dt.UTC)
         wanted = normalize_for_match(text)

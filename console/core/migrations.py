@@ -290,3 +290,10 @@ def m004_contact_evidence(db: Database) -> None:
         CREATE INDEX idx_contact_links_other ON contact_links(other_contact);
         """,
     )
+
+
+@migrations(name="m005_reply_visibility")
+def m005_reply_visibility(db: Database) -> None:
+    # "Continue in a direct message": a reply to a public post can go out privately
+    # ('direct'); NULL keeps the visibility of the message it answers.
+    db.execute("ALTER TABLE replies ADD COLUMN visibility TEXT")

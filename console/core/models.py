@@ -222,6 +222,7 @@ class Reply:
     created_at: dt.datetime
     updated_at: dt.datetime
     contact_name: str = ""
+    visibility: str | None = None  # "direct": sent privately; None: as the message answered
 
 
 @dataclass(frozen=True)

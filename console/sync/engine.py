@@ -18,10 +18,12 @@ import functools
 import logging
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from console.connectors.base import Connector, Page, ReplyTarget, SentRef
+from console.connectors.oauth import ReconnectNeeded
 from console.core.changes import Changes
 from console.core.errors import (
     AuthError,
@@ -176,21 +178,29 @@ def sync_account(db: Store | Db, account: Account, connect: Connect, *,
     """
     run = _db(db)
     outcome = AccountSync(account=account)
+    # One page downloads on this helper thread while the one before it is scored and
+    # stored here, so the network and the CPU work overlap.
+    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-prefetch")
     try:
         if cancel is not None:
             cancel.check()
         connector = connect(account)
         cursor = run(functools.partial(_cursor, account_id=account.id))
-        for _ in range(MAX_PAGES):
+        pending: Future[Page] | None = prefetch.submit(fetch, connector, cursor)
+        for number in range(1, MAX_PAGES + 1):
             if cancel is not None:
                 cancel.check()
-            page = fetch(connector, cursor)
+            assert pending is not None
+            page = pending.result()
+            pending = None
             if cancel is not None:
                 # Cancelled while the page was on its way: stop now, store nothing of it.
                 # The cursor did not move, so the next sync fetches it again.
                 cancel.check()
+            if page.has_more and number < MAX_PAGES:
+                pending = prefetch.submit(fetch, connector, page.cursor or cursor)
             new, changes = run(functools.partial(apply, account_id=account.id, page=page,
-                                                 scorer=scorer))
+                                                 scorer=_scored(page, scorer)))
             outcome.pages += 1
             outcome.fetched += len(page.items)
             outcome.new_messages += new
@@ -211,7 +221,23 @@ def sync_account(db: Store | Db, account: Account, connect: Connect, *,
             except Exception:  # the window is closing, say: the outcome still stands
                 log.warning("could not record the sync error of %s", account.handle,
                             exc_info=True)
+    finally:
+        # A page still on its way is dropped (its cursor was never stored); wait for it,
+        # so the connector is never used by two threads at once.
+        prefetch.shutdown(wait=True, cancel_futures=True)
     return outcome
+
+
+def _scored(page: Page, scorer: Callable[[str], float | None] | None
+            ) -> Callable[[str], float | None] | None:
+    """Score the page's texts here (the network thread), not in the database step."""
+    if scorer is None:
+        return None
+    scores: dict[str, float | None] = {}
+    for item in page.items:
+        if item.text not in scores:
+            scores[item.text] = scorer(item.text)
+    return lambda text: scores[text] if text in scores else scorer(text)
 
 
 def _cursor(store: Store, *, account_id: AccountId) -> str | None:
@@ -231,6 +257,7 @@ class SendOutcome:
     reconciled: bool = False  # found already posted: not sent twice
     error: str | None = None
     final: bool = False  # marked failed: needs an edit or a retry by hand, not a resend
+    held: bool = False  # back to approved: its account must be reconnected first
     changes: Changes = field(default_factory=Changes)
 
 
@@ -266,7 +293,8 @@ def plan_send(store: Store, reply_id: ReplyId) -> SendPlan:
     interrupted = before.state is ReplyState.SENDING
     store.mark_reply_sending(reply_id)
     reply = store.reply(reply_id)
-    visibility = extra.get("visibility")
+    # A reply made private ("continue in a direct message") overrides the message's.
+    visibility = before.visibility or extra.get("visibility")
     target = ReplyTarget(remote_id=message.remote_id, author_handle=message.author_handle,
                          visibility=visibility if isinstance(visibility, str) else None,
                          extra=extra)
@@ -304,6 +332,12 @@ def finish_send(store: Store, plan: SendPlan, result: SentRef | None,
         return outcome
     message, _offline = describe_error(error or KnownError("no answer"))
     outcome.error = message
+    if isinstance(error, ReconnectNeeded):
+        # Refused before anything was posted (the token could not be renewed): the reply
+        # waits in the outbox, approved, until the account is signed in again.
+        outcome.changes = store.mark_reply_held(reply.id, message)
+        outcome.held = True
+        return outcome
     if isinstance(error, (RejectedError, AuthError, NotFoundError)):
         # The platform said no to this exact request: show it, to edit or retry by hand.
         outcome.changes = store.mark_reply_failed(reply.id, message)
@@ -311,6 +345,13 @@ def finish_send(store: Store, plan: SendPlan, result: SentRef | None,
     # Otherwise (offline, timeout, 5xx, rate limit) the reply stays "sending": the
     # next attempt reconciles first, so it is never posted twice.
     return outcome
+
+
+def hold(store: Store, reply: Reply, reason: str) -> SendOutcome:
+    """Database only: a reply whose account needs reconnecting goes back to approved."""
+    changes = store.mark_reply_held(reply.id, reason)
+    return SendOutcome(reply_id=reply.id, case_id=reply.case_id, error=reason, held=True,
+                       changes=changes)
 
 
 def fail_unplanned(store: Store, reply: Reply, reason: str) -> SendOutcome:
@@ -389,6 +430,8 @@ def _send_one(run: Db, reply: Reply, connect: Connect,
             cache[plan.account.id] = connect(plan.account)
     except SecretStoreError as exc:  # a locked keyring: try again later, not the reply's fault
         return SendOutcome(reply_id=reply.id, case_id=reply.case_id, error=str(exc))
+    except ReconnectNeeded as exc:  # the sign-in must be renewed: keep the reply queued
+        return run(functools.partial(hold, reply=reply, reason=str(exc)))
     except KnownError as exc:  # no connector for this account: it can never go out as it is
         return run(functools.partial(fail_unplanned, reply=reply, reason=f"Not sent: {exc}"))
     try:

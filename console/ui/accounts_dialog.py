@@ -341,9 +341,11 @@ class AccountsDialog(QDialog):
                                          server=info.server or server, role=role,
                                          voice_profile=profile)
 
+            # What the account cannot do (a Bluesky app password without DM access).
+            notes = "".join(f"\n{note}" for note in info.notes)
             self._ops.write(add, parent=self).success(lambda _id: self.message.setText(
                 f"Added {handle} ({info.display_name or info.handle}). Sync to fetch its "
-                "messages.")).failure(lambda e: self.message.setText(f"Not added: {e}")) \
+                f"messages.{notes}")).failure(lambda e: self.message.setText(f"Not added: {e}")) \
                 .run(initiator=self)
 
         self._ops.net(verify, parent=self).success(verified).failure(not_verified).run()

@@ -252,27 +252,32 @@ def test_demo_workspace_sends_locally(tmp_path) -> None:
     assert store.case_detail(case.id).messages[-1].text == "On it, sorry about this. ^SR"
 
 
-def test_database_steps_never_overlap_a_network_call(world) -> None:
-    """The window runs each Db step on its writer thread: none may run inside a network call."""
+def test_database_steps_never_make_a_network_call(world) -> None:
+    """The window runs each Db step on its writer thread: none may make or wait for a network call.
+
+    The next page may download on the engine's prefetch thread while a step stores the one
+    before it: the step does not wait for it, so the database is not held by the network.
+    """
     store, connectors = world
     acc = accounts(store)["support@demo.example"]
     fake = connectors[acc.id]
     for i in range(7):
         fake.add_incoming(f"c{i}@x", "hi")
-    in_step = threading.Event()
+    stepping: set[int] = set()  # threads inside a database step
     steps: list[str] = []
 
     def db(step):  # type: ignore[no-untyped-def]
-        in_step.set()
+        stepping.add(threading.get_ident())
         try:
             steps.append(getattr(step, "func", step).__name__)
             return step(store)
         finally:
-            in_step.clear()
+            stepping.discard(threading.get_ident())
 
     class Watched:
         def __getattr__(self, name: str) -> object:
-            assert not in_step.is_set(), f"network call {name} inside a database step"
+            assert threading.get_ident() not in stepping, (
+                f"network call {name} inside a database step")
             return getattr(fake, name)
 
     out = engine.sync_account(db, acc, lambda _a: Watched())
@@ -540,3 +545,36 @@ def test_a_draft_without_a_message_answers_the_customers_latest(world) -> None:
     store.approve_reply(reply_id)
     (out,) = engine.send_outbox(store, lambda _a: fake)
     assert out.sent and store.reply(reply_id).state is ReplyState.SENT
+
+
+@pytest.mark.parametrize("where", ["send", "connect"])
+def test_reply_of_an_account_to_reconnect_stays_approved(world, where: str) -> None:
+    """A refused X token refresh (ReconnectNeeded) loses nothing: the reply waits, approved."""
+    from console.connectors.oauth import ReconnectNeeded
+
+    store, connectors = world
+    acc = accounts(store)["support@demo.example"]
+    fake = connectors[acc.id]
+    fake.add_incoming("a@x", "broken")
+    engine.sync_account(store, acc, lambda _a: fake)
+    case_id = store.cases_page()[0].id
+    first = approve(store, case_id, "one", acc.id)
+    second = approve(store, case_id, "two", acc.id)
+    refused = ReconnectNeeded("X refused to renew the sign-in of @brand: reconnect it.")
+
+    def connect(_account):  # type: ignore[no-untyped-def]
+        if where == "connect":
+            raise refused
+        return fake
+
+    if where == "send":
+        fake.fail_next("send_reply", refused)
+    (out,) = engine.send_outbox(store, connect)
+    assert out.held and not out.final and not out.sent and "reconnect" in out.error
+    held = store.reply(first)
+    assert held.state is ReplyState.APPROVED and "reconnect" in (held.error or "")
+    assert store.reply(second).state is ReplyState.APPROVED  # still behind it, in order
+    assert fake.sent == []
+    outs = engine.send_outbox(store, lambda _a: fake)  # reconnected: both go out, in order
+    assert [o.sent for o in outs] == [True, True]
+    assert [s.text for s in fake.sent] == ["one", "two"]

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.ui.case.composer import TemplatePicker
-from tests.ui.invariants import T, Invariants
+from tests.ui.invariants import Invariants, T
 from tests.ui.test_main_window import wait_loaded
 
 DEFAULT_SEED = 20261130

@@ -23,7 +23,7 @@ class RepliesPart(CasesPart):
         "r.id, r.case_id, r.account_id, a.handle, a.platform, r.body, r.state, "
         "r.in_reply_to_message_id, r.template_id, r.template_body, r.findings, "
         "r.override_reason, r.idempotency_key, r.attempts, r.error, r.sent_remote_id, "
-        "r.sent_url, r.created_at, r.updated_at, coalesce(k.display_name, '')"
+        "r.sent_url, r.created_at, r.updated_at, coalesce(k.display_name, ''), r.visibility"
     )
 
     _REPLY_FROM = ("FROM replies r JOIN accounts a ON a.id = r.account_id "
@@ -126,6 +126,33 @@ class RepliesPart(CasesPart):
         if reply.in_reply_to_message_id is None:
             raise NotFoundError(f"Reply #{reply_id} does not say which message it answers.")
         self._check_route(reply.case_id, reply.account_id, reply.in_reply_to_message_id)
+
+    def set_reply_visibility(self, reply_id: ReplyId, visibility: str | None, *,
+                             actor: str | None = None) -> Changes:
+        """Send a draft privately ("direct": continue in a direct message) or as answered.
+
+        The reply stays in its case and answers the same message; the change enters
+        the timeline.
+
+        Raises:
+            KnownError: the reply is no longer a draft.
+        """
+        if visibility not in (None, "direct"):
+            raise KnownError(f"Unknown reply visibility {visibility!r}.")
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            if reply.state not in (ReplyState.DRAFT, ReplyState.FAILED):
+                raise KnownError("This reply is no longer a draft; send it back to draft "
+                                 "to change where it goes.")
+            if reply.visibility == visibility:
+                return Changes()
+            self.db.conn.execute("UPDATE replies SET visibility = ?, updated_at = ? WHERE id = ?",
+                                 [visibility, timeutil.to_epoch(timeutil.now()), reply_id])
+            self._event(reply.case_id, "reply_private" if visibility else "reply_public",
+                        actor=actor, after=("continues in a direct message" if visibility
+                                            else "answers in public"),
+                        detail={"reply_id": reply_id})
+        return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
 
     def reply(self, reply_id: ReplyId) -> Reply:
         row = self.db.conn.execute(f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} "
@@ -288,6 +315,21 @@ class RepliesPart(CasesPart):
                 "UPDATE replies SET state = 'sending', attempts = attempts + 1, updated_at = ? "
                 "WHERE id = ?", [timeutil.to_epoch(timeutil.now()), reply_id])
         return Changes(replies=True)
+
+    def mark_reply_held(self, reply_id: ReplyId, reason: str) -> Changes:
+        """Back to approved with the reason: nothing went out (the account needs reconnecting).
+
+        The reply stays in the outbox and goes out on the first send after the account
+        is signed in again; ``error`` says why it waits.
+        """
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            if reply.state not in (ReplyState.APPROVED, ReplyState.SENDING):
+                raise KnownError(f"Reply #{reply_id} is {reply.state.value}, not approved.")
+            self.db.conn.execute(
+                "UPDATE replies SET state = 'approved', error = ?, updated_at = ? WHERE id = ?",
+                [reason, timeutil.to_epoch(timeutil.now()), reply_id])
+        return Changes(replies=True, case_ids=frozenset({reply.case_id}))
 
     def mark_reply_failed(self, reply_id: ReplyId, error: str) -> Changes:
         with self.db.atomic():

@@ -84,7 +84,8 @@ def _reply(r: Sequence[Any]) -> Reply:
         in_reply_to_message_id=r[7], template_id=r[8], template_body=r[9],
         findings=tuple(json.loads(r[10])) if r[10] else (), override_reason=r[11],
         idempotency_key=r[12], attempts=r[13], error=r[14], sent_remote_id=r[15],
-        sent_url=r[16], created_at=_dt(r[17]), updated_at=_dt(r[18]), contact_name=r[19])
+        sent_url=r[16], created_at=_dt(r[17]), updated_at=_dt(r[18]), contact_name=r[19],
+        visibility=r[20] if len(r) > 20 else None)
 
 
 def _template(r: Sequence[Any]) -> TemplateRecord:

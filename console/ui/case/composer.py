@@ -32,7 +32,7 @@ from console.core import replying, templates, textlen, voice
 from console.core.changes import Changes
 from console.core.errors import KnownError
 from console.core.ids import ReplyId, TemplateId
-from console.core.models import Account, CaseDetail, Reply
+from console.core.models import Account, CaseDetail, Message, MessageKind, Reply
 from console.core.store import Store
 from console.ui import actions
 from console.ui.ops import Ops, show_error
@@ -41,6 +41,8 @@ SEVERITY_COLOURS = {"error": QColor("#d32f2f"), "warning": QColor("#c77700"),
                     "suggestion": QColor("#2f6fde")}
 SEVERITY_MARKS = {"error": "Error:", "warning": "Warning:", "suggestion": "Tip:"}
 PLATFORM_NAMES = {"mastodon": "Mastodon", "bluesky": "Bluesky", "x": "X", "demo": "Demo"}
+#: Platforms whose connectors answer in a direct message (the demo's accounts send locally).
+DM_PLATFORMS = frozenset({"mastodon", "bluesky", "x", "demo"})
 
 
 class FindingHighlighter(QSyntaxHighlighter):
@@ -176,6 +178,7 @@ class Composer(QWidget):
         self._loading = False
         self._save_pending = False
         self._last_text = ""
+        self._visibility: str | None = None  # "direct": the draft goes out privately
 
         self.account_box = QComboBox()
         self.account_box.setObjectName("accountBox")
@@ -223,8 +226,17 @@ class Composer(QWidget):
         self.fix_button.setObjectName("fixButton")
         self.fix_button.setToolTip("Apply the selected finding's quick fix (Ctrl+.)")
         self.fix_button.clicked.connect(self.apply_fix)
+        # Offered when a public reply asks for private data: the same draft, same case,
+        # goes to the customer as a direct message instead.
+        self.private_button = QPushButton("Continue in a &direct message")
+        self.private_button.setObjectName("privateButton")
+        self.private_button.setToolTip("Send this reply to the customer privately, as a direct "
+                                       "message, in this same case")
+        self.private_button.clicked.connect(self.toggle_private)
+        self.private_button.hide()
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.private_button)
         bottom.addWidget(self.fix_button)
         bottom.addWidget(self.approve_button)
 
@@ -319,6 +331,7 @@ class Composer(QWidget):
             self._reply_id = draft.id if draft else None
             self._template_id = draft.template_id if draft else None
             self._template_body = draft.template_body if draft else None
+            self._visibility = draft.visibility if draft else None
             self._missing = []
             target = replying.reply_target(detail)
             # The account the customer LAST wrote to, unless the draft chose another one.
@@ -336,6 +349,8 @@ class Composer(QWidget):
         self.flush()
         self._detail = None
         self._reply_id = None
+        self._visibility = None
+        self._update_private_offer()
         self._loading = True
         self.editor.clear()
         self._loading = False
@@ -371,11 +386,14 @@ class Composer(QWidget):
         self.counter.style().polish(self.counter)
 
     def _context(self) -> voice.CheckContext:
-        return replying.check_context(
+        context = replying.check_context(
             detail=self._detail, account=self.current_account(),
             template_body=self._template_body, missing=self._missing,
             brand=replying.brand_allowlists(self._settings.get),
             initials=self._settings.get("user.initials") or None)
+        if self._visibility == "direct":
+            context = dataclasses.replace(context, public=False)  # private data is fine there
+        return context
 
     def run_checks(self) -> None:
         """Check the text off the GUI thread; stale results are dropped."""
@@ -411,10 +429,54 @@ class Composer(QWidget):
         self.findings_list.setVisible(bool(findings))
         errors = sum(1 for f in findings if f.blocks)
         self.approve_button.setText("Fix the errors to approve" if errors else "Approve for sending")
+        self._update_private_offer()
         self.findings_changed.emit(findings)
 
     def findings(self) -> list[voice.Finding]:
         return list(self._findings)
+
+    # ------------------------------------------------------------ direct message
+    def _public_target(self) -> Message | None:
+        """The customer's public post this reply answers (None: a DM, or nothing)."""
+        target = replying.reply_target(self._detail) if self._detail else None
+        account = self.current_account()
+        if (target is None or target.kind is MessageKind.DM or account is None
+                or account.platform.value not in DM_PLATFORMS):
+            return None
+        return target
+
+    def _update_private_offer(self) -> None:
+        target = self._public_target()
+        if self._visibility == "direct" and target is not None:
+            self.private_button.setText("Answer in &public instead")
+            self.private_button.setToolTip(f"Now private: this reply goes to "
+                                           f"@{target.author_handle.lstrip('@')} as a direct "
+                                           "message. Click to answer in public again.")
+            self.private_button.show()
+            return
+        self.private_button.setText("Continue in a &direct message")
+        self.private_button.setToolTip("Send this reply to the customer privately, as a direct "
+                                       "message, in this same case")
+        asks = any(f.kind == "private-data" for f in self._findings)
+        self.private_button.setVisible(target is not None and asks)
+
+    def is_private(self) -> bool:
+        """Whether the draft goes out as a direct message."""
+        return self._visibility == "direct"
+
+    def toggle_private(self) -> None:
+        """One click: this draft goes to the customer as a direct message (or back)."""
+        target = self._public_target()
+        if target is None:
+            return
+        self._visibility = None if self._visibility == "direct" else "direct"
+        who = f"@{target.author_handle.lstrip('@')}"
+        self.status.setText(f"Private: goes to {who} as a direct message, in this case"
+                            if self._visibility else "Public: answers in the thread")
+        self._update_private_offer()
+        self._save_pending = True
+        self.save_now()
+        self.run_checks()
 
     # ------------------------------------------------------------ fixes
     def _finding_activated(self, item: QListWidgetItem) -> None:
@@ -493,15 +555,20 @@ class Composer(QWidget):
         reply_id = self._reply_id
         target = replying.reply_target(self._detail)
         template_id, template_body = self._template_id, self._template_body
+        visibility = self._visibility
 
         def save(store: Store) -> tuple[ReplyId, Changes]:
             existing = reply_id
             if existing is None:  # an earlier save may have created it meanwhile
                 draft = store.open_draft(case_id)
                 existing = draft.id if draft else None
-            return store.save_draft(case_id, account_id=account.id, body=body, reply_id=existing,
-                                    in_reply_to_message_id=target.id if target else None,
-                                    template_id=template_id, template_body=template_body)
+            new_id, changes = store.save_draft(
+                case_id, account_id=account.id, body=body, reply_id=existing,
+                in_reply_to_message_id=target.id if target else None,
+                template_id=template_id, template_body=template_body)
+            if store.reply(new_id).visibility != visibility:
+                changes |= store.set_reply_visibility(new_id, visibility)
+            return new_id, changes
 
         def saved(new_id: ReplyId) -> None:
             if self._detail is not None and self._detail.case.id == case_id:
@@ -559,6 +626,7 @@ class Composer(QWidget):
             self._reply_id = None
             self._template_id = None
             self._template_body = None
+            self._visibility = None
             self._missing = []
             self.editor.clear()
             self._loading = False
