@@ -249,3 +249,38 @@ def m003_snooze(db: Database) -> None:
     db.execute("ALTER TABLE cases ADD COLUMN followup_due_at INTEGER")
     db.execute("CREATE INDEX idx_cases_snoozed ON cases(snoozed_until) "
                "WHERE snoozed_until IS NOT NULL")
+
+
+@migrations(name="m004_search_trigram")
+def m004_search_trigram(db: Database) -> None:
+    # Search finds what users see: the word index (unicode61) drops emoji and reads a
+    # CJK or Thai sentence as one token, so a trigram index beside it finds substrings
+    # of three characters or more.  detail=none keeps it small (no positions): the store
+    # asks for every trigram of a substring and checks the text itself, so the index only
+    # narrows the candidates.
+    _execute_script(
+        db,
+        """
+        CREATE VIRTUAL TABLE messages_trigram USING FTS5 (
+            text, author_name,
+            tokenize='trigram', detail=none,
+            content=messages
+        );
+        CREATE TRIGGER messages_trigram_ai AFTER INSERT ON messages BEGIN
+          INSERT INTO messages_trigram (rowid, text, author_name)
+          VALUES (new.id, new.text, new.author_name);
+        END;
+        CREATE TRIGGER messages_trigram_ad AFTER DELETE ON messages BEGIN
+          INSERT INTO messages_trigram (messages_trigram, rowid, text, author_name)
+          VALUES ('delete', old.id, old.text, old.author_name);
+        END;
+        CREATE TRIGGER messages_trigram_au AFTER UPDATE OF text, author_name ON messages
+        BEGIN
+          INSERT INTO messages_trigram (messages_trigram, rowid, text, author_name)
+          VALUES ('delete', old.id, old.text, old.author_name);
+          INSERT INTO messages_trigram (rowid, text, author_name)
+          VALUES (new.id, new.text, new.author_name);
+        END;
+        INSERT INTO messages_trigram (messages_trigram) VALUES ('rebuild');
+        """,
+    )
