@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
         self.demo_pid: int | None = None
 
         self.case_panel = CasePanel(ops)
+        self.model.search_changed.connect(self.case_panel.set_highlight)  # matches marked
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -638,7 +639,7 @@ class MainWindow(QMainWindow):
         text = f"{total} case" + ("" if total == 1 else "s")
         if self.model.search_text is not None:
             text += f" matching {self.model.search_text!r}"
-        elif self.model.has_more:
+        if self.model.has_more:
             text += " (scroll for more)"
         return text
 
