@@ -290,6 +290,10 @@ def bench_paint(path: Path, runs: int = 3) -> dict[str, float]:
     return {"first_paint_s": statistics.median(times), "peak_rss_mb": max(rss)}
 
 
+def ratio(value: object) -> float:
+    return round(float(value), 3)  # type: ignore[arg-type]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1_000_000)
@@ -315,9 +319,9 @@ def main() -> None:
         "ingest_ratio (target >= 0.5)": round(ingest["ratio"], 3),
         "ingest ratio vs raw without the trigram index": round(
             ingest["ratio_vs_words_only_raw"], 3),
-        "search p95 ratio, words (target <= 2)": round(float(search["ratio"]), 3),  # type: ignore[arg-type]
-        "search page p95 ratio, words": round(float(search["page_ratio"]), 3),  # type: ignore[arg-type]
-        "search p95 ratio, mixed with emoji/CJK/Thai": round(float(search["mixed_ratio"]), 3),  # type: ignore[arg-type]
+        "search p95 ratio, words (target <= 2)": ratio(search["ratio"]),
+        "search page p95 ratio, words": ratio(search["page_ratio"]),
+        "search p95 ratio, mixed with emoji/CJK/Thai": ratio(search["mixed_ratio"]),
         "size growth with trigram index": round(size["size_growth"], 3),
         "m004 migration on the big file (s)": round(size["migration_s"], 1),
     }

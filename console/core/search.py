@@ -1,4 +1,4 @@
-"""What a search query means: words (by prefix, accents folded) and substrings (emoji, CJK, Thai...)."""
+"""What a search query means: word prefixes (accents folded) and substrings (emoji, CJK, Thai)."""
 
 from __future__ import annotations
 

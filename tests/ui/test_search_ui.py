@@ -1,4 +1,4 @@
-"""Search in the window: typed with keys, results paged like the inbox, matches marked in the thread."""
+"""Search in the window: typed with keys, paged like the inbox, matches marked in the thread."""
 
 from __future__ import annotations
 

@@ -378,8 +378,15 @@ class MessagesPart(CasesPart):
             params += [after[0], after[1]]
         source, match_where, match_params = self._search_ids(parsed)
         # Merged cases' messages point at their survivor through case_messages already.
-        where += (" AND c.id IN (SELECT cm.case_id FROM case_messages cm WHERE cm.message_id "
-                  f"IN (SELECT m.id FROM {source} WHERE {match_where}))")
+        if source == "messages m":
+            # Only pieces under three characters (one emoji, two CJK characters): no index
+            # can find them, so walk the cases in page order and stop at a full page: a
+            # common emoji fills it at once; a rare one reads every case of the view.
+            where += (" AND EXISTS (SELECT 1 FROM case_messages cm JOIN messages m "
+                      f"ON m.id = cm.message_id WHERE cm.case_id = c.id AND {match_where})")
+        else:
+            where += (" AND c.id IN (SELECT cm.case_id FROM case_messages cm WHERE "
+                      f"cm.message_id IN (SELECT m.id FROM {source} WHERE {match_where}))")
         try:
             rows = self.db.conn.execute(
                 f"SELECT {self._CASE_COLUMNS}, {key} FROM cases c "
