@@ -115,6 +115,7 @@ def drop_trigram(conn: sqlite3.Connection) -> None:
                      "messages_trigram_au_new"):
         conn.execute(f"DROP TRIGGER {name}")
     conn.execute("DROP TABLE messages_trigram")
+    conn.execute("DROP INDEX idx_messages_wide")
     conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_search_trigram'")
 
 

@@ -251,6 +251,14 @@ def m003_snooze(db: Database) -> None:
                "WHERE snoozed_until IS NOT NULL")
 
 
+# A message with a non-ASCII character in its text or author name (bytes > characters): the
+# only ones an emoji, CJK or Thai search can find.  One spelling for the triggers, the
+# partial index and the store's queries (SQLite uses a partial index only for its own
+# condition).
+WIDE_MESSAGE = ("length(CAST({0}.text || {0}.author_name AS BLOB)) > "
+                "length({0}.text || {0}.author_name)")
+
+
 @migrations(name="m004_search_trigram")
 def m004_search_trigram(db: Database) -> None:
     # Search finds what users see: the word index (unicode61) drops emoji and reads a
@@ -260,7 +268,7 @@ def m004_search_trigram(db: Database) -> None:
     # ASCII), so plain-ASCII messages would only cost ingest time and disk.  detail=none
     # (no positions) keeps it small: the store asks for every trigram of a substring and
     # checks the text itself, so the index only narrows the candidates.
-    wide = "length(CAST({0}.text || {0}.author_name AS BLOB)) > length({0}.text || {0}.author_name)"
+    wide = WIDE_MESSAGE
     _execute_script(
         db,
         f"""
@@ -293,5 +301,8 @@ def m004_search_trigram(db: Database) -> None:
         END;
         INSERT INTO messages_trigram (rowid, text, author_name)
         SELECT m.id, m.text, m.author_name FROM messages m WHERE {wide.format("m")};
+        -- Search reads these messages' text for emoji or two CJK characters (too short
+        -- for the trigram index): the list of them, not the whole table.
+        CREATE INDEX idx_messages_wide ON messages(id) WHERE {wide.format("messages")};
         """,
     )

@@ -173,6 +173,7 @@ def test_migration_indexes_an_existing_workspace(tmp_path: Path) -> None:
                      "messages_trigram_au_new"):
             conn.execute(f"DROP TRIGGER {name}")
         conn.execute("DROP TABLE messages_trigram")
+        conn.execute("DROP INDEX idx_messages_wide")
         conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm004_search_trigram'")
     conn.close()
     started = time.perf_counter()

@@ -13,6 +13,7 @@ from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError, SearchError
 from console.core.ids import CaseId, ContactId, MessageId
 from console.core.models import CaseRow, CaseStatus, IncomingMessage, Message
+from console.core.migrations import WIDE_MESSAGE
 from console.core.search import TRIGRAM_MIN, SearchQuery, parse_query
 from console.core.store.model import CaseFilter, IngestResult, SearchHit, sort_key_for
 from console.core.store.rows import _MESSAGE_COLUMNS, _case_row, _chunks, _json, _message
@@ -292,14 +293,15 @@ class MessagesPart(CasesPart):
         return out
 
     def _search_ids(self, parsed: SearchQuery, *,
-                    before: int | None = None) -> tuple[str, str, list[Any]]:
-        """``(FROM ..., WHERE ...)`` selecting the messages ``m`` that match, and parameters.
+                    before: int | None = None) -> tuple[str, str, list[Any], str]:
+        """``(FROM, WHERE, parameters, id column)`` selecting the matching messages.
 
         The word index finds prefixes (accents folded); the trigram index narrows the
         candidates for emoji, CJK and Thai substrings; the text itself confirms each
         substring (the trigram index has no positions) and finds those under three
-        characters.  The first index is the driver, so ``ORDER BY m.id DESC`` with a
-        ``before`` bound streams from the index instead of sorting every match.
+        characters.  The first index drives: ordered by its rowid, with a ``before``
+        bound, a page streams from the index instead of sorting every match.  ``m``
+        (the messages table) is joined only when the text must be read.
         """
         fts: list[tuple[str, str]] = []
         if parsed.words:
@@ -308,28 +310,32 @@ class MessagesPart(CasesPart):
                                  for i in range(len(s) - TRIGRAM_MIN + 1))
         if trigrams:
             fts.append(("messages_trigram", " AND ".join(f'"{t}"' for t in trigrams)))
+        pieces = (*parsed.substrings, *parsed.short)
         params: list[Any] = []
         where: list[str] = []
         if fts:
             driver, match = fts[0]
-            source = f"{driver} f JOIN messages m ON m.id = f.rowid"
+            source, id_col = f"{driver} f", "f.rowid"
+            if pieces:
+                source += " JOIN messages m ON m.id = f.rowid"
             where.append(f"{driver} MATCH ?")
             params.append(match)
-            if before is not None:
-                where.append("f.rowid < ?")
-                params.append(before)
             for table, match in fts[1:]:
-                where.append(f"m.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
+                where.append(f"f.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
                 params.append(match)
         else:
-            source = "messages m"
-            if before is not None:
-                where.append("m.id < ?")
-                params.append(before)
-        for piece in (*parsed.substrings, *parsed.short):
+            # Only pieces under three characters: no index finds them, but they are never
+            # ASCII, so only the messages with a non-ASCII character are read (a partial
+            # index lists them; the condition must be the index's own, word for word).
+            source, id_col = "messages m", "m.id"
+            where.append(WIDE_MESSAGE.format("m"))
+        if before is not None:
+            where.append(f"{id_col} < ?")
+            params.append(before)
+        for piece in pieces:
             where.append("(instr(m.text, ?) > 0 OR instr(m.author_name, ?) > 0)")
             params += [piece, piece]
-        return source, " AND ".join(where) or "1", params
+        return source, " AND ".join(where), params, id_col
 
     def search(self, query: str, *, limit: int = 100,
                before: MessageId | int | None = None) -> list[SearchHit]:
@@ -346,13 +352,15 @@ class MessagesPart(CasesPart):
         parsed = parse_query(query)
         if not parsed:
             return []
-        source, where, params = self._search_ids(parsed, before=before)
+        source, where, params, id_col = self._search_ids(parsed, before=before)
+        if " messages m " not in f" {source} ":
+            source += f" JOIN messages m ON m.id = {id_col}"
         try:
             rows = self.db.conn.execute(
                 f"SELECT {_MESSAGE_COLUMNS}, cm.case_id FROM {source} "
                 "JOIN accounts a ON a.id = m.account_id "
                 "LEFT JOIN case_messages cm ON cm.message_id = m.id "
-                f"WHERE {where} ORDER BY m.id DESC LIMIT ?", [*params, limit]).fetchall()
+                f"WHERE {where} ORDER BY {id_col} DESC LIMIT ?", [*params, limit]).fetchall()
         except sqlite3.OperationalError as exc:
             raise SearchError(f"Cannot search for {query!r}: {exc}.") from exc
         return [SearchHit(message=_message(r[:-1]), case_id=r[-1]) for r in rows]
@@ -376,17 +384,10 @@ class MessagesPart(CasesPart):
         if after is not None:
             where += f" AND ({key}, c.id) > (?, ?)"
             params += [after[0], after[1]]
-        source, match_where, match_params = self._search_ids(parsed)
+        source, match_where, match_params, id_col = self._search_ids(parsed)
         # Merged cases' messages point at their survivor through case_messages already.
-        if source == "messages m":
-            # Only pieces under three characters (one emoji, two CJK characters): no index
-            # can find them, so walk the cases in page order and stop at a full page: a
-            # common emoji fills it at once; a rare one reads every case of the view.
-            where += (" AND EXISTS (SELECT 1 FROM case_messages cm JOIN messages m "
-                      f"ON m.id = cm.message_id WHERE cm.case_id = c.id AND {match_where})")
-        else:
-            where += (" AND c.id IN (SELECT cm.case_id FROM case_messages cm WHERE "
-                      f"cm.message_id IN (SELECT m.id FROM {source} WHERE {match_where}))")
+        where += (" AND c.id IN (SELECT cm.case_id FROM case_messages cm WHERE cm.message_id "
+                  f"IN (SELECT {id_col} FROM {source} WHERE {match_where}))")
         try:
             rows = self.db.conn.execute(
                 f"SELECT {self._CASE_COLUMNS}, {key} FROM cases c "
