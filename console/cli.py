@@ -108,9 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     sts.add_argument("value")
     sts.add_argument("--json", action="store_true")
 
-    search = sub.add_parser("search", help="full-text search over messages")
+    search = sub.add_parser(
+        "search", help="search messages, newest first: words by prefix (cafe finds Café, "
+                       "refund finds refunded), emoji and CJK/Thai anywhere in the text")
     search.add_argument("query")
-    search.add_argument("--limit", type=int, default=50)
+    pages = search.add_mutually_exclusive_group()
+    pages.add_argument("--limit", type=int, default=50,
+                       help="messages per page (default 50); the next page: --before ID")
+    pages.add_argument("--all", action="store_true",
+                       help="every match, streamed a page at a time (no cap)")
+    search.add_argument("--before", type=int, metavar="ID",
+                        help="the page after the message ID a previous page ended on")
     search.add_argument("--json", action="store_true")
     vc = sub.add_parser("voice-check", help="check a draft (read from stdin) against a voice "
                                             "profile; exit 1 when an error finding stands")
@@ -382,20 +390,48 @@ def cmd_case_show(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_search(store: Store, args: argparse.Namespace, out: TextIO) -> int:
-    hits = store.search(args.query, limit=args.limit)
+    """Matching messages, newest first; one page (``--limit``/``--before``) or all, streamed."""
+    if args.limit < 1:
+        raise KnownError("--limit must be at least 1 (or use --all).")
+    page_size = 1000 if args.all else args.limit
+    before = args.before
+    count = 0
+    more = False
     if args.json:
-        json.dump([{
-            "message_id": h.message.id, "case_id": h.case_id, "author": h.message.author_handle,
-            "account": h.message.account_handle, "text": h.message.text,
-            "created_at": timeutil.iso(h.message.created_at),
-        } for h in hits], out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write("[")
+    while True:
+        hits = store.search(args.query, limit=page_size + (0 if args.all else 1),
+                            before=before)
+        if not args.all and len(hits) > page_size:
+            hits, more = hits[:page_size], True
+        for h in hits:
+            if args.json:
+                out.write(",\n" if count else "\n")
+                out.write(_indented(json.dumps({
+                    "message_id": h.message.id, "case_id": h.case_id,
+                    "author": h.message.author_handle, "account": h.message.account_handle,
+                    "text": h.message.text, "created_at": timeutil.iso(h.message.created_at),
+                }, ensure_ascii=False, indent=2)))
+            else:
+                text = " ".join(h.message.text.split())[:100]
+                out.write(f"case #{h.case_id}  {h.message.author_handle}: {text}\n")
+            count += 1
+        out.flush()
+        if not args.all or len(hits) < page_size:
+            break
+        before = hits[-1].message.id
+    if args.json:
+        out.write("\n]\n" if count else "]\n")
         return 0
-    for h in hits:
-        text = " ".join(h.message.text.split())[:100]
-        out.write(f"case #{h.case_id}  {h.message.author_handle}: {text}\n")
-    out.write(f"{len(hits)} message(s)\n")
+    out.write(f"{count} message(s)")
+    if more:
+        out.write(f"; more with --before {hits[-1].message.id} (or --all)")
+    out.write("\n")
     return 0
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def cmd_voice_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

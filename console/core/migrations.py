@@ -297,3 +297,60 @@ def m005_reply_visibility(db: Database) -> None:
     # "Continue in a direct message": a reply to a public post can go out privately
     # ('direct'); NULL keeps the visibility of the message it answers.
     db.execute("ALTER TABLE replies ADD COLUMN visibility TEXT")
+
+
+# A message with a non-ASCII character in its text or author name (bytes > characters): the
+# only ones an emoji, CJK or Thai search can find.  One spelling for the triggers, the
+# partial index and the store's queries (SQLite uses a partial index only for its own
+# condition).
+WIDE_MESSAGE = ("length(CAST({0}.text || {0}.author_name AS BLOB)) > "
+                "length({0}.text || {0}.author_name)")
+
+
+@migrations(name="m006_search_trigram")
+def m006_search_trigram(db: Database) -> None:
+    # Search finds what users see: the word index (unicode61) drops emoji and reads a
+    # CJK or Thai sentence as one token, so a trigram index beside it finds substrings
+    # of three characters or more.  Only messages with a non-ASCII character are in it:
+    # the store asks it only for substrings of emoji and scripts without spaces (never
+    # ASCII), so plain-ASCII messages would only cost ingest time and disk.  detail=none
+    # (no positions) keeps it small: the store asks for every trigram of a substring and
+    # checks the text itself, so the index only narrows the candidates.
+    wide = WIDE_MESSAGE
+    _execute_script(
+        db,
+        f"""
+        CREATE VIRTUAL TABLE messages_trigram USING FTS5 (
+            text, author_name,
+            tokenize='trigram', detail=none,
+            content=messages
+        );
+        CREATE TRIGGER messages_trigram_ai AFTER INSERT ON messages WHEN {wide.format("new")}
+        BEGIN
+          INSERT INTO messages_trigram (rowid, text, author_name)
+          VALUES (new.id, new.text, new.author_name);
+        END;
+        CREATE TRIGGER messages_trigram_ad AFTER DELETE ON messages WHEN {wide.format("old")}
+        BEGIN
+          INSERT INTO messages_trigram (messages_trigram, rowid, text, author_name)
+          VALUES ('delete', old.id, old.text, old.author_name);
+        END;
+        CREATE TRIGGER messages_trigram_au_old AFTER UPDATE OF text, author_name ON messages
+        WHEN {wide.format("old")}
+        BEGIN
+          INSERT INTO messages_trigram (messages_trigram, rowid, text, author_name)
+          VALUES ('delete', old.id, old.text, old.author_name);
+        END;
+        CREATE TRIGGER messages_trigram_au_new AFTER UPDATE OF text, author_name ON messages
+        WHEN {wide.format("new")}
+        BEGIN
+          INSERT INTO messages_trigram (rowid, text, author_name)
+          VALUES (new.id, new.text, new.author_name);
+        END;
+        INSERT INTO messages_trigram (rowid, text, author_name)
+        SELECT m.id, m.text, m.author_name FROM messages m WHERE {wide.format("m")};
+        -- Search reads these messages' text for emoji or two CJK characters (too short
+        -- for the trigram index): the list of them, not the whole table.
+        CREATE INDEX idx_messages_wide ON messages(id) WHERE {wide.format("messages")};
+        """,
+    )

@@ -301,6 +301,7 @@ class MainWindow(QMainWindow):
         self.undo_stack = UndoStack(ops, self)
         self.case_panel.same_person.undoable.connect(self.undo_stack.push)
         self.case_panel.undoable.connect(self.undo_stack.push)
+        self.model.search_changed.connect(self.case_panel.set_highlight)  # matches marked
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
@@ -669,7 +670,7 @@ class MainWindow(QMainWindow):
         text = f"{total} case" + ("" if total == 1 else "s")
         if self.model.search_text is not None:
             text += f" matching {self.model.search_text!r}"
-        elif self.model.has_more:
+        if self.model.has_more:
             text += " (scroll for more)"
         return text
 

@@ -8,7 +8,7 @@ import pytest
 
 from console.core.errors import InvalidTransitionError, KnownError
 from console.core.models import CaseStatus, Platform
-from console.core.store import CaseFilter, Store, View, fts_query
+from console.core.store import CaseFilter, Store, View
 from tests.conftest import T0, msg
 
 
@@ -274,12 +274,6 @@ def test_search_finds_words_and_authors(store: Store) -> None:
     assert [h.message.text for h in store.search("ket*")] == ["The kettle leaks"]
     assert store.search("kettle pan") == []
     assert [r.contact_handle for r in store.search_cases("leaks")] == ["@ann@x.social"]
-
-
-def test_fts_query_quotes_everything() -> None:
-    assert fts_query('say "hi" AND NEAR(x') == '"say" "hi" "AND" "NEAR(x"'
-    assert fts_query("pre*") == '"pre"*'
-    assert fts_query('" * ()') == ""
 
 
 def test_markup_is_stored_verbatim(store: Store) -> None:

@@ -163,7 +163,7 @@ def test_search_box(qtbot, open_session, demo_db, query):
     qtbot.keyClicks(window.search, query)
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
     store = read_store(demo_db)
-    expected = [r.id for r in store.search_cases(query)]
+    expected = [r.id for r in store.search_cases(query, window.model.filter)]
     qtbot.waitUntil(lambda: window.model.search_text == query.strip()
                     and not window.model._loading, timeout=10_000)
     shown = [window.model.data(window.model.index(i, 0), InboxModel.CaseIdRole)

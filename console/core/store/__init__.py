@@ -15,11 +15,11 @@ from console.core.store.model import (
     IngestResult,
     SearchHit,
     View,
-    fts_query,
     sort_key_for,
 )
 
 __all__ = [
-    "ContactLink", "ContactSummary", "LinkSuggestion", "FINISHED_STATUSES", "OPEN_STATUSES", "SQLITE_HEADER", "TRANSITIONS", "CaseFilter",
-    "IngestResult", "SearchHit", "Store", "View", "copy_workspace", "fts_query", "sort_key_for",
+    "ContactLink", "ContactSummary", "LinkSuggestion", "FINISHED_STATUSES", "OPEN_STATUSES",
+    "SQLITE_HEADER", "TRANSITIONS", "CaseFilter",
+    "IngestResult", "SearchHit", "Store", "View", "copy_workspace", "sort_key_for",
 ]

@@ -12,11 +12,13 @@ from console.core import timeutil
 from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError, SearchError
 from console.core.ids import CaseId, ContactId, MessageId
+from console.core.migrations import WIDE_MESSAGE
 from console.core.models import CaseRow, CaseStatus, IncomingMessage, Message
 from console.core.rules import FINISHED_STATUSES
+from console.core.search import TRIGRAM_MIN, SearchQuery, parse_query
 from console.core.store.cases import CasesPart
-from console.core.store.model import IngestResult, SearchHit, fts_query, sort_key_for
-from console.core.store.rows import _MESSAGE_COLUMNS, _chunks, _json, _message
+from console.core.store.model import CaseFilter, IngestResult, SearchHit, sort_key_for
+from console.core.store.rows import _MESSAGE_COLUMNS, _case_row, _chunks, _json, _message
 
 
 class MessagesPart(CasesPart):
@@ -291,33 +293,125 @@ class MessagesPart(CasesPart):
                 out[case["contact_id"]] = case  # ORDER BY id: the newest wins
         return out
 
-    def search(self, query: str, *, limit: int = 100) -> list[SearchHit]:
-        """Full-text search over message text and authors, best match first.
+    def _search_ids(self, parsed: SearchQuery, *,
+                    before: int | None = None) -> tuple[str, str, list[Any], str]:
+        """``(FROM, WHERE, parameters, id column)`` selecting the matching messages.
+
+        The word index finds prefixes (accents folded); the trigram index narrows the
+        candidates for emoji, CJK and Thai substrings; the text itself confirms each
+        substring (the trigram index has no positions) and finds those under three
+        characters.  The first index drives: ordered by its rowid, with a ``before``
+        bound, a page streams from the index instead of sorting every match.  ``m``
+        (the messages table) is joined only when the text must be read.
+        """
+        fts: list[tuple[str, str]] = []
+        if parsed.words:
+            fts.append(("messages_fts", parsed.word_match()))
+        trigrams = dict.fromkeys(s[i:i + TRIGRAM_MIN] for s in parsed.substrings
+                                 for i in range(len(s) - TRIGRAM_MIN + 1))
+        if trigrams:
+            fts.append(("messages_trigram", " AND ".join(f'"{t}"' for t in trigrams)))
+        pieces = (*parsed.substrings, *parsed.short)
+        params: list[Any] = []
+        where: list[str] = []
+        if fts:
+            driver, match = fts[0]
+            source, id_col = f"{driver} f", "f.rowid"
+            if pieces:
+                source += " JOIN messages m ON m.id = f.rowid"
+            where.append(f"{driver} MATCH ?")
+            params.append(match)
+            for table, match in fts[1:]:
+                where.append(f"f.rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
+                params.append(match)
+        else:
+            # Only pieces under three characters: no index finds them, but they are never
+            # ASCII, so only the messages with a non-ASCII character are read (a partial
+            # index lists them; the condition must be the index's own, word for word).
+            source, id_col = "messages m", "m.id"
+            where.append(WIDE_MESSAGE.format("m"))
+        if before is not None:
+            where.append(f"{id_col} < ?")
+            params.append(before)
+        for piece in pieces:
+            where.append("(instr(m.text, ?) > 0 OR instr(m.author_name, ?) > 0)")
+            params += [piece, piece]
+        return source, " AND ".join(where), params, id_col
+
+    def search(self, query: str, *, limit: int = 100,
+               before: MessageId | int | None = None) -> list[SearchHit]:
+        """Messages matching ``query``, newest first (by message id), ``limit`` at a time.
+
+        Every word matches by prefix with accents and case folded ("cafe" finds "Café",
+        "refund" finds "refunded"); emoji, CJK, Thai and other text without spaces match
+        as substrings.  Quotes and FTS operators are plain text.  Page on with
+        ``before`` = the last hit's message id: no gaps, no repeats, no cap.
 
         Raises:
             SearchError: the query cannot be run (a clear message, never a crash).
         """
-        match = fts_query(query)
-        if not match:
+        parsed = parse_query(query)
+        if not parsed:
             return []
+        source, where, params, id_col = self._search_ids(parsed, before=before)
+        if " messages m " not in f" {source} ":
+            source += f" JOIN messages m ON m.id = {id_col}"
         try:
             rows = self.db.conn.execute(
-                f"SELECT {_MESSAGE_COLUMNS}, cm.case_id FROM messages_fts f "
-                "JOIN messages m ON m.id = f.rowid JOIN accounts a ON a.id = m.account_id "
+                f"SELECT {_MESSAGE_COLUMNS}, cm.case_id FROM {source} "
+                "JOIN accounts a ON a.id = m.account_id "
                 "LEFT JOIN case_messages cm ON cm.message_id = m.id "
-                "WHERE messages_fts MATCH ? ORDER BY f.rank LIMIT ?", [match, limit]).fetchall()
+                f"WHERE {where} ORDER BY {id_col} DESC LIMIT ?", [*params, limit]).fetchall()
         except sqlite3.OperationalError as exc:
             raise SearchError(f"Cannot search for {query!r}: {exc}.") from exc
         return [SearchHit(message=_message(r[:-1]), case_id=r[-1]) for r in rows]
 
-    def search_cases(self, query: str, *, limit: int = 500) -> list[CaseRow]:
-        """Cases with a message matching ``query``, best match first."""
-        seen: dict[int, None] = {}
-        for hit in self.search(query, limit=limit):
-            if hit.case_id is not None:
-                seen.setdefault(hit.case_id, None)
-        # Merged cases point at their survivor through case_messages already.
-        return self.case_rows(list(seen))
+    def search_page(self, query: str, flt: CaseFilter | None = None, *,
+                    after: tuple[float, int] | None = None, limit: int = 200) -> list[CaseRow]:
+        """One page of the cases with a message matching ``query``, like an inbox page.
+
+        The same order, filter and keyset (``after`` = the last row's sort key and id)
+        as ``cases_page``, so the window pages search results exactly as it pages a view.
+
+        Raises:
+            SearchError: the query cannot be run.
+        """
+        parsed = parse_query(query)
+        if not parsed:
+            return []
+        flt = flt or CaseFilter()
+        where, params = self._filter_sql(flt)
+        key = "coalesce(c.sentiment, 2.0)" if flt.order == "mood" else "c.sort_key"
+        if after is not None:
+            where += f" AND ({key}, c.id) > (?, ?)"
+            params += [after[0], after[1]]
+        source, match_where, match_params, id_col = self._search_ids(parsed)
+        # Merged cases' messages point at their survivor through case_messages already.
+        where += (" AND c.id IN (SELECT cm.case_id FROM case_messages cm WHERE cm.message_id "
+                  f"IN (SELECT {id_col} FROM {source} WHERE {match_where}))")
+        try:
+            rows = self.db.conn.execute(
+                f"SELECT {self._CASE_COLUMNS}, {key} FROM cases c "
+                f"LEFT JOIN contacts k ON k.id = c.contact_id "
+                f"WHERE {where} ORDER BY {key}, c.id LIMIT ?",
+                [*params, *match_params, limit]).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise SearchError(f"Cannot search for {query!r}: {exc}.") from exc
+        return [_case_row(r[:-1], sort_value=r[-1]) for r in rows]
+
+    def search_cases(self, query: str, flt: CaseFilter | None = None, *,
+                     limit: int | None = None) -> list[CaseRow]:
+        """Every case (or the first ``limit``) that ``search_page`` pages through, in order."""
+        out: list[CaseRow] = []
+        after: tuple[float, int] | None = None
+        while limit is None or len(out) < limit:
+            want = 1000 if limit is None else min(1000, limit - len(out))
+            page = self.search_page(query, flt, after=after, limit=want)
+            out.extend(page)
+            if len(page) < want:
+                break
+            after = page[-1].sort_key
+        return out
 
     def message_count(self) -> int:
         return int(self.db.conn.execute("SELECT count(*) FROM messages").fetchone()[0])

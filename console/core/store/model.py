@@ -68,22 +68,3 @@ class IngestResult:
     new_message_ids: list[MessageId] = field(default_factory=list)
     case_ids: set[CaseId] = field(default_factory=set)
     opened_case_ids: set[CaseId] = field(default_factory=set)
-
-
-def fts_query(query: str) -> str:
-    """Turn what a person typed into a safe FTS5 query.
-
-    Every word becomes a quoted phrase (so quotes, ``AND``, ``NEAR``, ``*``,
-    ``-`` and parentheses are just text); a trailing ``*`` keeps its prefix
-    meaning.  Words are ANDed.  Returns ``""`` when nothing searchable is left.
-    """
-    terms = []
-    for raw in query.split():
-        prefix = raw.endswith("*")
-        word = raw.strip("*").replace('"', " ").strip()
-        # Characters the tokenizer drops anyway would make an empty phrase.
-        if not any(ch.isalnum() for ch in word):
-            continue
-        for piece in word.split():
-            terms.append(f'"{piece}"' + ("*" if prefix else ""))
-    return " ".join(terms)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -44,6 +45,7 @@ from console.core.models import (
     Reply,
     TimelineEvent,
 )
+from console.core.search import SearchQuery, match_spans, parse_query
 from console.core.store import TRANSITIONS, Store
 from console.ui import actions
 from console.ui.case.composer import Composer
@@ -82,10 +84,32 @@ def when(value: Any) -> str:
     return value.astimezone().strftime("%a %d %b %H:%M") if value else "–"
 
 
-class MessageBubble(QFrame):
-    """One message, inbound or outbound, as plain text."""
+# A marker colour that reads in the light and the dark theme alike (dark text on yellow).
+MATCH_STYLE = "background-color: #ffe066; color: #1a1a1a;"
 
-    def __init__(self, message: Message, parent: QWidget | None = None) -> None:
+
+def highlighted_html(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` as rich text with ``spans`` marked; every character of it is escaped.
+
+    The customer's words are never read as markup: tags, entities and quotes in them
+    come out literally, only the marker spans are ours.
+    """
+    parts = []
+    pos = 0
+    for start, end in spans:
+        parts.append(html.escape(text[pos:start]))
+        parts.append(f'<span style="{MATCH_STYLE}">{html.escape(text[start:end])}</span>')
+        pos = end
+    parts.append(html.escape(text[pos:]))
+    # pre-wrap keeps the customer's spaces and line breaks as the plain label shows them.
+    return f'<span style="white-space: pre-wrap;">{"".join(parts)}</span>'
+
+
+class MessageBubble(QFrame):
+    """One message, inbound or outbound, as plain text (search matches marked)."""
+
+    def __init__(self, message: Message, parent: QWidget | None = None, *,
+                 highlight: SearchQuery | None = None) -> None:
         super().__init__(parent)
         outbound = message.direction is Direction.OUTBOUND
         self.setObjectName("bubble")
@@ -104,6 +128,11 @@ class MessageBubble(QFrame):
             meta += f" · {SENTIMENT_GLYPHS[sentiment_label(message.sentiment)]}"
         header = plain_label(meta, name="bubbleMeta", wrap=True)
         body = plain_label(message.text, name="bubbleText", wrap=True)
+        self.message = message
+        self.body = body
+        self.spans: list[tuple[int, int]] = []
+        if highlight:
+            self.set_highlight(highlight)
         body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         body.setAccessibleName("Message text")
@@ -111,6 +140,19 @@ class MessageBubble(QFrame):
         layout.addWidget(body)
         self.setAccessibleName(f"Message from {who}")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def set_highlight(self, query: SearchQuery | None) -> None:
+        """Mark the matches of ``query``; plain text again without one (or without a match)."""
+        text = self.message.text
+        self.spans = match_spans(query, text) if query else []
+        if self.spans:
+            self.body.setTextFormat(Qt.TextFormat.RichText)
+            self.body.setText(highlighted_html(text, self.spans))
+        else:
+            self.body.setTextFormat(Qt.TextFormat.PlainText)
+            self.body.setText(text)
+        self.body.setAccessibleDescription(
+            f"{len(self.spans)} search match(es)" if self.spans else "")
 
 
 #: How an unsent reply's state reads in the conversation.
@@ -184,6 +226,7 @@ class CasePanel(QWidget):
         self._owners: list[str] | None = None
         self._pending: list[Reply] = []
         self._open_draft_id: int | None = None
+        self._highlight: SearchQuery | None = None
         self.setObjectName("casePanel")
 
         self.title = plain_label("", name="caseTitle", wrap=True)
@@ -420,6 +463,19 @@ class CasePanel(QWidget):
         self._stick_to_bottom = False
 
     # ------------------------------------------------------------ loading
+    def set_highlight(self, query: str | None) -> None:
+        """Mark what the inbox search matched in the thread (``None``: no search)."""
+        parsed = parse_query(query) if query else None
+        self._highlight = parsed or None
+        for bubble in self.bubbles():
+            bubble.set_highlight(self._highlight)
+
+    def bubbles(self) -> list[MessageBubble]:
+        """The thread's message bubbles, oldest first."""
+        items = (self.conv_layout.itemAt(i) for i in range(self.conv_layout.count()))
+        return [w for item in items
+                if item is not None and isinstance(w := item.widget(), MessageBubble)]
+
     @property
     def case_id(self) -> int | None:
         return self._case_id
@@ -505,7 +561,7 @@ class CasePanel(QWidget):
                 widget.setParent(None)
                 widget.deleteLater()
         for i, message in enumerate(detail.messages):
-            bubble = MessageBubble(message)
+            bubble = MessageBubble(message, highlight=self._highlight)
             self.conv_layout.insertWidget(i, bubble)
         # Unsent replies in place after the messages, with their state, so nobody answers
         # twice; the draft being typed is the composer's (skipped here while it is open).

@@ -118,6 +118,7 @@ class InboxModel(QAbstractTableModel):
 
     page_loaded = Signal(int)
     loading_changed = Signal(bool)
+    search_changed = Signal(str)  # the new search text ("" when the search ends)
 
     def __init__(self, ops: Ops, parent: QObject | None = None, *, page_size: int = 200,
                  clock: Callable[[], dt.datetime] = timeutil.now) -> None:
@@ -232,8 +233,9 @@ class InboxModel(QAbstractTableModel):
         search = self._search
 
         def fetch(store: Store) -> Page:
-            if search is not None:
-                return _with_accounts(store, store.search_cases(search))
+            if search is not None:  # search results page exactly like a view
+                return _with_accounts(store, store.search_page(search, flt, after=after,
+                                                               limit=limit))
             return _with_accounts(store, store.cases_page(flt, after=after, limit=limit))
 
         def loaded(page: Page) -> None:
@@ -241,16 +243,18 @@ class InboxModel(QAbstractTableModel):
                 return
             rows, accounts = page
             self._accounts.update(accounts)
-            self._set_loading(False)
             self._now = self._clock()
-            # Exhausted before the insert: views react to new rows by asking for more,
-            # and a search (one page) asked twice would show every row twice.
-            self._exhausted = search is not None or len(rows) < limit
+            # Exhausted before the insert: views react to new rows by asking for more.
+            self._exhausted = len(rows) < limit
             if rows:
                 first = len(self._rows)
                 self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
                 self._rows.extend(rows)
                 self.endInsertRows()
+            # Loading ends after the insert: a listener that asked for more on "loading
+            # ended" before the rows were in would fetch this same page again (seen as
+            # every row of a page shown twice).
+            self._set_loading(False)
             self.page_loaded.emit(len(rows))
 
         def failed(exc: BaseException) -> None:
@@ -289,7 +293,10 @@ class InboxModel(QAbstractTableModel):
     def set_filter(self, flt: CaseFilter, *, search: str | None = None) -> None:
         """Show another view (or search results); starts loading the first page."""
         self._filter = flt
+        before = self._search
         self._search = search.strip() if search and search.strip() else None
+        if self._search != before:
+            self.search_changed.emit(self._search or "")
         self.reload()
 
     def reload(self) -> None:
@@ -337,7 +344,7 @@ class InboxModel(QAbstractTableModel):
 
         def fetch(store: Store) -> Page:
             if search is not None:
-                return _with_accounts(store, store.search_cases(search))
+                return _with_accounts(store, store.search_page(search, flt, limit=count))
             return _with_accounts(store, store.cases_page(flt, limit=count))
 
         def fresh(page: Page) -> None:
@@ -359,7 +366,7 @@ class InboxModel(QAbstractTableModel):
                 self._rows = rows
                 self._accounts = accounts
                 self._wanted = len(rows)
-                self._exhausted = search is not None or len(rows) < count
+                self._exhausted = len(rows) < count
                 self._loading = False
                 self.endResetModel()
             if on_done is not None:
