@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -29,13 +29,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core import replying, templates, textlen, voice
 from console.core.changes import Changes
 from console.core.ids import ReplyId, TemplateId
 from console.core.models import Account, CaseDetail, Reply
 from console.core.store import Store
 from console.ui import actions
 from console.ui.ops import Ops, show_error
+
+if TYPE_CHECKING:
+    from console.core import templates, voice
+
+# replying, templates, textlen and voice (jinja2, the voice rules, the mood
+# detector) are imported where they are used, not here: the window paints its
+# inbox before any of them is needed, and MainWindow warms them up on a worker
+# right after that first paint (see MainWindow.warm_up).
 
 SEVERITY_COLOURS = {"error": QColor("#d32f2f"), "warning": QColor("#c77700"),
                     "suggestion": QColor("#2f6fde")}
@@ -51,6 +58,8 @@ class FindingHighlighter(QSyntaxHighlighter):
         self.findings: list[voice.Finding] = []
 
     def set_findings(self, findings: list[voice.Finding]) -> None:
+        if findings == self.findings:
+            return  # rehighlighting re-lays out the document: only when something changed
         self.findings = findings
         self.rehighlight()
 
@@ -115,6 +124,8 @@ class TemplatePicker(QDialog):
         return False
 
     def _refresh(self, text: str) -> None:
+        from console.core import templates
+
         by_slug = {t.slug: (tid, t, uses) for tid, t, uses in self._items}
         found = templates.fuzzy_find(text, [t for _, t, _ in self._items])
         if not text.strip():  # most used first when nothing is typed
@@ -176,6 +187,7 @@ class Composer(QWidget):
         self._loading = False
         self._save_pending = False
         self._last_text = ""
+        self._counter_severity = ""
 
         self.account_box = QComboBox()
         self.account_box.setObjectName("accountBox")
@@ -277,11 +289,15 @@ class Composer(QWidget):
     def profile(self) -> voice.Profile | None:
         if not self._profiles:
             return None
+        from console.core import replying
+
         return replying.profile_for(self.current_account(), self._profiles)
 
     # ------------------------------------------------------------ case
     def show_case(self, detail: CaseDetail, draft: Reply | None) -> None:
         """Load the case's draft (or an empty reply from the right account)."""
+        from console.core import replying
+
         same_case = self._detail is not None and self._detail.case.id == detail.case.id
         self._detail = detail
         if same_case and (draft is None or draft.id == self._reply_id):
@@ -337,15 +353,23 @@ class Composer(QWidget):
             self._save_timer.start()
 
     def _update_counter(self) -> None:
+        from console.core import textlen
+
         account = self.current_account()
         platform = account.platform.value if account else "mastodon"
         info = textlen.count(self.editor.toPlainText(), platform)
         self.counter.setText(f"{info.used} / {info.limit}")
-        self.counter.setProperty("severity", "error" if info.over else "")
-        self.counter.style().unpolish(self.counter)
-        self.counter.style().polish(self.counter)
+        severity = "error" if info.over else ""
+        if severity != self._counter_severity:
+            # Re-polishing restyles the label and re-lays out the row: only on a change.
+            self._counter_severity = severity
+            self.counter.setProperty("severity", severity)
+            self.counter.style().unpolish(self.counter)
+            self.counter.style().polish(self.counter)
 
     def _context(self) -> voice.CheckContext:
+        from console.core import replying
+
         return replying.check_context(
             detail=self._detail, account=self.current_account(),
             template_body=self._template_body, missing=self._missing,
@@ -362,6 +386,8 @@ class Composer(QWidget):
         context = self._context()
 
         def check() -> list[voice.Finding]:
+            from console.core import voice
+
             return voice.check(text, profile, context=context) if text.strip() else []
 
         def done(findings: list[voice.Finding]) -> None:
@@ -375,6 +401,11 @@ class Composer(QWidget):
         self._ops.compute(check, parent=self).success(done).failure(failed).run()
 
     def _show_findings(self, findings: list[voice.Finding]) -> None:
+        if findings == self._findings and self.findings_list.count() == len(findings):
+            # The same findings (a pause mid-word, say): rebuilding the list and
+            # rehighlighting would re-lay out the composer for nothing.
+            self.findings_changed.emit(findings)
+            return
         self._findings = findings
         self.highlighter.set_findings(findings)
         self.findings_list.clear()
@@ -430,6 +461,8 @@ class Composer(QWidget):
     def insert_template(self, template_id: TemplateId) -> None:
         if self._detail is None:
             return
+        from console.core import replying, templates
+
         template = next(t for tid, t, _ in self._templates if tid == template_id)
         variables = replying.template_variables(
             detail=self._detail, account=self.current_account(),
@@ -462,6 +495,8 @@ class Composer(QWidget):
         account = self.current_account()
         if account is None:
             return
+        from console.core import replying
+
         self._save_pending = False
         case_id = self._detail.case.id
         body = self.editor.toPlainText()
@@ -495,6 +530,8 @@ class Composer(QWidget):
         if self._detail is None or not self.editor.toPlainText().strip():
             self.status.setText("Nothing to approve yet.")
             return
+        from console.core import voice
+
         profile = self.profile()
         text = self.editor.toPlainText()
         # The findings must describe exactly this text: check it now (a few ms).
