@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # replying, templates, textlen and voice (jinja2, the voice rules, the mood
 # detector) are imported where they are used, not here: the window paints its
 # inbox before any of them is needed, and MainWindow warms them up on a worker
-# right after that first paint (see MainWindow.warm_up).
+# right after that first paint (main_window.warm_up_checks).
 
 SEVERITY_COLOURS = {"error": QColor("#d32f2f"), "warning": QColor("#c77700"),
                     "suggestion": QColor("#2f6fde")}
@@ -187,7 +187,7 @@ class Composer(QWidget):
         self._loading = False
         self._save_pending = False
         self._last_text = ""
-        self._counter_severity = ""
+        self._counter_severity: str | None = None  # None: not styled yet
 
         self.account_box = QComboBox()
         self.account_box.setObjectName("accountBox")
