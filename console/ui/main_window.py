@@ -493,7 +493,6 @@ class MainWindow(QMainWindow):
         watch = getattr(self, "_first_paint_watch", None)
         if watch is not None:
             watch.stop()
-        self._select_first_case()
         self.load_composer_resources()
         self.wake_followups()
         if self.sync is not None:
@@ -702,16 +701,10 @@ class MainWindow(QMainWindow):
 
     def _page_loaded(self, count: int) -> None:
         self._restore_selection()
-        # Opening the first case waits for the first paint: filling the case panel
-        # (and the composer's imports) would otherwise come before it.
-        if getattr(self, "_deferred_started", True):
-            self._select_first_case()
-        self._update_count()
-
-    def _select_first_case(self) -> None:
         if self.model.rowCount() and not self.inbox.currentIndex().isValid() \
                 and self._selected_case is None:
             self.inbox.setCurrentIndex(self.model.index(0, 0))
+        self._update_count()
 
     def _loading_changed(self, loading: bool) -> None:
         if loading:

@@ -111,16 +111,17 @@ def test_start_up_work_waits_for_the_first_painted_inbox(qtbot, demo_db, tmp_pat
     try:
         window.show()
         window.start()
-        # Nothing deferred has run yet: no case opened, no composer resources.
+        # Nothing deferred has run yet: no composer resources, no voice modules asked for.
         assert window._deferred_started is False
         assert window.case_panel.composer.profile() is None
-        # After the first paint with rows: the first case opens, the composer is ready.
+        # After the first paint with rows the composer gets ready, on the first case.
         qtbot.waitUntil(lambda: window._deferred_started, timeout=10_000)
         assert window.model.rowCount() > 0
         qtbot.waitUntil(lambda: window.case_panel.composer.profile() is not None,
                         timeout=10_000)
         qtbot.waitUntil(lambda: window.case_panel.detail is not None, timeout=10_000)
         assert window.case_panel.detail.case.id == window.model.case_at(0).id
+        assert window.case_panel.composer.current_account() is not None
     finally:
         window.close()
         session.close()

@@ -296,8 +296,6 @@ class Composer(QWidget):
     # ------------------------------------------------------------ case
     def show_case(self, detail: CaseDetail, draft: Reply | None) -> None:
         """Load the case's draft (or an empty reply from the right account)."""
-        from console.core import replying
-
         same_case = self._detail is not None and self._detail.case.id == detail.case.id
         self._detail = detail
         if same_case and (draft is None or draft.id == self._reply_id):
@@ -310,7 +308,11 @@ class Composer(QWidget):
             self._template_id = draft.template_id if draft else None
             self._template_body = draft.template_body if draft else None
             self._missing = []
-            target = replying.reply_target(detail)
+            target = None
+            if self._accounts:  # none yet (the first case at start-up): nothing to pick
+                from console.core import replying
+
+                target = replying.reply_target(detail)
             account_id = draft.account_id if draft else (target.account_id if target else None)
             if account_id is not None:
                 index = self.account_box.findData(account_id)
