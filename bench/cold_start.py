@@ -14,13 +14,19 @@ per run, through their real entry points:
   comes from the wheel, its dependencies from this Python's environment;
 * frozen: ``dist/community-console/community-console`` (``--frozen DIR``; ``--build``
   builds it first with ``packaging/build.sh`` from ``--src``);
-* bare: this Python running this file with ``--bare-window``.
+* bare: this Python running this file with ``--bare-window``;
+* baseline (``--baseline DIR``): the wheel built from another source tree (an
+  earlier commit, say), run like ``wheel``: before/after in the same conditions.
 
 "Cold" means a new process each time; the operating system's file cache is warm
 (after the first round every file has been read before).
 
-Usage: python bench/cold_start.py [--runs 5] [--src DIR] [--frozen DIR | --build]
-                                  [--platform offscreen] [--out bench/out]
+The machine's load average is printed with the figures: on a shared machine,
+compare only variants measured in the same run.
+
+Usage: python bench/cold_start.py [--runs 5] [--src DIR] [--baseline DIR]
+                                  [--frozen DIR | --build] [--platform offscreen]
+                                  [--out bench/out]
 """
 
 from __future__ import annotations
@@ -134,6 +140,8 @@ def main() -> int:
     parser.add_argument("--frozen", type=Path, help="the one-folder build "
                         "(default: SRC/dist/community-console)")
     parser.add_argument("--build", action="store_true", help="build the frozen app first")
+    parser.add_argument("--baseline", type=Path,
+                        help="another source tree, measured as the 'baseline' variant")
     parser.add_argument("--platform", default="offscreen", help="QT_QPA_PLATFORM for all")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
@@ -143,14 +151,20 @@ def main() -> int:
     src = args.src.resolve()
     tmp = Path(tempfile.mkdtemp(prefix="cc-cold-start-"))
     python = sys.executable
-    try:
-        print(f"building the wheel from {src} ...", file=sys.stderr)
+    def install(source: Path, name: str) -> tuple[Path, Path]:
+        print(f"building the wheel from {source} ...", file=sys.stderr)
         subprocess.run([python, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                        str(tmp / "wheel"), str(src)], check=True)
-        (wheel,) = (tmp / "wheel").glob("community_console-*.whl")
-        site = tmp / "site"
+                        str(tmp / name), str(source)], check=True)
+        (built,) = (tmp / name).glob("community_console-*.whl")
+        target = tmp / f"site-{name}"
         subprocess.run([python, "-m", "pip", "install", "--no-deps", "-q", "--target",
-                        str(site), str(wheel)], check=True)
+                        str(target), str(built)], check=True)
+        return built, target
+
+    try:
+        wheel, site = install(src, "wheel")
+        baseline_site = install(args.baseline.resolve(), "baseline")[1] if args.baseline \
+            else None
 
         frozen = (args.frozen or src / "dist" / "community-console").resolve()
         build_s = None
@@ -182,6 +196,9 @@ def main() -> int:
             "bare": ([python, str(Path(__file__).resolve()), "--bare-window"], base_env),
             "wheel": ([python, "-m", "console"], {**base_env, "PYTHONPATH": str(site)}),
         }
+        if baseline_site is not None:
+            variants["baseline"] = ([python, "-m", "console"],
+                                    {**base_env, "PYTHONPATH": str(baseline_site)})
         if exe.exists():
             variants["frozen"] = ([str(exe)], base_env)
         results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
@@ -197,12 +214,15 @@ def main() -> int:
                 print(f"round {i + 1}/{args.runs} {name:<6} "
                       f"{results[name][-1]['wall_s']:.3f} s", file=sys.stderr)
 
+        load = os.getloadavg()
         summary: dict[str, object] = {"runs": args.runs, "platform": args.platform,
-                                      "python": sys.version.split()[0], "variants": {}}
+                                      "python": sys.version.split()[0], "variants": {},
+                                      "load_average": load}
         bare = statistics.median(r["wall_s"] for r in results["bare"])
         print(f"\nCold start to the first painted inbox page, median of {args.runs} "
-              f"fresh processes ({args.platform}):")
-        print(f"  {'variant':<7} {'median':>8} {'min':>8} {'max':>8} {'in-proc':>8}  vs bare")
+              f"fresh processes ({args.platform}; load average "
+              f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}):")
+        print(f"  {'variant':<8} {'median':>8} {'min':>8} {'max':>8} {'in-proc':>8}  vs bare")
         for name, runs in results.items():
             walls = [r["wall_s"] for r in runs]
             med = statistics.median(walls)
@@ -211,7 +231,7 @@ def main() -> int:
                 "median_s": med, "min_s": min(walls), "max_s": max(walls),
                 "in_process_median_s": inproc, "ratio_vs_bare": med / bare,
                 "rows": runs[0]["rows"], "all_s": walls}
-            print(f"  {name:<7} {med:>7.3f}s {min(walls):>7.3f}s {max(walls):>7.3f}s "
+            print(f"  {name:<8} {med:>7.3f}s {min(walls):>7.3f}s {max(walls):>7.3f}s "
                   f"{inproc:>7.3f}s  {med / bare:.2f}x")
         rows = ", ".join(f"{name} {runs[0]['rows']:.0f}" for name, runs in results.items())
         print(f"  rows in the tree view at first paint: {rows}")

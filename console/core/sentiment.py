@@ -386,6 +386,17 @@ def _lexicon_compound(text: str, language: str) -> float:
     return total / math.sqrt(total * total + 15.0)
 
 
+def warm_up() -> None:
+    """Load py3langid's model and VADER's lexicon now (from a worker thread).
+
+    Loading the model holds the GIL for long stretches (numpy, decoding the
+    arrays): a window warms it up once its first screen is painted, rather than
+    leave it to the first check while the user types.
+    """
+    _get_identifier()
+    _get_analyzer()
+
+
 def _get_identifier() -> Any:
     """Load py3langid's model once (about 1.5 s, kept for the process)."""
     global _identifier

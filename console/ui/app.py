@@ -8,15 +8,15 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console import APP_ID, APP_NAME, __version__
-from console.core import demo, paths, replying
+from console.core import demo, paths
 from console.core.errors import KnownError
-from console.core.secrets import KeyringSecretStore, SecretStore
 from console.core.store import Store
 from console.ui import style
 from console.ui.main_window import MainWindow
@@ -25,6 +25,12 @@ from console.ui.selftest import exit_after_first_paint
 from console.ui.signals import AppSignals
 from console.ui.sync_controller import SyncController
 from console.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from console.core.secrets import SecretStore
+
+# Start-up imports only what paints the inbox: keyring (secrets), jinja2 and the
+# voice rules (replying) are imported when first used (bench/cold_start.py).
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +53,8 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 def keyring_secrets() -> SecretStore:
     """The OS keyring; a clear error (with how to fix it) when there is none."""
+    from console.core.secrets import KeyringSecretStore
+
     store = KeyringSecretStore()
     store.check()
     return store
@@ -54,9 +62,39 @@ def keyring_secrets() -> SecretStore:
 
 def template_seeds() -> list[dict[str, object]]:
     """The bundled templates, as the store seeds them."""
+    from console.core import replying
+
     return [{"slug": t.slug, "title": t.title, "body": t.body.strip(), "category": t.category,
              "platforms": list(t.platforms), "tags": list(t.tags)}
             for t in replying.builtin_templates()]
+
+
+def seed_builtin_templates(store: Store) -> None:
+    """Add the bundled templates the workspace lacks (by slug; the user's edits stay).
+
+    Seeding never replaces a slug already there, so when every bundled file's
+    slug is in the workspace (every start but the first after an update) there
+    is nothing to do: the template files are then not parsed nor validated
+    (jinja2), which would cost the start-up a tenth of a second.
+    """
+    have = {t.slug for t in store.templates()}
+    if all(p.stem in have for p in paths.resource_path("templates").glob("*.toml")):
+        return
+    store.seed_templates(template_seeds())
+
+
+def score_mood(text: str) -> float | None:
+    """The ingest scorer of ``console.cli.default_scorer``, imported on the first message
+    synced rather than at start-up (the mood detector compiles its cue patterns)."""
+    from console.cli import default_scorer
+
+    global _scorer
+    if _scorer is None:
+        _scorer = default_scorer()
+    return _scorer(text)
+
+
+_scorer: Callable[[str], float | None] | None = None
 
 
 class Session:
@@ -69,16 +107,14 @@ class Session:
         # here, with a clear message, before any worker starts.
         store = Store.open(db_path)
         try:
-            store.seed_templates(template_seeds())
+            seed_builtin_templates(store)
         finally:
             store.close()
         self.signals = AppSignals()
         self.runner = TaskRunner(db_path)
         self.ops = Ops(self.runner, self.signals)
-        from console.cli import default_scorer
-
         self.secrets = secrets or keyring_secrets
-        self.sync = SyncController(self.ops, self.secrets, scorer=default_scorer())
+        self.sync = SyncController(self.ops, self.secrets, scorer=score_mood)
         self.window = MainWindow(self.ops, self.signals, settings=settings,
                                  workspace_label=label, data_dir=data_dir, sync=self.sync,
                                  secrets=self.secrets)

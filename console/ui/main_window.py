@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import (
     QByteArray,
+    QEvent,
     QItemSelection,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QProcess,
     QSettings,
@@ -44,12 +47,9 @@ from PySide6.QtWidgets import (
 )
 
 from console import APP_NAME, __version__
-from console.core import replying
-from console.core import templates as templates_mod
 from console.core.changes import Changes
 from console.core.ids import AccountId, CaseId
 from console.core.models import Account, CaseStatus
-from console.core.secrets import SecretStore
 from console.core.store import CaseFilter, Store, View
 from console.ui import actions
 from console.ui.case.panel import PLATFORM_NAMES, CasePanel
@@ -57,8 +57,17 @@ from console.ui.inbox.model import InboxModel, platform_icon
 from console.ui.inbox.view import InboxView
 from console.ui.ops import Ops
 from console.ui.signals import AppSignals
-from console.ui.sync_controller import SyncController
 from console.ui.undo import UndoStack
+
+if TYPE_CHECKING:
+    from console.core.secrets import SecretStore
+    from console.ui.sync_controller import SyncController
+
+# What the composer needs (replying: jinja2, the voice rules, the mood detector and
+# its language model) is loaded on a worker after the inbox first paints, not
+# imported here: see MainWindow.start and bench/cold_start.py.
+
+log = logging.getLogger(__name__)
 
 KIND_ROLE = Qt.ItemDataRole.UserRole
 VALUE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -86,6 +95,38 @@ VIEW_EMPTY: dict[str, tuple[str, str]] = {
                    "Snoozed lists cases set aside until a time or until the customer "
                    "replies (s). They come back to Needs reply when they are due."),
 }
+
+
+def warm_up_checks() -> None:
+    """On the compute worker: import what the composer's checks use and load the mood
+    detector's models, so that the first check while typing does not do it."""
+    from console.core import sentiment, textlen, voice  # noqa: F401  (the import is the point)
+
+    sentiment.warm_up()
+
+
+class _FirstPaintWatch(QObject):
+    """Calls ``window._start_deferred`` once the inbox has painted rows, or the empty state
+    has painted: the first screen is up."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._watched = (window.inbox.viewport(), window.empty_state)
+        for widget in self._watched:
+            widget.installEventFilter(self)
+
+    def stop(self) -> None:
+        for widget in self._watched:
+            widget.removeEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and (
+                obj is self._window.empty_state or self._window.model.rowCount() > 0):
+            self.stop()
+            # After this paint has reached the screen.
+            QTimer.singleShot(0, self._window, self._window._start_deferred)
+        return False
 
 
 def demo_command() -> list[str]:
@@ -455,11 +496,35 @@ class MainWindow(QMainWindow):
         self.toolbar.addAction(self.sync_action)
 
     # ------------------------------------------------------------ state
+    #: The latest the rest of the start-up waits for the first painted inbox (ms).
+    DEFERRED_START_MS = 5000
+
     def start(self) -> None:
-        """Load accounts and counts, then the first inbox page."""
+        """Load accounts and counts, then the first inbox page; the rest once it is painted.
+
+        What the inbox does not show (the composer's templates and voice
+        profiles, follow-ups, the sync interval, warming up the voice checks)
+        starts after the first paint with rows (or the empty state), so that it
+        neither queues before the first page nor takes the GIL from the GUI
+        thread while it paints; at the latest after DEFERRED_START_MS.
+        """
+        self._deferred_started = False
         self.ops.query(lambda s: s.accounts(), parent=self).success(self._accounts_loaded).run()
         self.sidebar.select_view(View.NEEDS_REPLY)
         self.refresh_counts()
+        if not self.isVisible():  # nothing will paint (a test, a hidden window): now
+            self._start_deferred()
+            return
+        self._first_paint_watch = _FirstPaintWatch(self)
+        QTimer.singleShot(self.DEFERRED_START_MS, self, self._start_deferred)
+
+    def _start_deferred(self) -> None:
+        if self._deferred_started or not shiboken6.isValid(self):
+            return
+        self._deferred_started = True
+        watch = getattr(self, "_first_paint_watch", None)
+        if watch is not None:
+            watch.stop()
         self.load_composer_resources()
         self.wake_followups()
         if self.sync is not None:
@@ -467,10 +532,18 @@ class MainWindow(QMainWindow):
                            parent=self).success(self.sync.set_interval).run()
 
     def load_composer_resources(self) -> None:
-        """Accounts, templates, settings (read worker) and voice profiles (compute worker)."""
+        """Accounts, templates, settings (read worker) and voice profiles (compute worker).
+
+        The compute worker then warms up the voice checks (imports, the mood
+        detector's language model): loading the model holds the GIL for long
+        stretches, which would stall typing were it left to the first check.
+        """
         data_dir = self.data_dir
 
         def read(store: Store) -> tuple[Any, ...]:
+            from console.core import replying
+            from console.core import templates as templates_mod
+
             records = store.templates()
             items = [(t.id, templates_mod.Template(
                 slug=t.slug, title=t.title, body=t.body, category=t.category,
@@ -493,8 +566,15 @@ class MainWindow(QMainWindow):
                 show_error(self, exc)
                 loaded({})
 
-            self.ops.compute(lambda: replying.load_profiles(data_dir), parent=self) \
+            def load_profiles() -> Any:
+                from console.core import replying
+
+                return replying.load_profiles(data_dir)
+
+            self.ops.compute(load_profiles, parent=self) \
                 .success(loaded).failure(not_loaded).run()
+            self.ops.compute(warm_up_checks, parent=self).failure(
+                lambda exc: log.warning("voice checks not warmed up: %s", exc)).run()
 
         self.ops.query(read, parent=self).success(got).run()
 

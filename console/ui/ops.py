@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt
@@ -25,9 +25,11 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from console.core.changes import Changes
 from console.core.errors import BugError, KnownError
 from console.core.store import Store
-from console.sync.engine import Db
 from console.ui.signals import AppSignals
 from console.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:  # the engine (and through it requests, keyring) loads after first paint
+    from console.sync.engine import Db
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

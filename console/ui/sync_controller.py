@@ -6,21 +6,30 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from console.connectors.base import Connector
-from console.connectors.registry import make_connector
 from console.core.models import Account
-from console.core.secrets import SecretStore
 from console.core.store import Store
 from console.sync import engine
 from console.ui.ops import Ops
+
+if TYPE_CHECKING:  # keyring and the connectors (requests) load with the first sync
+    from console.core.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
 #: The outbox is one queue of its own: replies of one case may use different accounts.
 OUTBOX: Hashable = "outbox"
+
+
+def _make_connector(account: Account, secrets: SecretStore) -> Connector:
+    from console.connectors.registry import make_connector
+
+    return make_connector(account.platform, handle=account.handle, server=account.server,
+                          secrets=secrets)
 
 
 class SyncController(QObject):
@@ -59,8 +68,7 @@ class SyncController(QObject):
         self._secrets: SecretStore | None = None
         self._secrets_lock = threading.Lock()
         self._scorer = scorer
-        self._factory = connector_factory or (lambda a, s: make_connector(
-            a.platform, handle=a.handle, server=a.server, secrets=s))
+        self._factory = connector_factory or _make_connector
         self._cancel: engine.CancelToken | None = None
         self._send_cancel: engine.CancelToken | None = None
         self._send_again = False

@@ -7,10 +7,36 @@
 
 from __future__ import annotations
 
-from console.core.rules import FINISHED_STATUSES, OPEN_STATUSES, TRANSITIONS
-from console.core.store.contacts import ContactLink, ContactSummary, LinkSuggestion
-from console.core.store.facade import SQLITE_HEADER, Store, copy_workspace
-from console.core.store.model import (
+import sys
+
+
+def _import_sqlite_utils() -> None:
+    """Import sqlite-utils without the numpy it would load.
+
+    sqlite-utils imports numpy, when installed, only to map numpy values in its
+    insert helpers, which the store never uses; numpy (there for the mood
+    detector's language model, loaded after the window's first paint) would
+    cost every start-up about 0.1 s here. Done once, before any worker thread runs.
+    """
+    if "sqlite_utils" in sys.modules or "numpy" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # "import numpy" fails
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
+
+
+_import_sqlite_utils()
+
+from console.core.rules import FINISHED_STATUSES, OPEN_STATUSES, TRANSITIONS  # noqa: E402
+from console.core.store.contacts import (  # noqa: E402
+    ContactLink,
+    ContactSummary,
+    LinkSuggestion,
+)
+from console.core.store.facade import SQLITE_HEADER, Store, copy_workspace  # noqa: E402
+from console.core.store.model import (  # noqa: E402
     CaseFilter,
     IngestResult,
     SearchHit,

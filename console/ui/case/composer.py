@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core import replying, templates, textlen, voice
 from console.core.changes import Changes
 from console.core.errors import KnownError
 from console.core.ids import ReplyId, TemplateId
@@ -36,6 +35,14 @@ from console.core.models import Account, CaseDetail, Message, MessageKind, Reply
 from console.core.store import Store
 from console.ui import actions
 from console.ui.ops import Ops, show_error
+
+if TYPE_CHECKING:
+    from console.core import templates, voice
+
+# replying, templates, textlen and voice (jinja2, the voice rules, the mood
+# detector) are imported where they are used, not here: the window paints its
+# inbox before any of them is needed, and MainWindow warms them up on a worker
+# right after that first paint (main_window.warm_up_checks).
 
 SEVERITY_COLOURS = {"error": QColor("#d32f2f"), "warning": QColor("#c77700"),
                     "suggestion": QColor("#2f6fde")}
@@ -53,6 +60,8 @@ class FindingHighlighter(QSyntaxHighlighter):
         self.findings: list[voice.Finding] = []
 
     def set_findings(self, findings: list[voice.Finding]) -> None:
+        if findings == self.findings:
+            return  # rehighlighting re-lays out the document: only when something changed
         self.findings = findings
         self.rehighlight()
 
@@ -117,6 +126,8 @@ class TemplatePicker(QDialog):
         return False
 
     def _refresh(self, text: str) -> None:
+        from console.core import templates
+
         by_slug = {t.slug: (tid, t, uses) for tid, t, uses in self._items}
         found = templates.fuzzy_find(text, [t for _, t, _ in self._items])
         if not text.strip():  # most used first when nothing is typed
@@ -179,6 +190,7 @@ class Composer(QWidget):
         self._save_pending = False
         self._last_text = ""
         self._visibility: str | None = None  # "direct": the draft goes out privately
+        self._counter_severity: str | None = None  # None: not styled yet
 
         self.account_box = QComboBox()
         self.account_box.setObjectName("accountBox")
@@ -274,6 +286,8 @@ class Composer(QWidget):
     def _fill_accounts(self, preferred: int | None = None) -> None:
         """Offer only the accounts that may answer the case publicly: those on the platform
         of the customer's message (the store refuses the others too)."""
+        from console.core import replying
+
         current = self.current_account()
         target = replying.reply_target(self._detail) if self._detail is not None else None
         choices = [a for a in self._accounts
@@ -298,6 +312,8 @@ class Composer(QWidget):
     def profile(self) -> voice.Profile | None:
         if not self._profiles:
             return None
+        from console.core import replying
+
         return replying.profile_for(self.current_account(), self._profiles)
 
     # ------------------------------------------------------------ case
@@ -333,6 +349,8 @@ class Composer(QWidget):
             self._template_body = draft.template_body if draft else None
             self._visibility = draft.visibility if draft else None
             self._missing = []
+            from console.core import replying
+
             target = replying.reply_target(detail)
             # The account the customer LAST wrote to, unless the draft chose another one.
             self._fill_accounts(preferred=draft.account_id if draft else
@@ -377,15 +395,23 @@ class Composer(QWidget):
             self._save_timer.start()
 
     def _update_counter(self) -> None:
+        from console.core import textlen
+
         account = self.current_account()
         platform = account.platform.value if account else "mastodon"
         info = textlen.count(self.editor.toPlainText(), platform)
         self.counter.setText(f"{info.used} / {info.limit}")
-        self.counter.setProperty("severity", "error" if info.over else "")
-        self.counter.style().unpolish(self.counter)
-        self.counter.style().polish(self.counter)
+        severity = "error" if info.over else ""
+        if severity != self._counter_severity:
+            # Re-polishing restyles the label and re-lays out the row: only on a change.
+            self._counter_severity = severity
+            self.counter.setProperty("severity", severity)
+            self.counter.style().unpolish(self.counter)
+            self.counter.style().polish(self.counter)
 
     def _context(self) -> voice.CheckContext:
+        from console.core import replying
+
         context = replying.check_context(
             detail=self._detail, account=self.current_account(),
             template_body=self._template_body, missing=self._missing,
@@ -405,6 +431,8 @@ class Composer(QWidget):
         context = self._context()
 
         def check() -> list[voice.Finding]:
+            from console.core import voice
+
             return voice.check(text, profile, context=context) if text.strip() else []
 
         def done(findings: list[voice.Finding]) -> None:
@@ -418,6 +446,11 @@ class Composer(QWidget):
         self._ops.compute(check, parent=self).success(done).failure(failed).run()
 
     def _show_findings(self, findings: list[voice.Finding]) -> None:
+        if findings == self._findings and self.findings_list.count() == len(findings):
+            # The same findings (a pause mid-word, say): rebuilding the list and
+            # rehighlighting would re-lay out the composer for nothing.
+            self.findings_changed.emit(findings)
+            return
         self._findings = findings
         self.highlighter.set_findings(findings)
         self.findings_list.clear()
@@ -438,6 +471,8 @@ class Composer(QWidget):
     # ------------------------------------------------------------ direct message
     def _public_target(self) -> Message | None:
         """The customer's public post this reply answers (None: a DM, or nothing)."""
+        from console.core import replying
+
         target = replying.reply_target(self._detail) if self._detail else None
         account = self.current_account()
         if (target is None or target.kind is MessageKind.DM or account is None
@@ -517,6 +552,8 @@ class Composer(QWidget):
     def insert_template(self, template_id: TemplateId) -> None:
         if self._detail is None:
             return
+        from console.core import replying, templates
+
         template = next(t for tid, t, _ in self._templates if tid == template_id)
         variables = replying.template_variables(
             detail=self._detail, account=self.current_account(),
@@ -549,6 +586,8 @@ class Composer(QWidget):
         account = self.current_account()
         if account is None:
             return
+        from console.core import replying
+
         self._save_pending = False
         case_id = self._detail.case.id
         body = self.editor.toPlainText()
@@ -587,6 +626,8 @@ class Composer(QWidget):
         if self._detail is None or not self.editor.toPlainText().strip():
             self.status.setText("Nothing to approve yet.")
             return
+        from console.core import voice
+
         profile = self.profile()
         text = self.editor.toPlainText()
         # The findings must describe exactly this text: check it now (a few ms).
@@ -601,6 +642,8 @@ class Composer(QWidget):
                                 + " Errors cannot be overridden: fix them.")
             self.editor.setFocus()
             return
+        from console.core import textlen
+
         account = self.current_account()
         info = textlen.count(text, account.platform.value if account else "mastodon")
         if info.over:
