@@ -37,6 +37,7 @@ from console.core.errors import (
     AuthError,
     KnownError,
     NetworkError,
+    ReconnectNeeded,
     RejectedError,
     TransientError,
 )
@@ -53,14 +54,6 @@ BUNDLE_VERSION: Final = 1
 class SignInCancelled(KnownError):
     """The user cancelled a sign-in before the browser came back."""
 
-
-class ReconnectNeeded(KnownError):
-    """The platform refused to renew the sign-in: the user has to sign in again.
-
-    Deliberately not an ``AuthError``: the sync engine fails a reply for good on an
-    ``AuthError`` but keeps it queued on other known errors, and a reply must survive
-    until the account is reconnected.
-    """
 
 
 class GrantRefused(AuthError):

@@ -81,3 +81,12 @@ class RejectedError(KnownError):
 
 class TemplateError(KnownError):
     """A reply template that cannot be used: bad syntax, or something unsafe."""
+
+
+class ReconnectNeeded(KnownError):
+    """The platform refused to renew the sign-in: the user has to sign in again.
+
+    Deliberately not an ``AuthError``: the sync engine fails a reply for good on an
+    ``AuthError`` but keeps it queued on other known errors, and a reply must survive
+    until the account is reconnected.
+    """

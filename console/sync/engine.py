@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from console.connectors.base import Connector, Page, ReplyTarget, SentRef
-from console.connectors.oauth import ReconnectNeeded
 from console.core.changes import Changes
 from console.core.errors import (
     AuthError,
@@ -31,6 +30,7 @@ from console.core.errors import (
     NetworkError,
     NotFoundError,
     RateLimitedError,
+    ReconnectNeeded,
     RejectedError,
     SecretStoreError,
 )
