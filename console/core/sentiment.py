@@ -23,12 +23,14 @@ an unreadable mood is never reported as calm.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
 import threading
 import time
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -75,6 +77,7 @@ UNKNOWN = Sentiment(compound=None, label="unknown")
 _STRIP = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+|\S+@\S+\.\w+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _LETTER = re.compile(r"[^\W\d_]")
+_NON_ASCII_LETTER = re.compile(r"[^\W\d_a-zA-Z]")
 _NON_LATIN_LETTER = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _CAPS_WORD = re.compile(r"\b[A-ZÄÖÜÀ-ÝÉ]{3,}\b")
 _CAPS_RUN = re.compile(r"[A-ZÄÖÜÀ-ÝÉ]{3}")
@@ -91,7 +94,10 @@ _ACRONYMS = frozenset(
 
 
 _PREFIX = 4  # characters of a cue pattern's possible starts used to skip it
-_WORD_START = re.compile(r"\b\w")
+# The word characters (up to four) at each word start; a pattern's possible
+# starts are indexed the same way, cut at their first non-word character.
+_WORD_GRAM = re.compile(rf"\b\w{{1,{_PREFIX}}}")
+_RUN = re.compile(r"\w+")
 
 
 def _starts(items: Any, k: int) -> set[str] | None:
@@ -137,13 +143,17 @@ def _starts(items: Any, k: int) -> set[str] | None:
 class _Cues:
     """Cue patterns of every language (messages mix languages, and one
     language's patterns rarely match another's words). A pattern runs only
-    when the text holds one of the strings it can start with: an index from
-    each four-character start to the patterns that can begin with it."""
+    when the text holds one of the strings it can start with (an index from
+    each word start to the patterns that can begin with it) and one of the
+    strings some later part of it must match (its *gate*: "has not arrived"
+    runs only on a text with "arrived", "came", "turned up"...): a search
+    costs a scan of the whole text, a gate one substring test."""
 
     def __init__(self, table: dict[str, tuple[str, ...]]) -> None:
         from re import _parser  # type: ignore[attr-defined]
 
         self._patterns: list[re.Pattern[str]] = []
+        self._gates: list[tuple[str, ...] | None] = []
         self._by_start: dict[str, list[int]] = {}
         self._short: list[tuple[str, int]] = []  # starts shorter than four characters
         self._always: list[int] = []
@@ -151,22 +161,57 @@ class _Cues:
             for p in patterns:
                 index = len(self._patterns)
                 self._patterns.append(re.compile(p))
-                starts = _starts(_parser.parse(p), _PREFIX)
+                parsed = _parser.parse(p)
+                self._gates.append(_gate(parsed))
+                starts = _starts(parsed, _PREFIX)
                 if not p.startswith("\\b") or not starts or "" in starts:
                     self._always.append(index)
                     continue
                 for s in starts:
-                    if len(s) == _PREFIX:
-                        self._by_start.setdefault(s, []).append(index)
+                    run = _RUN.match(s)
+                    key = run.group()[:_PREFIX] if run else ""
+                    if len(s) == _PREFIX or key != s:
+                        # The text's word at a match starts with exactly ``key``.
+                        self._by_start.setdefault(key, []).append(index)
                     else:
-                        self._short.append((s, index))
+                        self._short.append((s, index))  # the pattern is this short
 
     def search(self, low: str, grams: frozenset[str]) -> bool:
+        patterns = self._patterns
+        gates = self._gates
         candidates = set(self._always)
-        for gram in grams & self._by_start.keys():
-            candidates.update(self._by_start[gram])
-        candidates.update(i for s, i in self._short if s in low)
-        return any(self._patterns[i].search(low) for i in sorted(candidates))
+        by_start = self._by_start
+        for gram in grams.intersection(by_start):
+            candidates.update(by_start[gram])
+        for s, i in self._short:
+            if s in low:
+                candidates.add(i)
+        for i in candidates:
+            gate = gates[i]
+            if gate is not None and not any(g in low for g in gate):
+                continue
+            if patterns[i].search(low):
+                return True
+        return False
+
+
+_GATE = 12  # longest gate string
+
+
+def _gate(parsed: Any) -> tuple[str, ...] | None:
+    """Strings one of which any match must contain: the possible starts of the
+    rest of the pattern from one of its top-level parts, the part whose
+    shortest start is longest (at least three characters), or None."""
+    best: tuple[int, set[str]] | None = None
+    items = list(parsed)
+    for j in range(len(items)):
+        starts = _starts(items[j:], _GATE)
+        if not starts:
+            continue
+        shortest = min(len(s) for s in starts)
+        if shortest >= 3 and (best is None or (shortest, -len(starts)) > (best[0], -len(best[1]))):
+            best = (shortest, starts)
+    return tuple(sorted(best[1])) if best else None
 
 
 _PROBLEMS = _Cues(moodwords.PROBLEMS)
@@ -193,8 +238,29 @@ _analyzer: SentimentIntensityAnalyzer | None = None
 _identifier: Any = None
 
 
+def score_many(texts: Iterable[str]) -> list[Sentiment]:
+    """Read the mood of many messages (ingest): each distinct text once.
+
+    Args:
+        texts: The messages as received.
+
+    Returns:
+        One result per text, in order.
+    """
+    seen: dict[str, Sentiment] = {}
+    out = []
+    for text in texts:
+        found = seen.get(text)
+        if found is None:
+            found = seen[text] = score(text)
+        out.append(found)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
 def score(text: str) -> Sentiment:
-    """Read the mood of one message.
+    """Read the mood of one message (the same text again is answered from a
+    cache: a sync re-reads the messages it has seen, the composer its case's).
 
     Args:
         text: The message as received.
@@ -205,13 +271,13 @@ def score(text: str) -> Sentiment:
     """
     if not text or not text.strip():
         return UNKNOWN
-    body = _STRIP.sub(" ", text)
+    body = _strip(text)
     if not body.strip():
         return UNKNOWN
     language = detect_language(body)
     lexical: float | None = None
     if language == "en":
-        lexical = float(_get_analyzer().polarity_scores(body)["compound"])
+        lexical = _vader_compound(body)
     elif language in _LEXICONS:
         lexical = _lexicon_compound(body, language)
     low = body.lower()
@@ -219,7 +285,7 @@ def score(text: str) -> Sentiment:
     base = lexical if lexical is not None else 0.0
     adjust = 0.0
     # Cue patterns start at a word: the first characters of each word index them.
-    grams = frozenset(low[i : i + _PREFIX] for i in (m.start() for m in _WORD_START.finditer(low)))
+    grams = frozenset(_WORD_GRAM.findall(low))
     problem = _PROBLEMS.search(low, grams)
     angry = _ANGRY.search(low, grams)
     emoji = _emoji_chars(body)
@@ -260,6 +326,18 @@ def score(text: str) -> Sentiment:
         return Sentiment(compound=None, label="unknown", language=language)
     compound = round(max(-1.0, min(1.0, base + adjust)), 4)
     return Sentiment(compound, label_for(compound), language, tuple(cues))
+
+
+# Without "@", "://" or "www." only the hashtag alternative of _STRIP can match.
+_HASHTAG = re.compile(r"#[\w.@-]+")
+
+
+def _strip(text: str) -> str:
+    """``_STRIP.sub(" ", text)``, cheaply for the common text with no handle or link
+    (its e-mail alternative backtracks over every word)."""
+    if "@" in text or "://" in text or "www." in text:
+        return _STRIP.sub(" ", text)
+    return _HASHTAG.sub(" ", text) if "#" in text else text
 
 
 def label_for(compound: float) -> Label:
@@ -310,6 +388,8 @@ def detect_language(text: str) -> str:
             return lang
         if len(words) <= 3 and top >= 1 and top > second:
             return lang
+        if counts["en"] == top and _plainly_english(text, words, top, second):
+            return "en"
     if non_latin:
         script = _script_language(text)
         if script is not None:
@@ -320,6 +400,38 @@ def detect_language(text: str) -> str:
             return votes[0][1]
         return "en" if _vader_knows(text) else "und"
     return str(lang)
+
+
+# English words that are not words of the other six languages (so not "a",
+# "in", "so", "do", "will"): more evidence than VADER's sentiment lexicon.
+_ENGLISH_HINTS = frozenset(
+    """here there just from but would could should got get yet very some out about which
+    when where how they them their she he his her its i'm it's that's i've i'll we're
+    you're they're don't won't isn't wasn't hi hello cheers sorry thank done all one
+    arrived ordered order's today tomorrow week any much many only also""".split()
+)
+
+
+def _plainly_english(text: str, words: list[str], english: int, other: int) -> bool:
+    """ASCII letters only, English leads the function-word vote, and enough
+    words are English (its function words and VADER's lexicon): the model
+    says English for these ("ok. cheers Sam.", "Same basket, same delivery
+    address as the failed ones. Thanks Tom."), at a fraction of its cost.
+    With no other language's function word at all, five words and one
+    English one will do (a sentence in another language has its own
+    function words); short or mixed texts need a half or a third."""
+    if not words or not text.isascii() and _NON_ASCII_LETTER.search(text):
+        return False
+    if len(text.split()) * 2 < len(words):
+        return False  # not prose: an identifier or a code cut into letter runs
+    lexicon = _get_analyzer().lexicon
+    sure = english + sum(1 for w in words if w in lexicon)
+    if sure == 0:
+        return False  # the model's fallback needs one of these too (see detect_language)
+    known = sure + sum(1 for w in words if w in _ENGLISH_HINTS)
+    if other == 0:
+        return len(words) >= 5 or known * 2 >= len(words)
+    return english >= 2 * other and known * 3 >= len(words)
 
 
 # Scripts that name their language (no need to ask the model); others
@@ -401,6 +513,169 @@ def _get_identifier() -> Any:
                 _identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
                 log.debug("py3langid loaded in %.2f s", time.perf_counter() - started)
     return _identifier
+
+
+class _Vader:
+    """VADER's compound score, exactly as vaderSentiment 3.3.2 computes it in
+    ``polarity_scores``, without its per-call overheads: that method walks the
+    text one character at a time through the emoji map, lower-cases the whole
+    word list again for every lexicon word (three times, in the negation and
+    idiom checks) and works out pos/neu/neg shares the detector never reads.
+    Here the words are lower-cased once, a text with no lexicon word is 0.0
+    at once, and the rules run only at lexicon words. `tests/core/test_sentiment.py`
+    checks it against ``polarity_scores`` on every corpus message and on
+    generated texts full of negations, boosters, idioms, capitals and "but"."""
+
+    def __init__(self, analyzer: SentimentIntensityAnalyzer) -> None:
+        from vaderSentiment import vaderSentiment as v
+
+        self._v = v
+        self._analyzer = analyzer
+        self._lexicon: dict[str, float] = analyzer.lexicon
+        # polarity_scores replaces single characters only; none is ASCII.
+        self._emoji = frozenset(k for k in analyzer.emojis if len(k) == 1)
+        self._negate = frozenset(v.NEGATE)
+        self._boost: dict[str, float] = v.BOOSTER_DICT
+        self._special: dict[str, float] = v.SPECIAL_CASES
+        self._punct = v.string.punctuation
+        self._emoji_pattern: re.Pattern[str] | None = None
+
+    def compound(self, text: str) -> float:
+        if not text.isascii() and not self._emoji.isdisjoint(text):
+            text = self._describe_emoji(text)
+        text = text.strip()
+        punct = self._punct
+        lex = self._lexicon
+        if text.isascii() and lex.keys().isdisjoint(
+            t if len(stripped := t.strip(punct)) <= 2 else stripped for t in text.lower().split()
+        ):
+            return 0.0  # no lexicon word: every word scores 0, so does the text
+        words = [t if len(stripped := t.strip(punct)) <= 2 else stripped for t in text.split()]
+        lower = [w.lower() for w in words]
+        hits = [i for i, low in enumerate(lower) if low in lex]
+        if not hits:
+            return 0.0
+        v = self._v
+        boost = self._boost
+        n = len(words)
+        upper = sum(map(str.isupper, words))
+        cap_diff = 0 < n - upper < n
+        # Words that are not in the lexicon score 0 (so do boosters and "kind of").
+        sentiments: list[float] = [0] * n
+        for i in hits:
+            low = lower[i]
+            if low in boost or (low == "kind" and i < n - 1 and lower[i + 1] == "of"):
+                continue
+            item = words[i]
+            valence = lex[low]
+            if low == "no" and i != n - 1 and lower[i + 1] in lex:
+                valence = 0.0
+            if ((i > 0 and lower[i - 1] == "no") or (i > 1 and lower[i - 2] == "no")
+                    or (i > 2 and lower[i - 3] == "no" and lower[i - 1] in ("or", "nor"))):
+                valence = lex[low] * v.N_SCALAR
+            if item.isupper() and cap_diff:
+                valence += v.C_INCR if valence > 0 else -v.C_INCR
+            for start_i in range(3):
+                j = i - (start_i + 1)
+                if i > start_i and lower[j] not in lex:
+                    s = v.scalar_inc_dec(words[j], valence, cap_diff)
+                    if start_i == 1 and s != 0:
+                        s = s * 0.95
+                    if start_i == 2 and s != 0:
+                        s = s * 0.9
+                    valence = self._negation(valence + s, lower, start_i, i)
+                    if start_i == 2:
+                        valence = self._idioms(valence, lower, i)
+            if i > 1 and lower[i - 1] not in lex and lower[i - 1] == "least":
+                if lower[i - 2] != "at" and lower[i - 2] != "very":
+                    valence = valence * v.N_SCALAR
+            elif i > 0 and lower[i - 1] not in lex and lower[i - 1] == "least":
+                valence = valence * v.N_SCALAR
+            sentiments[i] = valence
+        if "but" in lower:
+            sentiments = self._analyzer._but_check(words, sentiments)
+        total = float(sum(sentiments))
+        if total:
+            emphasis = min(text.count("!"), 4) * 0.292
+            questions = text.count("?")
+            if questions > 1:
+                emphasis += questions * 0.18 if questions <= 3 else 0.96
+            total += emphasis if total > 0 else -emphasis
+        return round(float(v.normalize(total)), 4)
+
+    def _describe_emoji(self, text: str) -> str:
+        """Each emoji replaced by its description, a space before it unless
+        the text has one there (polarity_scores' character loop, as a regex)."""
+        if self._emoji_pattern is None:
+            chars = "".join(sorted(self._emoji))
+            self._emoji_pattern = re.compile("[" + re.escape(chars) + "]")
+        emojis = self._analyzer.emojis
+
+        def describe(m: re.Match[str]) -> str:
+            at = m.start()
+            space = " " if at > 0 and text[at - 1] != " " else ""
+            return space + str(emojis[m.group()])
+
+        return self._emoji_pattern.sub(describe, text)
+
+    def _negated(self, word: str) -> bool:
+        return word in self._negate or "n't" in word
+
+    def _negation(self, valence: float, lower: list[str], start_i: int, i: int) -> float:
+        n_scalar = self._v.N_SCALAR
+        if start_i == 0:
+            if self._negated(lower[i - 1]):
+                valence = valence * n_scalar
+        elif start_i == 1:
+            if lower[i - 2] == "never" and (lower[i - 1] == "so" or lower[i - 1] == "this"):
+                valence = valence * 1.25
+            elif lower[i - 2] == "without" and lower[i - 1] == "doubt":
+                pass
+            elif self._negated(lower[i - 2]):
+                valence = valence * n_scalar
+        else:
+            if (lower[i - 3] == "never" and (lower[i - 2] == "so" or lower[i - 2] == "this")
+                    or (lower[i - 1] == "so" or lower[i - 1] == "this")):
+                valence = valence * 1.25
+            elif lower[i - 3] == "without" and (lower[i - 2] == "doubt" or lower[i - 1] == "doubt"):
+                pass
+            elif self._negated(lower[i - 3]):
+                valence = valence * n_scalar
+        return valence
+
+    def _idioms(self, valence: float, lower: list[str], i: int) -> float:
+        special = self._special
+        w3, w2, w1, w0 = lower[i - 3], lower[i - 2], lower[i - 1], lower[i]
+        twoone = f"{w2} {w1}"
+        threetwoone = f"{w3} {w2} {w1}"
+        threetwo = f"{w3} {w2}"
+        for seq in (f"{w1} {w0}", f"{w2} {w1} {w0}", twoone, threetwoone, threetwo):
+            if seq in special:
+                valence = special[seq]
+                break
+        n = len(lower)
+        if n - 1 > i:
+            zeroone = f"{w0} {lower[i + 1]}"
+            if zeroone in special:
+                valence = special[zeroone]
+        if n - 1 > i + 1:
+            zeroonetwo = f"{w0} {lower[i + 1]} {lower[i + 2]}"
+            if zeroonetwo in special:
+                valence = special[zeroonetwo]
+        for n_gram in (threetwoone, threetwo, twoone):
+            if n_gram in self._boost:
+                valence = valence + self._boost[n_gram]
+        return valence
+
+
+_vader: _Vader | None = None
+
+
+def _vader_compound(text: str) -> float:
+    global _vader
+    if _vader is None:
+        _vader = _Vader(_get_analyzer())
+    return _vader.compound(text)
 
 
 def _get_analyzer() -> SentimentIntensityAnalyzer:
