@@ -88,6 +88,17 @@ _REPEATED_PRAISE = re.compile(
     r"|\b(?:thanks|thank you) (?:a lot|so much|very much)\s*(?:[.!]|$)(?!\s*\w)"
     r"|\b10/10\b|\bwell done\b|\bgreat (?:job|work|quality control)\b",
 )
+# The word starts (as in _WORD_GRAM) every _REPEATED_PRAISE match begins with.
+_PRAISE_STARTS = frozenset(
+    "grea cool bril fant love perf nice amaz wond supe than 10 well".split())
+
+
+def _repeated_punct(text: str) -> bool:
+    """``_REPEATED_PUNCT.search(text)``, by substring tests."""
+    return ("!!" in text or "??" in text or "!?" in text or "?!" in text
+            or "‼" in text or "⁉" in text)
+
+
 _ACRONYMS = frozenset(
     ["FAQ", "ASAP", "USA", "UK", "EU", "US", "DM", "ETA", "URL", "PDF", "UPS", "DHL", "DPD", "GLS", "TNT", "USPS", "ID", "PIN", "OK", "TV", "CEO", "NHS", "USB", "LED", "VAT", "GMT", "BST", "UTC", "CET", "EST", "PST", "AM", "PM", "FYI", "SMS", "AI", "IT", "HR", "UX", "UI", "API", "BBC", "NYC", "ATM", "IOS", "APP", "DIY", "XL", "XXL", "XS", "LOL", "OMG", "KC", "EUR", "GBP", "USD", "BTW", "TBH", "CET", "PS", "NB", "PT", "ES", "FR", "DE", "NL"]
 )
@@ -162,9 +173,11 @@ class _Cues:
                 index = len(self._patterns)
                 self._patterns.append(re.compile(p))
                 parsed = _parser.parse(p)
-                self._gates.append(_gate(parsed))
                 starts = _starts(parsed, _PREFIX)
-                if not p.startswith("\\b") or not starts or "" in starts:
+                indexed = p.startswith("\\b") and bool(starts) and "" not in (starts or ())
+                # An indexed pattern's first part is its index: its gate is a later part.
+                self._gates.append(_gate(parsed, later=indexed))
+                if not indexed or starts is None:
                     self._always.append(index)
                     continue
                 for s in starts:
@@ -188,8 +201,12 @@ class _Cues:
                 candidates.add(i)
         for i in candidates:
             gate = gates[i]
-            if gate is not None and not any(g in low for g in gate):
-                continue
+            if gate is not None:
+                for g in gate:
+                    if g in low:
+                        break
+                else:
+                    continue
             if patterns[i].search(low):
                 return True
         return False
@@ -198,13 +215,17 @@ class _Cues:
 _GATE = 12  # longest gate string
 
 
-def _gate(parsed: Any) -> tuple[str, ...] | None:
+def _gate(parsed: Any, later: bool) -> tuple[str, ...] | None:
     """Strings one of which any match must contain: the possible starts of the
-    rest of the pattern from one of its top-level parts, the part whose
-    shortest start is longest (at least three characters), or None."""
+    rest of the pattern from one of its top-level parts (with ``later``, not
+    the first one), the part whose shortest start is longest (at least three
+    characters), or None."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
     best: tuple[int, set[str]] | None = None
     items = list(parsed)
-    for j in range(len(items)):
+    first = next((j for j, (op, _) in enumerate(items) if op is not c.AT), len(items))
+    for j in range(first + 1 if later else 0, len(items)):
         starts = _starts(items[j:], _GATE)
         if not starts:
             continue
@@ -293,7 +314,8 @@ def score(text: str) -> Sentiment:
     emoji_sarcasm = any(ch in moodwords.SARCASM_EMOJI for ch in emoji)
     emoji_warm = sum(1 for ch in emoji if ch in moodwords.WARM_EMOJI)
     # "cool cool cool", "great. just great.": praise repeated is irony.
-    emoji_sarcasm = emoji_sarcasm or _REPEATED_PRAISE.search(low) is not None
+    emoji_sarcasm = emoji_sarcasm or (
+        not _PRAISE_STARTS.isdisjoint(grams) and _REPEATED_PRAISE.search(low) is not None)
     resolved = (problem or emoji_sarcasm) and _RESOLVED.search(low, grams)
     if problem and not resolved:
         cues.append("problem")
@@ -317,7 +339,7 @@ def score(text: str) -> Sentiment:
     if _shouting(body) and (base < 0.5 or problem):
         cues.append("capitals")
         adjust -= 0.4
-    if _REPEATED_PUNCT.search(body) and (base < 0.3 or problem or angry):
+    if _repeated_punct(body) and (base < 0.3 or problem or angry):
         cues.append("punctuation")
         adjust -= 0.2
     if lexical is None and emoji_warm and not cues:
@@ -431,7 +453,8 @@ def _plainly_english(text: str, words: list[str], english: int, other: int) -> b
     known = sure + sum(1 for w in words if w in _ENGLISH_HINTS)
     if other == 0:
         return len(words) >= 5 or known * 2 >= len(words)
-    return english >= 2 * other and known * 3 >= len(words)
+    # A long text whose English function words outnumber the others' two to one.
+    return english >= 2 * other and (known * 3 >= len(words) or len(words) >= 12 and english >= 4)
 
 
 # Scripts that name their language (no need to ask the model); others
@@ -515,6 +538,24 @@ def _get_identifier() -> Any:
     return _identifier
 
 
+class _CaseWords:
+    """VADER's words in their own case, stripped only when one is asked for
+    (the rules read the case of a few words next to lexicon words).
+    Punctuation has no case, so a token is upper-case as its stripped word is."""
+
+    def __init__(self, raw: list[str], punct: str) -> None:
+        self.raw = raw
+        self._punct = punct
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __getitem__(self, i: int) -> str:
+        token = self.raw[i]
+        stripped = token.strip(self._punct)
+        return token if len(stripped) <= 2 else stripped
+
+
 class _Vader:
     """VADER's compound score, exactly as vaderSentiment 3.3.2 computes it in
     ``polarity_scores``, without its per-call overheads: that method walks the
@@ -538,7 +579,10 @@ class _Vader:
         self._boost: dict[str, float] = v.BOOSTER_DICT
         self._special: dict[str, float] = v.SPECIAL_CASES
         self._punct = v.string.punctuation
-        self._emoji_pattern: re.Pattern[str] | None = None
+        # Every idiom and booster phrase has one of these words at i-3..i.
+        self._idiom_words = frozenset(
+            w for k in (*self._special, *(k for k in self._boost if " " in k)) for w in k.split()
+        )
 
     def compound(self, text: str) -> float:
         if not text.isascii() and not self._emoji.isdisjoint(text):
@@ -546,19 +590,24 @@ class _Vader:
         text = text.strip()
         punct = self._punct
         lex = self._lexicon
-        if text.isascii() and lex.keys().isdisjoint(
-            t if len(stripped := t.strip(punct)) <= 2 else stripped for t in text.lower().split()
-        ):
-            return 0.0  # no lexicon word: every word scores 0, so does the text
-        words = [t if len(stripped := t.strip(punct)) <= 2 else stripped for t in text.split()]
-        lower = [w.lower() for w in words]
-        hits = [i for i, low in enumerate(lower) if low in lex]
-        if not hits:
-            return 0.0
+        if text.isascii():  # lower-casing keeps every length: strip the lower-case words
+            lower = [t if len(stripped := t.strip(punct)) <= 2 else stripped
+                     for t in text.lower().split()]
+            hits = [i for i, low in enumerate(lower) if low in lex]
+            if not hits:
+                return 0.0  # no lexicon word: every word scores 0, so does the text
+            words = _CaseWords(text.split(), punct)
+        else:
+            words = _CaseWords(text.split(), punct)
+            lower = [words[i].lower() for i in range(len(words))]
+            hits = [i for i, low in enumerate(lower) if low in lex]
+            if not hits:
+                return 0.0
         v = self._v
         boost = self._boost
+        idiom_words = self._idiom_words
         n = len(words)
-        upper = sum(map(str.isupper, words))
+        upper = sum(map(str.isupper, words.raw))
         cap_diff = 0 < n - upper < n
         # Words that are not in the lexicon score 0 (so do boosters and "kind of").
         sentiments: list[float] = [0] * n
@@ -578,13 +627,14 @@ class _Vader:
             for start_i in range(3):
                 j = i - (start_i + 1)
                 if i > start_i and lower[j] not in lex:
-                    s = v.scalar_inc_dec(words[j], valence, cap_diff)
+                    # scalar_inc_dec is 0.0 for a word that is not a booster
+                    s = v.scalar_inc_dec(words[j], valence, cap_diff) if lower[j] in boost else 0.0
                     if start_i == 1 and s != 0:
                         s = s * 0.95
                     if start_i == 2 and s != 0:
                         s = s * 0.9
                     valence = self._negation(valence + s, lower, start_i, i)
-                    if start_i == 2:
+                    if start_i == 2 and not idiom_words.isdisjoint(lower[i - 3 : i + 1]):
                         valence = self._idioms(valence, lower, i)
             if i > 1 and lower[i - 1] not in lex and lower[i - 1] == "least":
                 if lower[i - 2] != "at" and lower[i - 2] != "very":
@@ -593,7 +643,7 @@ class _Vader:
                 valence = valence * v.N_SCALAR
             sentiments[i] = valence
         if "but" in lower:
-            sentiments = self._analyzer._but_check(words, sentiments)
+            sentiments = self._analyzer._but_check(lower, sentiments)  # it lower-cases them
         total = float(sum(sentiments))
         if total:
             emphasis = min(text.count("!"), 4) * 0.292
@@ -605,18 +655,20 @@ class _Vader:
 
     def _describe_emoji(self, text: str) -> str:
         """Each emoji replaced by its description, a space before it unless
-        the text has one there (polarity_scores' character loop, as a regex)."""
-        if self._emoji_pattern is None:
-            chars = "".join(sorted(self._emoji))
-            self._emoji_pattern = re.compile("[" + re.escape(chars) + "]")
-        emojis = self._analyzer.emojis
-
-        def describe(m: re.Match[str]) -> str:
-            at = m.start()
-            space = " " if at > 0 and text[at - 1] != " " else ""
-            return space + str(emojis[m.group()])
-
-        return self._emoji_pattern.sub(describe, text)
+        the text has one there (polarity_scores' character loop, without
+        building the string one character at a time)."""
+        emoji = self._emoji
+        descriptions = self._analyzer.emojis
+        out: list[str] = []
+        last = 0
+        for at in [i for i, ch in enumerate(text) if ch in emoji]:
+            out.append(text[last:at])
+            if at > 0 and text[at - 1] != " ":
+                out.append(" ")
+            out.append(descriptions[text[at]])
+            last = at + 1
+        out.append(text[last:])
+        return "".join(out)
 
     def _negated(self, word: str) -> bool:
         return word in self._negate or "n't" in word
