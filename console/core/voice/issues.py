@@ -19,6 +19,7 @@ import re
 from typing import Final
 
 from console.core import moodwords
+from console.core.voice.aspects import asked, gives
 from console.core.voice.model import _words
 
 # Concept -> word stems in seven languages (a stem matches any ending).
@@ -232,6 +233,16 @@ def issue_answered(
         True when answered, or when the issue has no concept at all.
     """
     keys = concepts(issue)
+    aspect = asked(issue)
+    if aspect is not None:
+        # A question is answered by the kind of statement it asks for ("when":
+        # a day or a date), not by a shared topic word; a yes or no must be
+        # about the question's subject or open the reply ("It does!").
+        if not gives(aspect, draft):
+            return False
+        if aspect == "yesno":
+            return bool(keys & concepts(draft)) or gives("yesno", " ".join(draft.split()[:3]))
+        return True
     if not keys:
         return True
     shared = keys & concepts(draft)
