@@ -32,7 +32,9 @@ _ASKS_WHEN: Final = re.compile(
     r"where(?:'s| is| are) (?:my|our|the) (?:order|parcel|package|delivery|refund|replacement|item)|"
     r"wann|wie lange|bis wann|wo (?:ist|bleibt)|quand|combien de temps|où (?:est|en est)|"
     r"cuándo|cuando|cuánto tarda|dónde está|quando|quanto tempo|onde está|dov'è|"
-    r"wanneer|hoe lang|waar (?:is|blijft))\b",
+    r"wanneer|hoe lang|waar (?:is|blijft))\b"
+    # "back in stock yet?" asks when, not whether
+    r"|\b(?:yet|back in stock|schon wieder|déjà|ya|já|già|al weer)\s*\?",
     _I,
 )
 _ASKS_REMEDY: Final = re.compile(
@@ -106,10 +108,11 @@ _TIME_ANSWER: Final = re.compile(
 _REMEDY_ANSWER: Final = re.compile(
     r"\b(?:refunded|reimbursed|refund (?:is|was|has|will|went|goes|of)|"
     r"(?:will|'ll|can|can't|cannot|have|'ve|i've|we've|we|i) (?:\w+ )?refund|refund(?:ing)? you|"
-    r"money back|new (?:\w+ )?(?:ships|leaves|goes|is on|is coming|will|'s)|"
+    r"money back|(?:new|replacement|fresh) (?:[\w']+ ){0,5}?(?:ships|leaves|goes|is on|is coming|will|'s on)|"
     r"(?:send|sending|sent|ship|shipping|posting|posted) (?:you )?(?:a |an |your )?"
     r"(?:new|replacement|another)|replacement (?:ships|leaves|is|will|goes)|"
     r"(?:a |the )?(?:new|replacement) \w+ (?:ships|leaves|goes|is on)|not (?:eligible|refundable)|"
+    r"replac(?:e|ed|ing) (?:it|them|this|that|the|your)|"
     r"erstatt\w*|zurücküberwiesen|zurückgebucht|neue[nr]? \w+|ersatz (?:geht|ist|kommt)|"
     r"verschickt|rembours\w*|remplac\w*|renvo\w*|devuelto|devolvemos|devolveremos|reembols\w*|"
     r"reemplaz\w*|te (?:enviamos|mando|envío) (?:otr|un nuev)\w*|"
@@ -186,6 +189,21 @@ def reports_problem(issue: str) -> bool:
 _PROBLEM_ANY: Final = re.compile(
     "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.PROBLEMS[lang])
 )
+
+
+# Taking the problem on: what the brand will do, or what it needs to do it.
+_OWNS: Final = re.compile(
+    r"\b(?:i'll|i will|we'll|we will|i'm going to|let me|i've (?:asked|booked|arranged|flagged|"
+    r"passed|escalated|logged|sent)|so (?:that )?(?:i|we) can|(?:a |send (?:us |me )?a )(?:photo|picture)|"
+    r"ich (?:werde|kümmere)|je vais|je m'en occupe|voy a|me encargo|vou |vamos |mi occupo|"
+    r"ik ga|ik zorg)\b",
+    _I,
+)
+
+
+def owns(reply: str) -> bool:
+    """Whether ``reply`` takes the problem on ("I'll sort it", "a photo so I can...")."""
+    return _OWNS.search(reply) is not None
 
 
 def gives(aspect: Aspect, reply: str) -> bool:
