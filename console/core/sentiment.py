@@ -295,13 +295,13 @@ def score(text: str) -> Sentiment:
     body = _strip(text)
     if not body.strip():
         return UNKNOWN
-    language = detect_language(body)
+    low = body.lower()
+    language = _detect(body, low)
     lexical: float | None = None
     if language == "en":
         lexical = _vader_compound(body)
     elif language in _LEXICONS:
         lexical = _lexicon_compound(body, language)
-    low = body.lower()
     cues: list[str] = []
     base = lexical if lexical is not None else 0.0
     adjust = 0.0
@@ -310,9 +310,13 @@ def score(text: str) -> Sentiment:
     problem = _PROBLEMS.search(low, grams)
     angry = _ANGRY.search(low, grams)
     emoji = _emoji_chars(body)
-    emoji_angry = sum(1 for ch in emoji if ch in moodwords.ANGRY_EMOJI)
-    emoji_sarcasm = any(ch in moodwords.SARCASM_EMOJI for ch in emoji)
-    emoji_warm = sum(1 for ch in emoji if ch in moodwords.WARM_EMOJI)
+    if emoji:
+        emoji_angry = sum(1 for ch in emoji if ch in moodwords.ANGRY_EMOJI)
+        emoji_sarcasm = any(ch in moodwords.SARCASM_EMOJI for ch in emoji)
+        emoji_warm = sum(1 for ch in emoji if ch in moodwords.WARM_EMOJI)
+    else:
+        emoji_angry = emoji_warm = 0
+        emoji_sarcasm = False
     # "cool cool cool", "great. just great.": praise repeated is irony.
     emoji_sarcasm = emoji_sarcasm or (
         not _PRAISE_STARTS.isdisjoint(grams) and _REPEATED_PRAISE.search(low) is not None)
@@ -387,21 +391,26 @@ def detect_language(text: str) -> str:
         An ISO 639-1 code (``"en"``, ``"de"``, ``"ja"``...), ``"zxx"`` when
         the text has no letters, ``"und"`` when no language is likely.
     """
+    return _detect(text, text.lower())
+
+
+def _detect(text: str, low: str) -> str:
+    """`detect_language`, given the text in lower case too."""
     if text.isascii():  # the common case: no need to count scripts
         if _LETTER.search(text) is None:
             return "zxx"
         non_latin = False
-        words = _WORD.findall(text.lower())
+        words = _WORD.findall(low)
     else:
         letters = len(_LETTER.findall(text))
         if letters == 0:
             return "zxx"
         non_latin = len(_NON_LATIN_LETTER.findall(text)) * 2 > letters
-        words = [w.replace("’", "'") for w in _WORD.findall(text.lower())]
+        words = [w.replace("’", "'") for w in _WORD.findall(low)]
     if not non_latin:
         counts = dict.fromkeys(_FUNCTION, 0)
-        for w in words:
-            for lang_of in _WORD_LANGS.get(w, ()):
+        for langs in [_WORD_LANGS[w] for w in words if w in _WORD_LANGS]:
+            for lang_of in langs:
                 counts[lang_of] += 1
         votes = sorted(((n, lang) for lang, n in counts.items()), reverse=True)
         (top, lang), (second, _) = votes[0], votes[1]
@@ -447,10 +456,16 @@ def _plainly_english(text: str, words: list[str], english: int, other: int) -> b
     if len(text.split()) * 2 < len(words):
         return False  # not prose: an identifier or a code cut into letter runs
     lexicon = _get_analyzer().lexicon
-    sure = english + sum(1 for w in words if w in lexicon)
+    sure = english
+    hints = 0
+    for w in words:
+        if w in lexicon:
+            sure += 1
+        elif w in _ENGLISH_HINTS:
+            hints += 1
     if sure == 0:
         return False  # the model's fallback needs one of these too (see detect_language)
-    known = sure + sum(1 for w in words if w in _ENGLISH_HINTS)
+    known = sure + hints
     if other == 0:
         return len(words) >= 5 or known * 2 >= len(words)
     # A long text whose English function words outnumber the others' two to one.
