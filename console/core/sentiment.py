@@ -23,7 +23,6 @@ an unreadable mood is never reported as calm.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
@@ -278,10 +277,16 @@ def score_many(texts: Iterable[str]) -> list[Sentiment]:
     return out
 
 
-@functools.lru_cache(maxsize=4096)
+_MEMO_SIZE = 4096
+_memo: dict[str, Sentiment] = {}
+
+
 def score(text: str) -> Sentiment:
-    """Read the mood of one message (the same text again is answered from a
-    cache: a sync re-reads the messages it has seen, the composer its case's).
+    """Read the mood of one message.
+
+    The same text again is answered from memory (a sync page re-reads the
+    messages it has already stored, the composer its case's message): a
+    plain dict emptied when full, cheaper per new text than an LRU.
 
     Args:
         text: The message as received.
@@ -290,6 +295,20 @@ def score(text: str) -> Sentiment:
         The compound score, label, language and cues, or a "unknown" result
         (compound None) when nothing in the text can be read.
     """
+    found = _memo.get(text)
+    if found is None:
+        if len(_memo) >= _MEMO_SIZE:
+            _memo.clear()
+        found = _memo[text] = _score(text)
+    return found
+
+
+def clear_cache() -> None:
+    """Forget the texts already read (benchmarks, tests)."""
+    _memo.clear()
+
+
+def _score(text: str) -> Sentiment:
     if not text or not text.strip():
         return UNKNOWN
     body = _strip(text)
@@ -351,7 +370,7 @@ def score(text: str) -> Sentiment:
     elif lexical is None and not cues:
         return Sentiment(compound=None, label="unknown", language=language)
     compound = round(max(-1.0, min(1.0, base + adjust)), 4)
-    return Sentiment(compound, label_for(compound), language, tuple(cues))
+    return Sentiment(compound, mood_of(compound), language, tuple(cues))
 
 
 # Without "@", "://" or "www." only the hashtag alternative of _STRIP can match.
@@ -666,7 +685,9 @@ class _Vader:
             if questions > 1:
                 emphasis += questions * 0.18 if questions <= 3 else 0.96
             total += emphasis if total > 0 else -emphasis
-        return round(float(v.normalize(total)), 4)
+        # vaderSentiment's normalize(total), alpha 15, inline
+        norm = total / math.sqrt(total * total + 15)
+        return round(-1.0 if norm < -1.0 else 1.0 if norm > 1.0 else norm, 4)
 
     def _describe_emoji(self, text: str) -> str:
         """Each emoji replaced by its description, a space before it unless
