@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from console.core import sentiment
@@ -132,3 +134,82 @@ def test_models_are_loaded_once() -> None:
     ident = sentiment._get_identifier()
     sentiment.score("Une phrase assez longue pour demander au modèle, vraiment")
     assert sentiment._get_identifier() is ident
+
+
+def _corpus_texts() -> list[str]:
+    import tomllib
+    from pathlib import Path
+
+    from console.core import demo
+
+    texts = [e["text"] for t in demo.load_data()["threads"] for e in t["events"]
+             if e["type"] == "message"]
+    for part in sorted((Path(__file__).parents[1] / "voice_corpus").glob("*.toml")):
+        for thread in tomllib.loads(part.read_text(encoding="utf-8"))["thread"]:
+            texts.append(thread["message"])
+            texts += [d["text"] for d in thread["draft"]]
+    return texts
+
+
+def _generated_texts(n: int) -> list[str]:
+    """Texts dense in what VADER's rules react to: negations, boosters, idioms,
+    "no", "but", "kind of", "least", capitals, emoji next to words, ! and ?."""
+    import random
+
+    from vaderSentiment import vaderSentiment as v
+
+    rng = random.Random(7)
+    lexicon = sorted(sentiment._get_analyzer().lexicon)
+    pool = (lexicon[::40] + sorted(v.NEGATE)[:40] + sorted(v.BOOSTER_DICT)[:60]
+            + sorted(v.SPECIAL_CASES) + ["but", "no", "or", "nor", "kind", "of", "least", "at",
+                                         "very", "never", "so", "this", "without", "doubt",
+                                         "GOOD", "BAD", "Great!!", "awful?", "I", ":)", "😀", "🙃😡"])
+    texts = []
+    for _ in range(n):
+        words = [rng.choice(pool) for _ in range(rng.randint(1, 25))]
+        words = [w.upper() if rng.random() < 0.1 else w for w in words]
+        glue = rng.choice([" ", " ", "  ", ", "])
+        texts.append(glue.join(words) + rng.choice(["", "!", "!!", "??", "????", "?", " :)", "😍"]))
+    return texts
+
+
+def test_vader_compound_is_vaders() -> None:
+    # The fast path must give polarity_scores' compound exactly, text for text.
+    analyzer = sentiment._get_analyzer()
+    for text in _corpus_texts() + _generated_texts(4000):
+        assert sentiment._vader_compound(text) == analyzer.polarity_scores(text)["compound"], text
+
+
+def test_cue_gates_never_skip_a_match() -> None:
+    # A gate or index may skip a pattern only when it cannot match.
+    texts = [sentiment._strip(t).lower() for t in _corpus_texts()]
+    texts += ["the wrong colour again", "it has not arrived", "still waiting for weeks",
+              "three weeks for a refund", "so. explain.", "it was lek", "wet box", "2nd time!"]
+    for cues in (sentiment._PROBLEMS, sentiment._ANGRY, sentiment._RESOLVED):
+        for low in texts:
+            grams = frozenset(sentiment._WORD_GRAM.findall(low))
+            assert cues.search(low, grams) == any(p.search(low) for p in cues._patterns), low
+
+
+def test_score_many_is_score_for_each() -> None:
+    texts = ["Thanks!", "still broken", "Thanks!", "Das ist nicht gut", "😡"]
+    assert sentiment.score_many(texts) == [sentiment.score(t) for t in texts]
+
+
+def test_plain_english_skips_the_model_without_changing_the_language() -> None:
+    calls: list[str] = []
+    real = sentiment._get_identifier()
+
+    class Spy:
+        def classify(self, text: str) -> Any:
+            calls.append(text)
+            return real.classify(text)
+
+    sentiment._identifier = Spy()
+    try:
+        assert sentiment.detect_language("Same basket, same delivery address. Thanks Tom.") == "en"
+        assert sentiment.detect_language("ok. cheers Sam.") == "en"
+        assert calls == []
+        assert sentiment.detect_language("Bollitore perfetto, arrivato ieri") == "it"
+    finally:
+        sentiment._identifier = real

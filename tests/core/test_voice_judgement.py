@@ -193,6 +193,54 @@ def test_one_shared_keyword_is_not_an_answer() -> None:
     assert voice.issue_answered("Mi pedido llegó roto", "Te enviamos un reemplazo del pedido roto")
 
 
+@pytest.mark.parametrize(
+    ("question", "answer", "off_topic"),
+    [
+        # "when" is answered by a day, a date, a time or tracking, in any language
+        ("When will my order arrive?", "It's due on Thursday, tracked with Evri.",
+         "Your order has been dispatched and is with Evri."),
+        ("Wann kommt meine Bestellung an?", "Dein Paket kommt am Freitag an.",
+         "Danke für deine Bestellung!"),
+        ("¿Cuándo llega mi pedido?", "Tu pedido llega el martes.", "Enviamos a toda España."),
+        ("Is the mixer back in stock yet?", "Not yet: it's due back on the 14th.",
+         "Yeah it's gonna be back soon."),
+        # a remedy request by a refund or replacement decided or done
+        ("Can I get a refund for the tin?", "Yes: we refund you in full within five days.",
+         "Our tins come in three sizes."),
+        ("¿Me devolvéis el dinero?", "Te he devuelto el dinero hoy.", "La tetera verde es bonita."),
+        # a yes/no question by a yes or a no about it
+        ("Does the large lid fit the 24cm casserole?", "It does! It fits both casseroles.",
+         "Our 24cm casserole is our bestseller."),
+        ("Est-ce que la poêle va au lave-vaisselle ?", "Oui, elle va au lave-vaisselle.",
+         "Notre poêle est fabriquée en France."),
+        # how much / what temperature by a number
+        ("What temperature?", "Up to 40°C.", "They are machine washable."),
+    ],
+)
+def test_a_question_is_answered_by_its_kind_of_answer(question: str, answer: str,
+                                                      off_topic: str) -> None:
+    assert voice.issue_answered(question, answer, typed=False)
+    assert not voice.issue_answered(question, off_topic, typed=False)
+
+
+def test_a_question_nobody_answered_is_named_alone(profiles: dict[str, Profile]) -> None:
+    # Nothing else in the message is answered and nothing bounces: the question still is open.
+    message = "does the large lid fit the 24cm casserole?"
+    found = run("Our 24cm casserole is our bestseller, people love it! ^PK", profiles["playful"],
+                "unaddressed-issue", reply_to=message)
+    assert len(found) == 1
+    assert run("It does! The large lid fits the 24cm and 26cm casseroles. ^PK",
+               profiles["playful"], "unaddressed-issue", reply_to=message) == []
+
+
+def test_a_failure_met_with_nothing_is_named(profiles: dict[str, Profile]) -> None:
+    message = "Ordered a blue teapot, got a pink one. Again."
+    assert run("Sorry! Our teapots are made in Stoke. ^PK", profiles["playful"],
+               "unaddressed-issue", reply_to=message)
+    assert run("Sorry! A blue teapot leaves today, keep the pink one. ^PK", profiles["playful"],
+               "unaddressed-issue", reply_to=message) == []
+
+
 def test_bluesky_byte_limit_is_an_error(profiles: dict[str, Profile]) -> None:
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
     found = run(family * 200, profiles["playful"], "length", platform="bluesky")

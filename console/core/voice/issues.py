@@ -19,6 +19,7 @@ import re
 from typing import Final
 
 from console.core import moodwords
+from console.core.voice.aspects import asked, gives, reports_problem
 from console.core.voice.model import _words
 
 # Concept -> word stems in seven languages (a stem matches any ending).
@@ -74,6 +75,8 @@ _CONCEPTS: Final[dict[str, str]] = {
 }
 
 _ASPECTS: Final = frozenset(_CONCEPTS) - {"time"}
+# Failures of the item itself, which a replacement answers.
+_REPLACEABLE: Final = frozenset({"condition", "correctness", "colour", "size"})
 
 _PHRASES: Final = (
     (re.compile(r"\b(?:money back|geld zurück|geld terug)\b", re.IGNORECASE), " refund "),
@@ -232,8 +235,24 @@ def issue_answered(
         True when answered, or when the issue has no concept at all.
     """
     keys = concepts(issue)
+    aspect = asked(issue)
+    if aspect is not None:
+        # A question is answered by the kind of statement it asks for ("when":
+        # a day or a date), not by a shared topic word; a yes or no must be
+        # about the question's subject or open the reply ("It does!").
+        shared_keys = keys & concepts(draft)
+        if aspect == "yesno" and len(shared_keys) >= 2 and len(shared_keys) * 2 >= len(keys):
+            return True  # a statement about the very thing asked ("the pan is dishwasher safe")
+        if not gives(aspect, draft):
+            return False
+        if aspect == "yesno":
+            return bool(keys & concepts(draft)) or gives("yesno", " ".join(draft.split()[:3]))
+        return True
     if not keys:
         return True
+    if (not typed and keys & _REPLACEABLE and not keys & {"charge", "refund"}
+            and reports_problem(issue) and gives("remedy", draft)):
+        return True  # a broken or wrong item in the customer's words, met by a replacement
     shared = keys & concepts(draft)
     aspects = keys & _ASPECTS
     if aspects and not aspects & shared:

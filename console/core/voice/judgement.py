@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Final
 
 from console.core import sentiment
+from console.core.voice.aspects import asked, gives, owns, reports_problem
 from console.core.voice.issues import extract_issues, issue_answered
 from console.core.voice.model import CheckContext, Finding, Fix
 from console.core.voice.phrases import _HANDLE_RX
@@ -164,7 +165,15 @@ def _check_open_issues(
         some_answered = len(open_ones) < len(issues)
         bounced = answer != doc.own
         if not (some_answered or bounced):
-            return
+            # Still named: a question whose kind of answer (a date, a refund
+            # decision, a yes or no, a number) the reply does not give...
+            # Or a failure reported, and the reply offers no remedy, no date and
+            # takes nothing on.
+            helps = gives("remedy", answer) or gives("when", answer) or owns(answer)
+            open_ones = [issue for issue in open_ones if asked(issue) is not None
+                         or (not helps and reports_problem(issue))]
+            if not open_ones:
+                return
     for issue in open_ones:
         if rule == "open_issues.min_share":
             message = f"Open issue not addressed: “{issue.strip()}”."
