@@ -6,7 +6,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QPushButton  # noqa: F401
+from PySide6.QtWidgets import (  # noqa: F401
+    QApplication,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+)
 
 from console.core.models import ReplyState
 from console.core.store import CaseFilter, Store, View
@@ -282,3 +288,102 @@ def test_user_template_added_in_the_app(qtbot, open_session, demo_db):
     qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
     assert tab.message.text().startswith("Not saved")
     assert not any(t.title == "Evil" for t in read_store(demo_db).templates())
+
+
+def open_any_case(qtbot, session, case_id: int):  # type: ignore[no-untyped-def]
+    """Open a case that is not in the current view (one with an approved reply)."""
+    window = session.window
+    wait_loaded(qtbot, window)
+    window.open_case(case_id)
+    composer = window.case_panel.composer
+    qtbot.waitUntil(lambda: window.case_panel.detail is not None
+                    and window.case_panel.detail.case.id == case_id, timeout=10_000)
+    qtbot.waitUntil(lambda: composer.profile() is not None, timeout=10_000)
+    composer.editor.setFocus()
+    qtbot.waitUntil(lambda: composer.editor.hasFocus(), timeout=5_000)
+    return composer
+
+
+def _case_with_approved_reply(demo_db: Path, body: str) -> tuple[int, int]:
+    store = Store.open(demo_db)
+    case_id = negative_case(demo_db)
+    account = store.reply_accounts(case_id)[0]
+    assert account is not None
+    reply_id, _ = store.save_draft(case_id, account_id=account.id, body=body)
+    store.approve_reply(reply_id)
+    store.close()
+    return case_id, reply_id
+
+
+def test_text_typed_before_the_review_queue_is_saved_and_back_to_draft_keeps_both(
+        qtbot, open_session, demo_db):
+    """Typed in the composer, then Ctrl+D in the review queue on the case's approved reply
+    before the autosave: the typed text was saved over the returned reply (its text lost)
+    and the composer showed the other one."""
+    case_id, approved = _case_with_approved_reply(demo_db, "Sorted, Sam.")
+    session = open_session(demo_db)
+    window = session.window
+    composer = open_any_case(qtbot, session, case_id)
+    composer._save_timer.setInterval(60_000)  # only leaving the editor saves
+    qtbot.keyClicks(composer.editor, "One more thing")
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: window.review_queue is not None
+                    and window.review_queue.table.topLevelItemCount() == 2, timeout=10_000)
+    queue = window.review_queue
+    item = next(queue.table.topLevelItem(i) for i in range(2)
+                if queue.table.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == approved)
+    queue.table.setCurrentItem(item)
+    refused = answer_box()
+    queue.table.setFocus()
+    qtbot.keyClick(queue.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool(refused), timeout=10_000)
+    assert "already has a draft" in refused[0]
+    store = read_store(demo_db)
+    assert store.reply(approved).state is ReplyState.APPROVED
+    assert store.reply(approved).body == "Sorted, Sam."
+    assert store.open_draft(case_id).body == "One more thing"
+    qtbot.waitUntil(lambda: not composer._save_pending, timeout=5_000)
+    assert composer.editor.toPlainText() == "One more thing"
+
+
+def test_a_draft_made_elsewhere_is_never_written_over(qtbot, open_session, demo_db):
+    """The composer's unsaved new text never lands in a draft it did not make (another
+    window took the case's approved reply back to draft meanwhile)."""
+    case_id, approved = _case_with_approved_reply(demo_db, "Sorted, Sam.")
+    session = open_session(demo_db)
+    composer = open_any_case(qtbot, session, case_id)
+    composer._save_timer.setInterval(60_000)
+    qtbot.keyClicks(composer.editor, "One more thing")
+    other = Store.open(demo_db)
+    other.return_to_draft(approved)
+    other.close()
+    refused = answer_box()
+    composer.save_now()
+    qtbot.waitUntil(lambda: bool(refused), timeout=10_000)
+    assert "already has a draft" in refused[0] and "One more thing" in refused[0]
+    assert read_store(demo_db).reply(approved).body == "Sorted, Sam."
+
+
+def answer_box() -> list[str]:
+    """Close the next message box; the list receives its text."""
+    seen: list[str] = []
+    tries = [250]
+
+    def close() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.done(0)
+            return
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, QMessageBox) and widget.isVisible():
+                seen.append(widget.text())
+                widget.done(0)
+                return
+        tries[0] -= 1
+        if tries[0] > 0:
+            QTimer.singleShot(20, close)
+
+    QTimer.singleShot(20, close)
+    return seen

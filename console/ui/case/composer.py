@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QSyntaxHighlighter,
@@ -176,6 +176,10 @@ class Composer(QWidget):
         self._loading = False
         self._save_pending = False
         self._last_text = ""
+        # The draft this composer created for the reply on show, filled in by the save on
+        # the writer thread: a second save before the first one's answer updates that
+        # draft, and never one made elsewhere (the review queue's "back to draft").
+        self._created: list[ReplyId] = []
 
         self.account_box = QComboBox()
         self.account_box.setObjectName("accountBox")
@@ -203,6 +207,9 @@ class Composer(QWidget):
         self.editor.setTabChangesFocus(True)
         self.highlighter = FindingHighlighter(self.editor.document())
         self.editor.textChanged.connect(self._text_changed)
+        # Leaving the editor saves at once: what is typed is in the store before another
+        # part of the window (the review queue) changes this case's replies.
+        self.editor.installEventFilter(self)
 
         self.findings_list = QListWidget()
         self.findings_list.setObjectName("findingsList")
@@ -248,6 +255,11 @@ class Composer(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(self.SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save_now)
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        if obj is self.editor and event.type() == QEvent.Type.FocusOut:
+            self.flush()
+        return False
 
     # ------------------------------------------------------------ setup
     def set_resources(self, *, accounts: list[Account], profiles: dict[str, voice.Profile],
@@ -317,6 +329,7 @@ class Composer(QWidget):
         self._loading = True
         try:
             self._reply_id = draft.id if draft else None
+            self._created = []
             self._template_id = draft.template_id if draft else None
             self._template_body = draft.template_body if draft else None
             self._missing = []
@@ -336,6 +349,7 @@ class Composer(QWidget):
         self.flush()
         self._detail = None
         self._reply_id = None
+        self._created = []
         self._loading = True
         self.editor.clear()
         self._loading = False
@@ -493,15 +507,25 @@ class Composer(QWidget):
         reply_id = self._reply_id
         target = replying.reply_target(self._detail)
         template_id, template_body = self._template_id, self._template_body
+        created = self._created
 
         def save(store: Store) -> tuple[ReplyId, Changes]:
-            existing = reply_id
-            if existing is None:  # an earlier save may have created it meanwhile
-                draft = store.open_draft(case_id)
-                existing = draft.id if draft else None
-            return store.save_draft(case_id, account_id=account.id, body=body, reply_id=existing,
-                                    in_reply_to_message_id=target.id if target else None,
-                                    template_id=template_id, template_body=template_body)
+            existing = reply_id if reply_id is not None else (created[0] if created else None)
+            if existing is None:
+                other = store.open_draft(case_id)
+                if other is not None:
+                    # A draft came from elsewhere (back to draft in the review queue, another
+                    # window): one draft per case, and writing over it would lose its text.
+                    raise KnownError(
+                        f"Case #{case_id} already has a draft (reply #{other.id}), made "
+                        "elsewhere; the text typed here was not saved over it:\n\n" + body)
+            new_id, changes = store.save_draft(
+                case_id, account_id=account.id, body=body, reply_id=existing,
+                in_reply_to_message_id=target.id if target else None,
+                template_id=template_id, template_body=template_body)
+            if not created:
+                created.append(new_id)
+            return new_id, changes
 
         def saved(new_id: ReplyId) -> None:
             if self._detail is not None and self._detail.case.id == case_id:
@@ -557,6 +581,7 @@ class Composer(QWidget):
             self.status.setText("Approved: in the outbox")
             self._loading = True
             self._reply_id = None
+            self._created = []
             self._template_id = None
             self._template_body = None
             self._missing = []
