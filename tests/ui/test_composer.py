@@ -387,3 +387,31 @@ def answer_box() -> list[str]:
 
     QTimer.singleShot(20, close)
     return seen
+
+
+def test_ctrl_enter_twice_in_the_review_queue_approves_once_without_an_error(
+        qtbot, open_session, demo_db):
+    """The second Ctrl+Enter came before the queue showed the first one's approval: it
+    tried to save the now approved reply and said "no longer a draft"."""
+    store = Store.open(demo_db)
+    case_id = negative_case(demo_db)
+    account = store.reply_accounts(case_id)[0]
+    assert account is not None
+    reply_id, _ = store.save_draft(case_id, account_id=account.id, body="Sorted, Sam here.")
+    store.close()
+    session = open_session(demo_db)
+    window = session.window
+    wait_loaded(qtbot, window)
+    window.show_review_queue()
+    qtbot.waitUntil(lambda: window.review_queue.table.topLevelItemCount() == 1,
+                    timeout=10_000)
+    queue = window.review_queue
+    qtbot.waitUntil(lambda: queue.current_reply() is not None, timeout=5_000)
+    boxes = answer_box()
+    queue.table.setFocus()
+    qtbot.keyClick(queue.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(queue.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: queue.current_reply().state is ReplyState.APPROVED, timeout=10_000)
+    qtbot.wait(200)
+    assert boxes == []
+    assert read_store(demo_db).reply(reply_id).state is ReplyState.APPROVED
