@@ -415,3 +415,27 @@ def test_ctrl_enter_twice_in_the_review_queue_approves_once_without_an_error(
     qtbot.wait(200)
     assert boxes == []
     assert read_store(demo_db).reply(reply_id).state is ReplyState.APPROVED
+
+
+def test_a_case_reread_older_than_a_save_on_its_way_does_not_replace_the_text(
+        qtbot, open_session, demo_db):
+    """A re-read of the case (after a triage key, a template's first save) read before the
+    composer's latest save landed: it loaded the older text over the editor, while the
+    store got the newer one."""
+    store = Store.open(demo_db)
+    case_id = negative_case(demo_db)
+    account = store.reply_accounts(case_id)[0]
+    assert account is not None
+    store.save_draft(case_id, account_id=account.id, body="the ")
+    store.close()
+    session = open_session(demo_db)
+    composer = open_case(qtbot, session, case_id)
+    panel = session.window.case_panel
+    qtbot.waitUntil(lambda: composer.editor.toPlainText() == "the ", timeout=5_000)
+    stale = read_store(demo_db).open_draft(case_id)
+    composer.editor.setPlainText("Hi Sam, sorry about the parcel.")
+    composer.save_now()
+    composer.show_case(panel.detail, stale)  # the re-read answers before the save does
+    assert composer.editor.toPlainText() == "Hi Sam, sorry about the parcel."
+    qtbot.waitUntil(lambda: read_store(demo_db).open_draft(case_id).body
+                    == "Hi Sam, sorry about the parcel.", timeout=5_000)

@@ -180,6 +180,9 @@ class Composer(QWidget):
         # the writer thread: a second save before the first one's answer updates that
         # draft, and never one made elsewhere (the review queue's "back to draft").
         self._created: list[ReplyId] = []
+        # Saves written but not yet answered: a case re-read started before one of them
+        # landed holds older text than the editor, and must not be loaded over it.
+        self._saves_in_flight = 0
 
         self.account_box = QComboBox()
         self.account_box.setObjectName("accountBox")
@@ -307,7 +310,7 @@ class Composer(QWidget):
         gone = same_case and draft is None and self._reply_id is not None
         if same_case and not gone and (draft is None or draft.id == self._reply_id):
             self._detail = detail
-            if (draft is not None and not self._save_pending
+            if (draft is not None and not self._save_pending and not self._saves_in_flight
                     and draft.body != self.editor.toPlainText()):
                 self._load_draft(detail, draft)  # edited elsewhere (the review queue)
                 return
@@ -528,11 +531,17 @@ class Composer(QWidget):
             return new_id, changes
 
         def saved(new_id: ReplyId) -> None:
+            self._saves_in_flight -= 1
             if self._detail is not None and self._detail.case.id == case_id:
                 self._reply_id = new_id
                 self.status.setText("Draft saved")
 
-        self._ops.write(save, parent=self).success(saved).run(initiator=self)
+        def failed(exc: BaseException) -> None:
+            self._saves_in_flight -= 1
+            show_error(self, exc)
+
+        self._saves_in_flight += 1
+        self._ops.write(save, parent=self).success(saved).failure(failed).run(initiator=self)
 
     def flush(self) -> None:
         """Save a pending draft before switching case or quitting."""
