@@ -19,7 +19,7 @@ from console.core.store import CaseFilter, View
 from console.ui import actions
 from console.ui.case.composer import TemplatePicker
 from console.ui.inbox.model import InboxModel
-from tests.ui.invariants import T, Invariants, composer_default, converged, settle
+from tests.ui.invariants import Invariants, T, composer_default, converged, settle
 from tests.ui.test_main_window import wait_loaded
 
 # The demo brand's team (the roster the owner is picked from).
