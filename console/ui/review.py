@@ -30,13 +30,13 @@ from PySide6.QtWidgets import (
 
 from console.core import replying, voice
 from console.core.changes import Changes
-from console.core.errors import NotFoundError
+from console.core.errors import KnownError, NotFoundError
 from console.core.ids import ReplyId
 from console.core.models import Message, Reply, ReplyState
 from console.core.store import Store
 from console.ui import actions
 from console.ui.inbox.model import PLATFORM_NAMES, platform_icon
-from console.ui.ops import Ops
+from console.ui.ops import Ops, show_error
 
 STATE_LABELS = {ReplyState.DRAFT: "Draft", ReplyState.APPROVED: "Approved (outbox)",
                 ReplyState.SENDING: "Sending…", ReplyState.FAILED: "Failed",
@@ -127,6 +127,9 @@ class ReviewQueue(QDialog):
         self._demo = False
         self._profiles: dict[str, voice.Profile] | None = None
         self.confirm_box: QMessageBox | None = None
+        # Replies whose approval is on its way (check, then write): a second Ctrl+Enter
+        # before the queue shows the first one's result does nothing.
+        self._approving: set[ReplyId] = set()
         self.setObjectName("reviewQueue")
         self.setWindowTitle("Review queue")
         # As big as is useful, but never bigger than the screen (a 1024x640 laptop).
@@ -261,6 +264,8 @@ class ReviewQueue(QDialog):
                                  else "Send approved now…")
         selected = self.current_reply()
         self._shown = shown
+        self._approving &= {r.reply.id for r in shown
+                            if r.reply.state in (ReplyState.DRAFT, ReplyState.FAILED)}
         self.table.clear()
         for row in shown:
             reply = row.reply
@@ -400,8 +405,18 @@ class ReviewQueue(QDialog):
         reply = self.current_reply()
         if reply is None or reply.state not in (ReplyState.DRAFT, ReplyState.FAILED):
             return
+        if reply.id in self._approving:
+            return
+        self._approving.add(reply.id)
         body = self.editor.toPlainText()
         data_dir = self._data_dir
+
+        def finished() -> None:
+            self._approving.discard(reply.id)
+
+        def failed(exc: BaseException) -> None:
+            finished()
+            show_error(self, exc)
 
         def check(store: Store) -> list[voice.Finding]:
             return check_reply(store, reply, body, data_dir)
@@ -415,18 +430,25 @@ class ReviewQueue(QDialog):
                 self._show_findings(tuple((f.severity, f.message) for f in findings),
                                     note="Errors cannot be overridden: edit the reply, then "
                                          "approve.")
+                finished()
                 return
             dicts = [f.to_dict() for f in findings]
 
             def approve(store: Store) -> Changes:
+                state = store.reply(reply.id).state
+                if state not in (ReplyState.DRAFT, ReplyState.FAILED):
+                    # Approved meanwhile (the composer, another window): the queue's row was
+                    # stale; say so rather than "no longer a draft, send it back".
+                    raise KnownError(f"Reply #{reply.id} is already {state.value}.")
                 changes = store.save_draft(reply.case_id, account_id=reply.account_id,
                                            body=body, reply_id=reply.id)[1]
                 return changes | store.approve_reply(reply.id, findings=dicts,
                                                      override_reason=reason)
 
-            self._write(approve)
+            # On success the reply stays "on its way" until the queue shows it approved.
+            self._ops.write(approve, parent=self).failure(failed).run(initiator=self)
 
-        self._ops.query(check, parent=self).success(checked).run()
+        self._ops.query(check, parent=self).success(checked).failure(failed).run()
 
     def _back_to_draft(self) -> None:
         reply = self.current_reply()

@@ -246,11 +246,11 @@ def settle(qtbot: Any, window: Any, *, drafts: bool = True) -> None:
         qtbot.waitUntil(lambda: not composer._save_timer.isActive(), timeout=T)
     runner = window.ops.runner
     for _ in range(2):
-        done: list[int] = []
-        runner.run_write(lambda _s: None, lambda _r, _e: done.append(1))
-        runner.run_read(lambda _s: None, lambda _r, _e: done.append(1))
-        runner.run_compute(lambda: None, lambda _r, _e: done.append(1))
-        qtbot.waitUntil(lambda: len(done) == 3, timeout=T)
+        done: list[int] = []  # each round's callbacks are waited for within the round
+        runner.run_write(lambda _s: None, lambda _r, _e, d=done: d.append(1))
+        runner.run_read(lambda _s: None, lambda _r, _e, d=done: d.append(1))
+        runner.run_compute(lambda: None, lambda _r, _e, d=done: d.append(1))
+        qtbot.waitUntil(lambda d=done: len(d) == 3, timeout=T)
     panel = window.case_panel
     qtbot.waitUntil(lambda: panel.case_id is None or (
         panel.detail is not None and panel.detail.case.id == panel.case_id), timeout=T)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QPushButton  # noqa: F401
+from PySide6.QtWidgets import (  # noqa: F401
+    QApplication,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+)
 
 from console.core.models import ReplyState
 from console.core.store import CaseFilter, Store, View
@@ -282,3 +288,160 @@ def test_user_template_added_in_the_app(qtbot, open_session, demo_db):
     qtbot.mouseClick(tab.save_button, Qt.MouseButton.LeftButton)
     assert tab.message.text().startswith("Not saved")
     assert not any(t.title == "Evil" for t in read_store(demo_db).templates())
+
+
+def open_any_case(qtbot, session, case_id: int):  # type: ignore[no-untyped-def]
+    """Open a case that is not in the current view (one with an approved reply)."""
+    window = session.window
+    wait_loaded(qtbot, window)
+    window.open_case(case_id)
+    composer = window.case_panel.composer
+    qtbot.waitUntil(lambda: window.case_panel.detail is not None
+                    and window.case_panel.detail.case.id == case_id, timeout=10_000)
+    qtbot.waitUntil(lambda: composer.profile() is not None, timeout=10_000)
+    composer.editor.setFocus()
+    qtbot.waitUntil(lambda: composer.editor.hasFocus(), timeout=5_000)
+    return composer
+
+
+def _case_with_approved_reply(demo_db: Path, body: str) -> tuple[int, int]:
+    store = Store.open(demo_db)
+    case_id = negative_case(demo_db)
+    account = store.reply_accounts(case_id)[0]
+    assert account is not None
+    reply_id, _ = store.save_draft(case_id, account_id=account.id, body=body)
+    store.approve_reply(reply_id)
+    store.close()
+    return case_id, reply_id
+
+
+def test_text_typed_before_the_review_queue_is_saved_and_back_to_draft_keeps_both(
+        qtbot, open_session, demo_db):
+    """Typed in the composer, then Ctrl+D in the review queue on the case's approved reply
+    before the autosave: the typed text was saved over the returned reply (its text lost)
+    and the composer showed the other one."""
+    case_id, approved = _case_with_approved_reply(demo_db, "Sorted, Sam.")
+    session = open_session(demo_db)
+    window = session.window
+    composer = open_any_case(qtbot, session, case_id)
+    composer._save_timer.setInterval(60_000)  # only leaving the editor saves
+    qtbot.keyClicks(composer.editor, "One more thing")
+    qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: window.review_queue is not None
+                    and window.review_queue.table.topLevelItemCount() == 2, timeout=10_000)
+    queue = window.review_queue
+    item = next(queue.table.topLevelItem(i) for i in range(2)
+                if queue.table.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == approved)
+    queue.table.setCurrentItem(item)
+    boxes = BoxWatch()
+    queue.table.setFocus()
+    qtbot.keyClick(queue.table, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: bool(boxes.seen), timeout=10_000)
+    boxes.stop()
+    assert "already has a draft" in boxes.seen[0]
+    store = read_store(demo_db)
+    assert store.reply(approved).state is ReplyState.APPROVED
+    assert store.reply(approved).body == "Sorted, Sam."
+    assert store.open_draft(case_id).body == "One more thing"
+    qtbot.waitUntil(lambda: not composer._save_pending, timeout=5_000)
+    assert composer.editor.toPlainText() == "One more thing"
+
+
+def test_a_draft_made_elsewhere_is_never_written_over(qtbot, open_session, demo_db):
+    """The composer's unsaved new text never lands in a draft it did not make (another
+    window took the case's approved reply back to draft meanwhile)."""
+    case_id, approved = _case_with_approved_reply(demo_db, "Sorted, Sam.")
+    session = open_session(demo_db)
+    composer = open_any_case(qtbot, session, case_id)
+    composer._save_timer.setInterval(60_000)
+    qtbot.keyClicks(composer.editor, "One more thing")
+    other = Store.open(demo_db)
+    other.return_to_draft(approved)
+    other.close()
+    boxes = BoxWatch()
+    composer.save_now()
+    qtbot.waitUntil(lambda: bool(boxes.seen), timeout=10_000)
+    boxes.stop()
+    assert "already has a draft" in boxes.seen[0] and "One more thing" in boxes.seen[0]
+    assert read_store(demo_db).reply(approved).body == "Sorted, Sam."
+
+
+class BoxWatch:
+    """Closes message boxes as they come, noting their text, until stopped (so it never
+    closes a later test's box)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self._timer = QTimer()
+        self._timer.setInterval(20)
+        self._timer.timeout.connect(self._close)
+        self._timer.start()
+
+    def _close(self) -> None:
+        for widget in [QApplication.activeModalWidget(), *QApplication.topLevelWidgets()]:
+            if isinstance(widget, QMessageBox) and widget.isVisible():
+                self.seen.append(widget.text())
+                widget.done(0)
+                return
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+def test_ctrl_enter_twice_in_the_review_queue_approves_once_without_an_error(
+        qtbot, open_session, demo_db):
+    """The second Ctrl+Enter came before the queue showed the first one's approval: it
+    tried to save the now approved reply and said "no longer a draft"."""
+    store = Store.open(demo_db)
+    case_id = negative_case(demo_db)
+    account = store.reply_accounts(case_id)[0]
+    assert account is not None
+    reply_id, _ = store.save_draft(case_id, account_id=account.id, body="Sorted, Sam here.")
+    store.close()
+    session = open_session(demo_db)
+    window = session.window
+    wait_loaded(qtbot, window)
+    window.show_review_queue()
+    qtbot.waitUntil(lambda: window.review_queue.table.topLevelItemCount() == 1,
+                    timeout=10_000)
+    queue = window.review_queue
+    qtbot.waitUntil(lambda: queue.current_reply() is not None, timeout=5_000)
+    boxes = BoxWatch()
+    queue.table.setFocus()
+    qtbot.keyClick(queue.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(queue.table, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: queue.current_reply().state is ReplyState.APPROVED, timeout=10_000)
+    # Writes run one after another: once a later one answered, so did a second approval.
+    drained: list[bool] = []
+    for _ in range(2):
+        window.ops.runner.run_write(lambda _s: None, lambda *_: drained.append(True))
+        qtbot.waitUntil(lambda: len(drained) == _ + 1, timeout=10_000)  # noqa: B023
+        qtbot.wait(50)
+    boxes.stop()
+    assert boxes.seen == []
+    assert read_store(demo_db).reply(reply_id).state is ReplyState.APPROVED
+
+
+def test_a_case_reread_older_than_a_save_on_its_way_does_not_replace_the_text(
+        qtbot, open_session, demo_db):
+    """A re-read of the case (after a triage key, a template's first save) read before the
+    composer's latest save landed: it loaded the older text over the editor, while the
+    store got the newer one."""
+    store = Store.open(demo_db)
+    case_id = negative_case(demo_db)
+    account = store.reply_accounts(case_id)[0]
+    assert account is not None
+    store.save_draft(case_id, account_id=account.id, body="the ")
+    store.close()
+    session = open_session(demo_db)
+    composer = open_case(qtbot, session, case_id)
+    panel = session.window.case_panel
+    qtbot.waitUntil(lambda: composer.editor.toPlainText() == "the ", timeout=5_000)
+    stale = read_store(demo_db).open_draft(case_id)
+    composer.editor.setPlainText("Hi Sam, sorry about the parcel.")
+    composer.save_now()
+    composer.show_case(panel.detail, stale)  # the re-read answers before the save does
+    assert composer.editor.toPlainText() == "Hi Sam, sorry about the parcel."
+    qtbot.waitUntil(lambda: read_store(demo_db).open_draft(case_id).body
+                    == "Hi Sam, sorry about the parcel.", timeout=5_000)

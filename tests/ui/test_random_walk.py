@@ -174,8 +174,8 @@ class Walk:
             loop = QEventLoop()
             left = [3]
 
-            def one(_r: Any, _e: Any) -> None:
-                left[0] -= 1
+            def one(_r: Any, _e: Any, left: list[int] = left, loop: QEventLoop = loop) -> None:
+                left[0] -= 1  # this round's counter and loop (bound: the next round makes new)
                 if left[0] == 0:
                     loop.quit()
 

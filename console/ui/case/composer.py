@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QSyntaxHighlighter,
@@ -191,6 +191,13 @@ class Composer(QWidget):
         self._last_text = ""
         self._visibility: str | None = None  # "direct": the draft goes out privately
         self._counter_severity: str | None = None  # None: not styled yet
+        # The draft this composer created for the reply on show, filled in by the save on
+        # the writer thread: a second save before the first one's answer updates that
+        # draft, and never one made elsewhere (the review queue's "back to draft").
+        self._created: list[ReplyId] = []
+        # Saves written but not yet answered: a case re-read started before one of them
+        # landed holds older text than the editor, and must not be loaded over it.
+        self._saves_in_flight = 0
 
         self.account_box = QComboBox()
         self.account_box.setObjectName("accountBox")
@@ -218,6 +225,9 @@ class Composer(QWidget):
         self.editor.setTabChangesFocus(True)
         self.highlighter = FindingHighlighter(self.editor.document())
         self.editor.textChanged.connect(self._text_changed)
+        # Leaving the editor saves at once: what is typed is in the store before another
+        # part of the window (the review queue) changes this case's replies.
+        self.editor.installEventFilter(self)
 
         self.findings_list = QListWidget()
         self.findings_list.setObjectName("findingsList")
@@ -273,6 +283,11 @@ class Composer(QWidget):
         self._save_timer.setInterval(self.SAVE_DELAY_MS)
         self._save_timer.timeout.connect(self.save_now)
 
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        if obj is self.editor and event.type() == QEvent.Type.FocusOut:
+            self.flush()
+        return False
+
     # ------------------------------------------------------------ setup
     def set_resources(self, *, accounts: list[Account], profiles: dict[str, voice.Profile],
                       template_items: list[tuple[TemplateId, templates.Template, int]],
@@ -323,7 +338,7 @@ class Composer(QWidget):
         gone = same_case and draft is None and self._reply_id is not None
         if same_case and not gone and (draft is None or draft.id == self._reply_id):
             self._detail = detail
-            if (draft is not None and not self._save_pending
+            if (draft is not None and not self._save_pending and not self._saves_in_flight
                     and draft.body != self.editor.toPlainText()):
                 self._load_draft(detail, draft)  # edited elsewhere (the review queue)
                 return
@@ -345,6 +360,7 @@ class Composer(QWidget):
         self._loading = True
         try:
             self._reply_id = draft.id if draft else None
+            self._created = []
             self._template_id = draft.template_id if draft else None
             self._template_body = draft.template_body if draft else None
             self._visibility = draft.visibility if draft else None
@@ -369,6 +385,7 @@ class Composer(QWidget):
         self._reply_id = None
         self._visibility = None
         self._update_private_offer()
+        self._created = []
         self._loading = True
         self.editor.clear()
         self._loading = False
@@ -595,26 +612,40 @@ class Composer(QWidget):
         target = replying.reply_target(self._detail)
         template_id, template_body = self._template_id, self._template_body
         visibility = self._visibility
+        created = self._created
 
         def save(store: Store) -> tuple[ReplyId, Changes]:
-            existing = reply_id
-            if existing is None:  # an earlier save may have created it meanwhile
-                draft = store.open_draft(case_id)
-                existing = draft.id if draft else None
+            existing = reply_id if reply_id is not None else (created[0] if created else None)
+            if existing is None:
+                other = store.open_draft(case_id)
+                if other is not None:
+                    # A draft came from elsewhere (back to draft in the review queue, another
+                    # window): one draft per case, and writing over it would lose its text.
+                    raise KnownError(
+                        f"Case #{case_id} already has a draft (reply #{other.id}), made "
+                        "elsewhere; the text typed here was not saved over it:\n\n" + body)
             new_id, changes = store.save_draft(
                 case_id, account_id=account.id, body=body, reply_id=existing,
                 in_reply_to_message_id=target.id if target else None,
                 template_id=template_id, template_body=template_body)
             if store.reply(new_id).visibility != visibility:
                 changes |= store.set_reply_visibility(new_id, visibility)
+            if not created:
+                created.append(new_id)
             return new_id, changes
 
         def saved(new_id: ReplyId) -> None:
+            self._saves_in_flight -= 1
             if self._detail is not None and self._detail.case.id == case_id:
                 self._reply_id = new_id
                 self.status.setText("Draft saved")
 
-        self._ops.write(save, parent=self).success(saved).run(initiator=self)
+        def failed(exc: BaseException) -> None:
+            self._saves_in_flight -= 1
+            show_error(self, exc)
+
+        self._saves_in_flight += 1
+        self._ops.write(save, parent=self).success(saved).failure(failed).run(initiator=self)
 
     def flush(self) -> None:
         """Save a pending draft before switching case or quitting."""
@@ -667,6 +698,7 @@ class Composer(QWidget):
             self.status.setText("Approved: in the outbox")
             self._loading = True
             self._reply_id = None
+            self._created = []
             self._template_id = None
             self._template_body = None
             self._visibility = None
