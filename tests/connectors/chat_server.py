@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -30,7 +31,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-API = Path("/tmp/bsky-net/deps/node_modules/@atproto/api/dist/client/lexicons.js")
+API = (Path(os.environ.get("BSKY_NET_HOME", "/tmp/bsky-net"))
+       / "deps/node_modules/@atproto/api/dist/client/lexicons.js")
 CHAT_PROXY = "did:web:api.bsky.chat#bsky_chat"
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable, as atproto TIDs
 _LEXICONS: dict[str, dict[str, Any]] | None = None

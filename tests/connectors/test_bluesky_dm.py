@@ -37,7 +37,9 @@ def recorded(name: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def validator() -> LexiconValidator:
+def validator(bsky_net: dict[str, Any]) -> LexiconValidator:
+    # The kit's start.sh installs @atproto/api (its lexicons) with the network: on a cold
+    # machine this test may run first, so it asks for the network too.
     need(API.exists(), f"the Bluesky kit's @atproto/api lexicons at {API}")
     return LexiconValidator(load_lexicons())
 

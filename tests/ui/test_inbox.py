@@ -91,7 +91,10 @@ def test_triage_columns_stay_in_view(qtbot, open_session, demo_db: Path, size):
     try:
         qtbot.waitUntil(lambda: all(columns_in_view(window)[c] for c in TRIAGE)
                         and window.case_panel.width() >= 380
-                        and window.inbox.horizontalScrollBar().maximum() == 0, timeout=5000)
+                        and window.inbox.horizontalScrollBar().maximum() == 0
+                        and window.inbox.header().sectionSize(InboxModel.COL_ACCOUNT)
+                        >= window.inbox.fontMetrics().horizontalAdvance("Kettle & Crumb Help")
+                        + 16, timeout=5000)
     except qtbot.TimeoutError:
         pass
     inbox = window.inbox
