@@ -120,3 +120,31 @@ def bsky_net() -> Iterator[dict[str, Any]]:
 def bsky_sync(bsky_net: dict[str, Any]) -> Callable[[], None]:
     """Call it to wait until the AppView has indexed every write (``POST /sync``)."""
     return lambda: _sync(bsky_net["control_url"])
+
+
+# --- sign-in: a local OAuth server and the throwaway keyring -----------------------------------
+
+
+@pytest.fixture
+def oauth_server() -> Iterator[Any]:
+    """A local server with Mastodon's and X's OAuth endpoints (tests/connectors/oauth_server.py)."""
+    from tests.connectors.oauth_server import LocalOAuthServer
+
+    server = LocalOAuthServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def keyring_store() -> Iterator[Any]:
+    """with-keyring.sh's throwaway keyring; the entries sign-in tests make are removed after."""
+    from console.connectors.registry import entry_keys
+    from console.core.secrets import KeyringSecretStore
+    from tests.helpers import require_test_keyring
+
+    require_test_keyring()
+    store = KeyringSecretStore()
+    yield store
+    for platform, handle in (("x", "TweepyDev"), ("x", "brandx"), ("bluesky", "brand.test")):
+        for key in entry_keys(platform, handle):
+            store.delete(key)

@@ -14,7 +14,6 @@ import json
 import logging
 import re
 import socket
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs, urlsplit
 
@@ -46,27 +45,8 @@ from console.core.secrets import KeyringSecretStore, MemorySecretStore
 from console.core.store import Store
 from console.sync import engine
 from tests.connectors.oauth_server import LocalOAuthServer, approve_in_browser
-from tests.helpers import require_test_keyring
 
 NOW = 1_796_000_000.0
-
-
-@pytest.fixture
-def oauth_server() -> Iterator[LocalOAuthServer]:
-    server = LocalOAuthServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def keyring_store() -> Iterator[KeyringSecretStore]:
-    """with-keyring.sh's throwaway keyring; every entry these tests make is removed after."""
-    require_test_keyring()
-    store = KeyringSecretStore()
-    yield store
-    for handle in ("TweepyDev",):
-        for key in entry_keys("x", handle):
-            store.delete(key)
 
 
 def free_port() -> int:

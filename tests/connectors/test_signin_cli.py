@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,25 +21,8 @@ from console.connectors.oauth import read_bundle
 from console.core.secrets import KeyringSecretStore
 from tests.connectors.oauth_server import LocalOAuthServer, approve_in_browser
 from tests.connectors.test_signin import approve_in_browser_no_follow, free_port
-from tests.helpers import require_test_keyring
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def oauth_server() -> Iterator[LocalOAuthServer]:
-    server = LocalOAuthServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def keyring_store() -> Iterator[KeyringSecretStore]:
-    require_test_keyring()
-    store = KeyringSecretStore()
-    yield store
-    for key in registry.entry_keys("x", "TweepyDev"):
-        store.delete(key)
 
 
 def start(data: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

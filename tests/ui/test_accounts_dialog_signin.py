@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 from PySide6.QtCore import Qt, QTimer, QUrl
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -27,25 +25,6 @@ from console.core.store import Store
 from console.ui.accounts_dialog import AccountsDialog
 from tests.connectors.oauth_server import LocalOAuthServer, approve_in_browser
 from tests.connectors.test_signin import approve_in_browser_no_follow
-from tests.helpers import require_test_keyring
-
-
-@pytest.fixture
-def oauth_server() -> Iterator[LocalOAuthServer]:
-    server = LocalOAuthServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def keyring_store() -> Iterator[KeyringSecretStore]:
-    require_test_keyring()
-    store = KeyringSecretStore()
-    made = ["bluesky:brand.test", "x:brandx"]
-    yield store
-    for handle in made:
-        for key in registry.entry_keys(*handle.split(":")):
-            store.delete(key)
 
 
 class Browser:
