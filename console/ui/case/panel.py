@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from PySide6.QtCore import QDateTime, Qt, Signal
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QBoxLayout,
     QComboBox,
@@ -104,6 +104,9 @@ def highlighted_html(text: str, spans: list[tuple[int, int]]) -> str:
     # pre-wrap keeps the customer's spaces and line breaks as the plain label shows them.
     return f'<span style="white-space: pre-wrap;">{"".join(parts)}</span>'
 
+
+#: The issue's text as the store has it (a different item text means: renamed here).
+ISSUE_TEXT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 class MessageBubble(QFrame):
     """One message, inbound or outbound, as plain text (search matches marked)."""
@@ -317,6 +320,16 @@ class CasePanel(QWidget):
         self.issues.setWordWrap(True)
         self.issues.setAccessibleName("Issues the customer raised")
         self.issues.itemChanged.connect(self._issue_toggled)
+        # Rename (double-click, F2 or the menu) and delete, from the item's context menu;
+        # both are recorded in the case timeline.
+        self.issues.setEditTriggers(QListWidget.EditTrigger.DoubleClicked
+                                    | QListWidget.EditTrigger.EditKeyPressed)
+        self.issues.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.issue_rename_action = QAction("Rename issue", self.issues)
+        self.issue_rename_action.triggered.connect(self._rename_current_issue)
+        self.issue_delete_action = QAction("Delete issue", self.issues)
+        self.issue_delete_action.triggered.connect(self._delete_current_issue)
+        self.issues.addActions([self.issue_rename_action, self.issue_delete_action])
         self.issue_edit = QLineEdit()
         self.issue_edit.setObjectName("issueEdit")
         self.issue_edit.setPlaceholderText("Add an issue they raised (Enter)")
@@ -578,9 +591,11 @@ class CasePanel(QWidget):
         self.issues.clear()
         for issue in detail.checklist:
             item = QListWidgetItem(issue.text)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable
+                          | Qt.ItemFlag.ItemIsEditable)
             item.setCheckState(Qt.CheckState.Checked if issue.done else Qt.CheckState.Unchecked)
             item.setData(Qt.ItemDataRole.UserRole, issue.id)
+            item.setData(ISSUE_TEXT_ROLE, issue.text)
             self.issues.addItem(item)
         open_count = sum(1 for i in detail.checklist if not i.done)
         self.issues_heading.setText(f"Issues ({open_count} open of {len(detail.checklist)})"
@@ -698,8 +713,25 @@ class CasePanel(QWidget):
         if self._updating:
             return
         item_id = item.data(Qt.ItemDataRole.UserRole)
+        text = item.text()
+        if text != item.data(ISSUE_TEXT_ROLE):  # renamed in place
+            item.setData(ISSUE_TEXT_ROLE, text)
+            self._write(lambda s: s.rename_issue(item_id, text))
+            return
         done = item.checkState() == Qt.CheckState.Checked
         self._write(lambda s: s.set_issue_done(item_id, done))
+
+    def _rename_current_issue(self) -> None:
+        item = self.issues.currentItem()
+        if item is not None:
+            self.issues.editItem(item)
+
+    def _delete_current_issue(self) -> None:
+        item = self.issues.currentItem()
+        if item is None:
+            return
+        item_id = item.data(Qt.ItemDataRole.UserRole)
+        self._write(lambda s: s.delete_issue(item_id))
 
     def snooze(self, *, until: dt.datetime | None = None, until_reply: bool = False) -> None:
         if self._case_id is None:
