@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,6 +189,18 @@ def _raise_if_storage(exc: sqlite3.Error, path: Path) -> None:
 
 
 def copy_workspace(source: Path, target: Path) -> None:
-    """Copy a workspace file (used for throwaway demo copies)."""
+    """Copy a workspace file (used for throwaway demo copies).
+
+    Through SQLite's backup, not a file copy: this process may hold connections to
+    ``source``, and closing a plain descriptor of it would drop their locks (see ``open``).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        dest = sqlite3.connect(str(target))
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        src.close()
