@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -128,3 +129,29 @@ def test_another_instance_closing_never_pulls_the_wal_from_under_us(tmp_path: Pa
         another.close()
     reader.close()
     writer.close()
+
+
+def test_opening_while_another_connection_of_this_process_holds_the_file(tmp_path: Path) -> None:
+    """A connection of this process the store does not know of is open when a Store opens.
+
+    That is what the window does: its write and read workers open at the same moment, and
+    one was still inside ``sqlite3.connect`` while the other peeked at the file's header
+    with a plain open/close. That close dropped every POSIX lock of this process on the
+    file, so each other instance closing deleted the WAL, and our next read was a "disk
+    I/O error". Here the other connection is a plain one, so the failure is certain.
+    """
+    path = tmp_path / "w.db"
+    Store.open(path).close()
+    held = sqlite3.connect(path)
+    assert held.execute("SELECT count(*) FROM cases").fetchone() == (0,)
+    store = Store.open(path)
+    for i in range(5):
+        subprocess.run([sys.executable, "-c", "import sys; from console.core.store import Store; "
+                        "s = Store.open(sys.argv[1]); s.set_setting('user.initials', sys.argv[2]); "
+                        "s.close()", str(path), f"S{i}"], cwd=REPO, check=True, timeout=120)
+        assert (tmp_path / "w.db-wal").exists()  # the other instance left it: we still use it
+        assert store.get_setting("user.initials") == f"S{i}"
+        store.set_setting("sync.interval_minutes", i)
+        assert held.execute("SELECT count(*) FROM cases").fetchone() == (0,)
+    held.close()
+    store.close()

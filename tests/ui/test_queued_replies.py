@@ -3,6 +3,7 @@ the change comes from the review queue or from another process on the same works
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -77,26 +78,38 @@ def test_a_reply_sent_from_the_review_queue_leaves_the_composer(qtbot, open_sess
 
 def test_another_process_on_the_same_workspace_shows_up_in_the_window(qtbot, open_session,
                                                                        demo_db):
+    # A connection of this process opened before the window's (its two workers open at the
+    # same moment: one is inside sqlite3.connect while the other opens): any open/close of
+    # the file outside SQLite then drops this process's locks and the other instance,
+    # closing, deletes the WAL under the window ("disk I/O error"). Held here, it is certain.
+    held = sqlite3.connect(demo_db)
+    held.execute("SELECT count(*) FROM cases").fetchone()
     session = open_session(demo_db)
     window = session.window
     case_id = negative_case(demo_db)
     open_case(qtbot, session, case_id)
     panel = window.case_panel
-    # A second instance (as a cron job or a second window would) triages the same file.
+    # A second instance (as a cron job or a second window would) triages the same file,
+    # several times: each time it opens, writes and closes.
     script = ("import sys; from console.core.store import Store; "
-              "s = Store.open(sys.argv[1]); s.set_status(int(sys.argv[2]), 'waiting'); "
+              "s = Store.open(sys.argv[1]); s.set_status(int(sys.argv[2]), sys.argv[3]); "
               "s.close()")
-    out = subprocess.run([sys.executable, "-c", script, str(demo_db), str(case_id)],
-                         capture_output=True, text=True, cwd=REPO, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert read_store(demo_db).case_row(case_id).status is CaseStatus.WAITING
-    qtbot.waitUntil(lambda: panel.detail is not None
-                    and panel.detail.case.status is CaseStatus.WAITING, timeout=T)
-    qtbot.waitUntil(lambda: window.model.row_of(case_id) < 0
-                    or window.model.data(window.model.index(window.model.row_of(case_id), 0),
-                                         InboxModel.StatusRole) == "waiting", timeout=T)
+    for status in (CaseStatus.WAITING, CaseStatus.OPEN, CaseStatus.WAITING):
+        out = subprocess.run([sys.executable, "-c", script, str(demo_db), str(case_id),
+                              status.value], capture_output=True, text=True, cwd=REPO,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert Path(f"{demo_db}-wal").exists()  # still in use here: not deleted
+        assert read_store(demo_db).case_row(case_id).status is status
+        qtbot.waitUntil(lambda s=status: panel.detail is not None
+                        and panel.detail.case.status is s, timeout=T)
+        qtbot.waitUntil(lambda s=status: window.model.row_of(case_id) < 0
+                        or window.model.data(window.model.index(window.model.row_of(case_id), 0),
+                                             InboxModel.StatusRole) == s.value, timeout=T)
+        held.execute("SELECT count(*) FROM cases").fetchone()
     # And the window still writes: both instances work.
     window.inbox.setFocus()
     panel.set_status(CaseStatus.OPEN)
     qtbot.waitUntil(lambda: read_store(demo_db).case_row(case_id).status is CaseStatus.OPEN,
                     timeout=T)
+    held.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,10 +27,6 @@ from console.core.store.templates import TemplatesPart
 log = logging.getLogger(__name__)
 
 SQLITE_HEADER = b"SQLite format 3\x00"
-
-
-#: How many connections this process has open to each workspace file (resolved path).
-_OPEN_HERE: dict[str, int] = {}
 
 
 class _WriterDatabase(Database):
@@ -71,9 +66,6 @@ class Store(ReportsPart, RepliesPart, TemplatesPart, ContactsPart):
     the writer on the write worker and a read-only one on the read worker.
     """
 
-    _open_key: str | None = None  # this connection's entry in _OPEN_HERE
-
-
     @classmethod
     def open(cls, path: str | Path, *, read_only: bool = False, create: bool = True) -> Store:
         """Open (and migrate) the workspace file at ``path``.
@@ -85,17 +77,15 @@ class Store(ReportsPart, RepliesPart, TemplatesPart, ContactsPart):
         """
         path = Path(path)
         exists = path.exists()
-        key = str(path.resolve())
-        if exists:
-            # Only when this process has no connection to the file yet: closing any other
-            # descriptor of it drops all of this process's POSIX locks on it, and another
-            # instance (a cron sync) closing then would take itself for the last user and
-            # delete the WAL under our feet ("disk I/O error").
-            if not _OPEN_HERE.get(key):
-                _check_header(path)
-        elif read_only or not create:
-            raise StoreError(f"No workspace database at {path}.")
-        else:
+        # The file is never opened here outside SQLite (no header peek, no copy): closing
+        # any descriptor of it drops ALL of this process's POSIX locks on it, including
+        # those of connections another thread is opening at that moment. Another instance
+        # (a cron sync) closing then takes itself for the last user and deletes the WAL
+        # under our feet ("disk I/O error"). SQLite's own check below refuses a file that
+        # is not a database, before anything is written.
+        if not exists:
+            if read_only or not create:
+                raise StoreError(f"No workspace database at {path}.")
             path.parent.mkdir(parents=True, exist_ok=True)
         try:
             if read_only:
@@ -116,8 +106,6 @@ class Store(ReportsPart, RepliesPart, TemplatesPart, ContactsPart):
                 "The file was left untouched."
             ) from exc
         store = cls(db, path, read_only=read_only)
-        _OPEN_HERE[key] = _OPEN_HERE.get(key, 0) + 1
-        store._open_key = key
         try:
             store._check_version()
             if not read_only:
@@ -149,12 +137,6 @@ class Store(ReportsPart, RepliesPart, TemplatesPart, ContactsPart):
 
     def close(self) -> None:
         self.db.close()
-        key = getattr(self, "_open_key", None)
-        if key is not None:
-            self._open_key = None
-            _OPEN_HERE[key] -= 1
-            if not _OPEN_HERE[key]:
-                del _OPEN_HERE[key]
 
     def _applied_names(self) -> list[str]:
         table = self.db[migrations.migrations_table]
@@ -209,23 +191,19 @@ def _raise_if_storage(exc: sqlite3.Error, path: Path) -> None:
         raise known from exc
 
 
-def _check_header(path: Path) -> None:
-    """Refuse a file that is not SQLite without opening it for writing."""
-    try:
-        size = path.stat().st_size
-        if size == 0:
-            return
-        with path.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise StoreError(f"Cannot read {path}: {exc.strerror}.") from exc
-    if header != SQLITE_HEADER:
-        raise CorruptDatabaseError(
-            f"{path} is not a Community Console workspace (it is not a SQLite database). "
-            "The file was left untouched.")
-
-
 def copy_workspace(source: Path, target: Path) -> None:
-    """Copy a workspace file (used for throwaway demo copies)."""
+    """Copy a workspace file (used for throwaway demo copies).
+
+    Through SQLite's backup, not a file copy: this process may hold connections to
+    ``source``, and closing a plain descriptor of it would drop their locks (see ``open``).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        dest = sqlite3.connect(str(target))
+        try:
+            src.backup(dest)
+        finally:
+            dest.close()
+    finally:
+        src.close()
