@@ -407,8 +407,12 @@ class ReviewQueue(QDialog):
             return
         if reply.id in self._approving:
             return
-        self._approving.add(reply.id)
         body = self.editor.toPlainText()
+        if not body.strip():  # a refusal for the status line, not an error box
+            self._ops.signals.status_message.emit(
+                f"Nothing to approve: the reply to case #{reply.case_id} is empty.")
+            return
+        self._approving.add(reply.id)
         data_dir = self._data_dir
 
         def finished() -> None:

@@ -686,15 +686,20 @@ class Composer(QWidget):
         case_id = self._detail.case.id
         dicts = [f.to_dict() for f in findings]
 
-        def approve(store: Store) -> tuple[ReplyId, Changes]:
+        def approve(store: Store) -> tuple[ReplyId | None, Changes]:
             draft = store.open_draft(case_id)
             if draft is None:
                 raise KnownError("There is no draft to approve in this case: it was approved "
                                  "or sent elsewhere.")
+            if not draft.body.strip():
+                return None, Changes()  # said in the status line, not in an error box
             return draft.id, store.approve_reply(draft.id, findings=dicts,
                                                  override_reason=reason)
 
-        def done(reply_id: ReplyId) -> None:
+        def done(reply_id: ReplyId | None) -> None:
+            if reply_id is None:
+                self.status.setText("Nothing to approve yet: this case's draft is empty.")
+                return
             self.status.setText("Approved: in the outbox")
             self._loading = True
             self._reply_id = None
