@@ -68,3 +68,22 @@ def test_every_skip_goes_through_the_helper() -> None:
                  for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
                  if direct.search(line)]
     assert not offenders, f"skip through tests/helpers.py (need/not_applicable): {offenders}"
+
+
+def test_not_applicable_fails_under_ci_and_skips_locally(tmp_path: Path) -> None:
+    """An "it does not apply here" skip is a skip too: CI, the full set-up, runs everything."""
+    (tmp_path / "test_probe.py").write_text(
+        "from tests.helpers import not_applicable\n\n"
+        "def test_elsewhere():\n    not_applicable('ldd is for Linux')\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    env = {k: v for k, v in os.environ.items() if k != "CI"}
+    env["PYTHONPATH"] = str(REPO)
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rs", "-q",
+               str(tmp_path / "test_probe.py")]
+    local = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env,
+                           timeout=120)
+    assert local.returncode == 0 and "1 skipped" in local.stdout, local.stdout
+    ci = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path,
+                        env={**env, "CI": "1"}, timeout=120)
+    assert ci.returncode == 1 and "1 failed" in ci.stdout, ci.stdout
+    assert "skipped under CI, which must run everything: ldd is for Linux" in ci.stdout
