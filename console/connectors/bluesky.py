@@ -53,7 +53,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote, unquote, urlsplit
@@ -430,38 +430,46 @@ class BlueskyConnector:
         newest = top if isinstance(top, str) else since
         return items, {"dm": newest if newest is not None else ""}
 
+    def _chat_newer(self, endpoint: str, key: str, params: dict[str, Any], since: str | None,
+                    *, pages: int = CHAT_MAX_PAGES) -> Iterator[dict[str, Any]]:
+        """The items of a chat listing (newest first) whose ``rev`` is newer than ``since``,
+        page after page until one is not (it and all after it hold nothing new).
+
+        Raises:
+            TransientError: a page is not a listing.
+        """
+        cursor: str | None = None
+        for _ in range(pages):
+            query = {**params, "cursor": cursor} if cursor else dict(params)
+            data = self._chat("GET", endpoint, params=query)
+            items = data.get(key) if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                raise TransientError("Malformed response from the Bluesky chat service.")
+            for item in items:
+                if since is not None and str(item.get("rev") or "") <= since:
+                    return
+                yield item
+            cursor = data.get("cursor")
+            if not cursor or not items:
+                return
+
     def _convos_to_read(self, since: str | None,
                         me: str) -> tuple[list[dict[str, Any]], str | None]:
         """The conversations with news since ``since``, and the newest rev among them."""
         todo: list[dict[str, Any]] = []
         newest = since
-        cursor: str | None = None
-        for _ in range(CHAT_MAX_PAGES):
-            params: dict[str, Any] = {"limit": CHAT_PAGE_LIMIT}
-            if cursor:
-                params["cursor"] = cursor
-            data = self._chat("GET", "chat.bsky.convo.listConvos", params=params)
-            convos = data.get("convos") if isinstance(data, dict) else None
-            if not isinstance(convos, list):
-                raise TransientError("Malformed response from the Bluesky chat service.")
-            reached = False
-            for convo in convos:
-                rev = str(convo.get("rev") or "")
-                if since is not None and rev <= since:
-                    reached = True  # this one and all after it hold nothing new
-                    break
-                if newest is None or rev > newest:
-                    newest = rev
-                last = convo.get("lastMessage") or {}
-                if since is None and (last.get("sender") or {}).get("did") == me:
-                    continue  # first sync: we spoke last, nothing waits for an answer
-                todo.append({"id": str(convo.get("id") or ""), "m": {
-                    str(m["did"]): [str(m.get("handle") or m["did"]),
-                                    str(m.get("displayName") or "")]
-                    for m in convo.get("members") or [] if m.get("did") and m["did"] != me}})
-            cursor = data.get("cursor")
-            if reached or not cursor or not convos:
-                break
+        for convo in self._chat_newer("chat.bsky.convo.listConvos", "convos",
+                                      {"limit": CHAT_PAGE_LIMIT}, since):
+            rev = str(convo.get("rev") or "")
+            if newest is None or rev > newest:
+                newest = rev
+            last = convo.get("lastMessage") or {}
+            if since is None and (last.get("sender") or {}).get("did") == me:
+                continue  # first sync: we spoke last, nothing waits for an answer
+            todo.append({"id": str(convo.get("id") or ""), "m": {
+                str(m["did"]): [str(m.get("handle") or m["did"]),
+                                str(m.get("displayName") or "")]
+                for m in convo.get("members") or [] if m.get("did") and m["did"] != me}})
         return todo, newest
 
     def _fetch_notifications(self, state: dict[str, Any]) -> Page:
@@ -519,28 +527,14 @@ class BlueskyConnector:
         members = {did: {"handle": handle, "displayName": name}
                    for did, (handle, name) in (entry.get("m") or {}).items()}
         out: list[IncomingMessage] = []
-        cursor: str | None = None
         limit = DM_FIRST_SYNC if since is None else CHAT_PAGE_LIMIT
-        for _ in range(CHAT_MAX_PAGES):
-            params: dict[str, Any] = {"convoId": convo_id, "limit": limit}
-            if cursor:
-                params["cursor"] = cursor
-            data = self._chat("GET", "chat.bsky.convo.getMessages", params=params)
-            messages = data.get("messages") if isinstance(data, dict) else None
-            if not isinstance(messages, list):
-                raise TransientError("Malformed response from the Bluesky chat service.")
-            reached = False
-            for view in messages:
-                rev = str(view.get("rev") or "")
-                if since is not None and rev <= since:
-                    reached = True
-                    break
-                msg = self._dm(view, convo_id, members, me)
-                if msg is not None:
-                    out.append(msg)
-            cursor = data.get("cursor")
-            if since is None or reached or not cursor or not messages:
-                break
+        # A first sync reads one page of each conversation (its recent messages).
+        for view in self._chat_newer("chat.bsky.convo.getMessages", "messages",
+                                     {"convoId": convo_id, "limit": limit}, since,
+                                     pages=1 if since is None else CHAT_MAX_PAGES):
+            msg = self._dm(view, convo_id, members, me)
+            if msg is not None:
+                out.append(msg)
         return out
 
     def _dm(self, view: dict[str, Any], convo_id: str, members: dict[str, dict[str, Any]],
