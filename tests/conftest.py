@@ -55,9 +55,63 @@ def msg(author: str = "@ann@example.social", text: str = "My order is late",
         text=text, created_at=at or T0 + dt.timedelta(minutes=n), kind=kind)
 
 
+# --- the two backends: a laptop file and a team server -------------------------------------
+
+PG_TEMPLATE = "cc_migrated"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster for the whole run, with a migrated template database."""
+    from tests.pgserver import INSTALL_HINT, PgServer, find_bin
+
+    bin_dir = find_bin()
+    need(bin_dir is not None, INSTALL_HINT)
+    assert bin_dir is not None
+    server = PgServer(bin_dir).start()
+    try:
+        server.admin(f"CREATE DATABASE {PG_TEMPLATE}")
+        Store.connect(server.url(PG_TEMPLATE)).close()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
-def store() -> Store:
-    s = Store.memory()
+def pg_url(pg_server: Any) -> Iterator[str]:
+    """A fresh migrated team-server database of this test's own."""
+    url = pg_server.create_database(template=PG_TEMPLATE)
+    yield url
+    pg_server.admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Run the test on both backends (a store test is about the store, whichever it is)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def new_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """``new_store()`` opens an empty migrated store on the test's backend (closed after)."""
+    opened: list[Store] = []
+
+    def make() -> Store:
+        if backend == "postgres":
+            s = Store.connect(request.getfixturevalue("pg_url"))
+        else:
+            s = Store.memory()
+        opened.append(s)
+        return s
+
+    yield make
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def store(new_store: Any) -> Store:
+    s = new_store()
     s.set_setting("user.name", "Sam")
     # Owners come from the roster: the team every core test may hand a case to.
     s.set_setting("team.roster", [{"name": "Sam", "me": True}, {"name": "Priya"},
@@ -66,8 +120,7 @@ def store() -> Store:
     s.add_account(platform="mastodon", handle="@hello@kettle.example", role="marketing")
     s.add_account(platform="bluesky", handle="help.kettle.example", role="support")
     s.add_account(platform="bluesky", handle="kettle.example", role="marketing")
-    yield s
-    s.close()
+    return s
 
 
 # --- the local Bluesky network ----------------------------------------------------------------

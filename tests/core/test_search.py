@@ -100,6 +100,8 @@ def test_updated_and_deleted_text_leaves_the_index(seeded: Store) -> None:
     conn.execute("DELETE FROM case_messages WHERE message_id = ?", ben)
     conn.execute("DELETE FROM messages WHERE id = ?", ben)
     assert seeded.search("店舗で返金") == []
+    if seeded.dialect != "sqlite":
+        return  # the team server's trigram index is on the text column itself
     trigram_rows = conn.execute("SELECT count(*) FROM messages_trigram WHERE messages_trigram "
                                 "MATCH '\"店舗で\"'").fetchone()[0]
     assert trigram_rows == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,10 +27,14 @@ from console.core.store.rows import _json
 class StoreBase:
     """One workspace connection (``db``); the parts below add intent-named methods to it."""
 
-    def __init__(self, db: Database, path: Path | None, *, read_only: bool = False) -> None:
+    def __init__(self, db: Database, path: Path | None, *, read_only: bool = False,
+                 dialect: str = "sqlite") -> None:
         self.db = db
         self.path = path
         self.read_only = read_only
+        # "sqlite" (a laptop workspace file) or "postgres" (a team server, see store/pg.py).
+        self.dialect = dialect
+        self.server: str | None = None  # the team server's address, without a password
         self._me: str | None = None
 
     @contextmanager
@@ -83,9 +88,24 @@ class StoreBase:
         names = [str(p["name"]) for p in self.roster()]
         return names or [self.me]
 
-    def _next_id(self, table: str) -> int:
-        return int(self.db.conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")
-                   .fetchone()[0])
+    def _new_ids(self, table: str, expected: int = 0) -> Iterator[int]:
+        """Unused ids, in rising order, for the rows a batch inserts into ``table``.
+
+        SQLite: the ones after the largest (the writer holds the write lock).  A team
+        server: from the table's identity sequence, so teammates' batches never collide;
+        ``expected`` of them are taken in one round trip, any more one at a time, and ids
+        a batch does not use are skipped (gaps, never duplicates).
+        """
+        if self.dialect == "postgres":
+            if expected > 0:
+                yield from sorted(int(r[0]) for r in self.db.conn.execute(
+                    f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                    "FROM generate_series(1, ?)", [expected]))
+            while True:
+                yield int(self.db.conn.execute(
+                    f"SELECT nextval(pg_get_serial_sequence('{table}', 'id'))").fetchone()[0])
+        yield from itertools.count(int(self.db.conn.execute(
+            f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0]))
 
     def _case_state(self, case_id: CaseId) -> dict[str, Any]:
         row = self.db.conn.execute(
@@ -123,7 +143,7 @@ class StoreBase:
             "SELECT max(t) FROM (SELECT max(m.created_at) AS t FROM case_messages cm "
             "JOIN messages m ON m.id = cm.message_id WHERE cm.case_id = ? AND m.direction = 'out' "
             "UNION ALL SELECT max(coalesce(approved_at, updated_at)) FROM replies "
-            "WHERE case_id = ? AND state IN ('approved', 'sending'))",
+            "WHERE case_id = ? AND state IN ('approved', 'sending')) AS answers",
             [case_id, case_id]).fetchone()[0]
         row = conn.execute(
             "SELECT min(m.created_at) FROM case_messages cm JOIN messages m ON m.id = cm.message_id "

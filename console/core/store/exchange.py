@@ -61,7 +61,7 @@ class ExchangePart(MessagesPart):
         ids: set[int]
         if clauses or chosen is None:
             ids = {r[0] for r in conn.execute(
-                f"SELECT c.id FROM cases c WHERE {' AND '.join(clauses) or '1'}", params)}
+                f"SELECT c.id FROM cases c WHERE {' AND '.join(clauses) or '1 = 1'}", params)}
             if chosen is not None:
                 ids &= chosen
         else:
@@ -336,9 +336,9 @@ class ExchangePart(MessagesPart):
         for chunk in _chunks(sorted(set(message_ids)), 500):
             marks = ",".join("?" * len(chunk))
             for case_id, message_id in self.db.conn.execute(
-                    "SELECT e.case_id, json_extract(e.detail, '$.message_id') FROM case_events e "
-                    "WHERE e.kind = 'message_in' "
-                    f"AND json_extract(e.detail, '$.message_id') IN ({marks}) "
+                    "SELECT e.case_id, CAST(json_extract(e.detail, '$.message_id') AS INTEGER) "
+                    "FROM case_events e WHERE e.kind = 'message_in' "
+                    f"AND CAST(json_extract(e.detail, '$.message_id') AS INTEGER) IN ({marks}) "
                     "AND e.id = (SELECT min(f.id) FROM case_events f "
                     "            WHERE f.case_id = e.case_id AND f.kind = 'message_in')",
                     chunk):

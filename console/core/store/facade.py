@@ -135,10 +135,45 @@ class Store(ReportsPart, RepliesPart, TemplatesPart, ContactsPart):
         db.conn.execute("PRAGMA foreign_keys = ON")
         return store
 
+    @classmethod
+    def connect(cls, url: str, *, password: str | None = None) -> Store:
+        """Open (and migrate) the team workspace on the PostgreSQL server at ``url``.
+
+        ``url`` is a ``postgresql://user@host:port/database`` address (``?sslmode=...``
+        for TLS); the password comes from the keyring, never from the address.
+
+        Raises:
+            StorageError: the server cannot be reached or refuses the login.
+            SchemaTooNewError: a newer version of the app has migrated the server.
+        """
+        from console.core import pg_schema
+        from console.core.store import pg
+
+        db = pg.connect(url, password=password)
+        store = cls(db, None, dialect="postgres")  # type: ignore[arg-type]
+        store.server = pg.redact(url)
+        try:
+            known = {name for name, _ in pg_schema.MIGRATIONS}
+            unknown = [n for n in pg_schema.applied(db.conn.raw) if n not in known]
+            if unknown:
+                raise SchemaTooNewError(
+                    f"The team server {store.server} was set up by a newer version of "
+                    f"Community Console (schema step {unknown[-1]!r}). Update the app to "
+                    "connect; nothing was changed.")
+            pg_schema.migrate(db.conn.raw)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
     def close(self) -> None:
         self.db.close()
 
     def _applied_names(self) -> list[str]:
+        if self.dialect == "postgres":
+            from console.core import pg_schema
+
+            return pg_schema.applied(self.db.conn.raw)  # type: ignore[attr-defined]
         table = self.db[migrations.migrations_table]
         if not table.exists():
             return []
@@ -178,6 +213,14 @@ class Store(ReportsPart, RepliesPart, TemplatesPart, ContactsPart):
     def data_version(self) -> int:
         """A number that changes when another connection (another window, a cron ``sync``)
         commits to the workspace: poll it to know when to re-read."""
+        if self.dialect == "postgres":
+            # Every change the store makes writes the timeline, a message or a reply.
+            row = self.db.conn.execute(
+                "SELECT (SELECT coalesce(max(id), 0) FROM case_events), "
+                "(SELECT coalesce(max(id), 0) FROM messages), "
+                "(SELECT coalesce(max(updated_at), 0) + count(*) FROM replies), "
+                "(SELECT count(*) FROM settings)").fetchone()
+            return hash(tuple(row)) & 0x7FFFFFFFFFFFFFFF
         return int(self.db.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def schema_version(self) -> list[str]:

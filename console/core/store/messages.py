@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
@@ -79,7 +80,7 @@ class MessagesPart(CasesPart):
             # 2. Insert the messages; the UNIQUE (account_id, remote_id) constraint
             #    drops the ones already stored (idempotent ingest), and the ids
             #    that exist afterwards are exactly the new ones.
-            first_id = next_message = self._next_id("messages")
+            message_ids = self._new_ids("messages", len(pairs))
             message_rows = []
             planned = []
             for account_id, platform, item in pairs:
@@ -89,6 +90,7 @@ class MessagesPart(CasesPart):
                 at = int(created.timestamp())
                 contact_id = contacts[(platform, item.author_handle)]
                 sentiment = scorer(item.text) if scorer is not None else None
+                next_message = next(message_ids)
                 message_rows.append((
                     next_message, account_id, platform, item.remote_id, "in", str(item.kind),
                     contact_id, item.author_handle, item.author_name, item.text, item.raw_markup,
@@ -99,22 +101,26 @@ class MessagesPart(CasesPart):
                 ))
                 planned.append((next_message, account_id, platform, contact_id, item, at,
                                 sentiment))
-                next_message += 1
             conn.executemany(
                 "INSERT INTO messages (id, account_id, platform, remote_id, direction, "
                 "kind, contact_id, author_handle, author_name, text, raw_markup, url, "
                 "in_reply_to, thread_root, urls, media, extra, sentiment, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (account_id, remote_id) DO NOTHING", message_rows)
-            inserted = {r[0] for r in conn.execute("SELECT id FROM messages WHERE id >= ?",
-                                                   [first_id])}
+            if not planned:
+                return
+            # The rows that exist afterwards among the planned ids are exactly the new ones.
+            planned_ids = {p[0] for p in planned}
+            inserted = {r[0] for r in conn.execute(
+                "SELECT id FROM messages WHERE id BETWEEN ? AND ?",
+                [planned[0][0], planned[-1][0]]) if r[0] in planned_ids}
             if not inserted:
                 return
 
             # 3. Thread each new message into its contact's current case.
             cases = self._current_cases({p[3] for p in planned})
             reopen_after = int(self.get_setting("cases.reopen_window_days")) * 86400
-            next_case = self._next_id("cases")
+            case_ids = self._new_ids("cases")
             me = self.me
             opened_detail = _json({"owner": me})  # the same for every case opened here
             link_rows = []
@@ -135,6 +141,7 @@ class MessagesPart(CasesPart):
                     else:
                         case = None
                 if case is None:
+                    next_case = next(case_ids)
                     case = {
                         "id": next_case, "contact_id": contact_id, "status": "new",
                         "owner": me, "opened_at": at, "last_activity_at": at,
@@ -147,7 +154,6 @@ class MessagesPart(CasesPart):
                     event_rows.append((next_case, at, actor, "opened", None, "new",
                                        opened_detail))
                     result.opened_case_ids.add(CaseId(next_case))
-                    next_case += 1
                 case_id = case["id"]
                 link_rows.append((message_id, case_id))
                 account_links.add((case_id, account_id))
@@ -240,15 +246,15 @@ class MessagesPart(CasesPart):
         missing = [k for k in keys if k not in found]
         if missing:
             now = timeutil.to_epoch(timeutil.now())
-            next_contact = self._next_id("contacts")
+            contact_ids = self._new_ids("contacts", len(missing))
             contact_rows = []
             handle_rows = []
             for key in missing:
+                next_contact = next(contact_ids)
                 name, remote_id = wanted[key]
                 contact_rows.append((next_contact, name or key[1], now))
                 handle_rows.append((next_contact, key[0], key[1], remote_id))
                 found[key] = next_contact
-                next_contact += 1
             conn.executemany("INSERT INTO contacts (id, display_name, created_at) VALUES (?, ?, ?)",
                              contact_rows)
             conn.executemany(
@@ -304,6 +310,8 @@ class MessagesPart(CasesPart):
         bound, a page streams from the index instead of sorting every match.  ``m``
         (the messages table) is joined only when the text must be read.
         """
+        if self.dialect == "postgres":
+            return self._search_ids_pg(parsed, before=before)
         fts: list[tuple[str, str]] = []
         if parsed.words:
             fts.append(("messages_fts", parsed.word_match()))
@@ -337,6 +345,29 @@ class MessagesPart(CasesPart):
             where.append("(instr(m.text, ?) > 0 OR instr(m.author_name, ?) > 0)")
             params += [piece, piece]
         return source, " AND ".join(where), params, id_col
+
+    def _search_ids_pg(self, parsed: SearchQuery, *,
+                       before: int | None = None) -> tuple[str, str, list[Any], str]:
+        """The team server's ``_search_ids``: the same meaning, PostgreSQL's own indexes.
+
+        Words: a tsvector of the folded words (``cc_search_doc``) matched by prefix, each
+        word a phrase of its tokens as the laptop's index splits them.  Substrings: ``LIKE``
+        on the text, which the trigram index serves from three characters on.
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if parsed.words:
+            where.append("m.search_doc @@ to_tsquery('simple', cc_fold(?))")
+            params.append(pg_word_query(parsed.words))
+        for piece in (*parsed.substrings, *parsed.short):
+            pattern = "%" + piece.replace("\\", "\\\\").replace("%", "\\%").replace(
+                "_", "\\_") + "%"
+            where.append("(m.text LIKE ? OR m.author_name LIKE ?)")
+            params += [pattern, pattern]
+        if before is not None:
+            where.append("m.id < ?")
+            params.append(before)
+        return "messages m", " AND ".join(where), params, "m.id"
 
     def search(self, query: str, *, limit: int = 100,
                before: MessageId | int | None = None) -> list[SearchHit]:
@@ -433,3 +464,19 @@ class MessagesPart(CasesPart):
         if row is None:
             raise NotFoundError(f"There is no message #{message_id}.")
         return _message(row[:-1]), json.loads(row[-1]) if row[-1] else {}
+
+
+_PG_TOKEN = re.compile(r"[^\W_]+")
+
+
+def pg_word_query(words: Iterable[str]) -> str:
+    """A ``to_tsquery`` text: every word (AND) a phrase of its tokens, the last by prefix.
+
+    Tokens are letters and digits only, so nothing a person types is an operator.
+    """
+    parts = []
+    for word in words:
+        tokens = _PG_TOKEN.findall(word)
+        if tokens:
+            parts.append("(" + " <-> ".join(f"'{t}'" for t in tokens) + ":*)")
+    return " & ".join(parts)
