@@ -47,8 +47,19 @@ def build_parser() -> argparse.ArgumentParser:
                              "(removed at exit)")
     parser.add_argument("--workspace", default="default", metavar="NAME",
                         help="workspace name inside the data folder (default: %(default)s)")
+    parser.add_argument("--server", metavar="URL",
+                        help="work on a team workspace on a PostgreSQL server, e.g. "
+                             "postgresql://priya@db.example:5432/brand?sslmode=verify-full "
+                             "(the password comes from the keyring: `server password`)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    srv = sub.add_parser("server", help="the team server (--server URL)")
+    srv_sub = srv.add_subparsers(dest="server_command", metavar="password|check", required=True)
+    srv_sub.add_parser("password", help="keep the password for --server URL in the keyring "
+                                        "(read from a pipe or a prompt that does not echo)")
+    srv_sub.add_parser("check", help="connect to --server URL, set up or upgrade its schema, "
+                                     "and say what is there")
 
     sub.add_parser("init", help="create a new empty workspace (--data-dir, --workspace) "
                                 "without opening the window; never overwrites one")
@@ -253,6 +264,16 @@ def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 @contextmanager
 def open_store(args: argparse.Namespace) -> Iterator[Store]:
     """The workspace the arguments name; a throwaway demo copy with ``--demo``."""
+    if getattr(args, "server", None):
+        if args.demo:
+            raise KnownError("--demo and --server cannot be used together: the demo is a "
+                             "throwaway laptop workspace.")
+        store = Store.connect(args.server, password=team_password(args.server))
+        try:
+            yield store
+        finally:
+            store.close()
+        return
     if args.demo:
         path = create_demo_copy(args.data_dir)
         store = Store.open(path)
@@ -507,6 +528,37 @@ def secret_store() -> SecretStore:
     store = KeyringSecretStore()
     store.check()
     return store
+
+
+def team_password(url: str) -> str | None:
+    """The team server's password from the keyring (``None``: none kept, e.g. TLS
+    certificates or a local trust login); never from the address or the database."""
+    from console.core.store.pg import password_key
+
+    try:
+        return secret_store().get(password_key(url))
+    except KnownError:
+        return None
+
+
+def cmd_server_password(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from console.core.store.pg import password_key, redact
+
+    if not args.server:
+        raise KnownError("Say which server: community-console --server URL server password")
+    if redact(args.server) != args.server:
+        raise KnownError("Leave the password out of the address: it would end up in shell "
+                         "history. This command asks for it and keeps it in the keyring.")
+    secret = read_secret(err)
+    secret_store().set(password_key(args.server), secret)
+    out.write(f"password for {args.server} kept in the keyring\n")
+    return 0
+
+
+def cmd_server_check(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    out.write(f"{store.server}: schema {', '.join(store.schema_version())}; "
+              f"{store.case_count()} case(s), {store.message_count()} message(s)\n")
+    return 0
 
 
 def read_secret(err: TextIO) -> str:
@@ -796,13 +848,16 @@ def cmd_outbox_send(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 
     def progress(o: engine.SendOutcome) -> None:
         what = "sent" if o.sent and not o.reconciled else "already posted" if o.sent \
+            else "being sent by a teammate's app" if o.busy_elsewhere \
             else f"not sent: {o.error}"
         sys.stderr.write(f"reply #{o.reply_id} (case #{o.case_id}): {what}\n")
 
     outcomes = engine.send_outbox(store, connectors, progress=progress)
     sent = sum(1 for o in outcomes if o.sent)
-    out.write(f"{sent} of {len(outcomes)} reply(ies) sent\n")
-    return 0 if sent == len(outcomes) else 1
+    elsewhere = sum(1 for o in outcomes if o.busy_elsewhere)
+    out.write(f"{sent} of {len(outcomes)} reply(ies) sent"
+              + (f" ({elsewhere} being sent by a teammate's app)" if elsewhere else "") + "\n")
+    return 0 if sent + elsewhere == len(outcomes) else 1
 
 
 def _handles(handles: Sequence[tuple[str, str]]) -> list[str]:
@@ -889,6 +944,7 @@ def cmd_contacts_unlink(store: Store, args: argparse.Namespace, out: TextIO) -> 
 
 NO_STORE = {
     ("init", None): cmd_init,
+    ("server", "password"): cmd_server_password,
     ("voice-check", None): cmd_voice_check,
     ("templates", "list"): cmd_templates_list,
     ("profiles", "list"): cmd_profiles_list,
@@ -998,6 +1054,7 @@ def cmd_settings_set(store: Store, args: argparse.Namespace, out: TextIO) -> int
 
 
 COMMANDS = {
+    ("server", "check"): cmd_server_check,
     ("case", "status"): cmd_case_status,
     ("case", "assign"): cmd_case_assign,
     ("case", "note"): cmd_case_note,
@@ -1030,7 +1087,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         return handled
     sub = next((getattr(args, name) for name in (
         "cases_command", "case_command", "templates_command", "profiles_command",
-        "accounts_command", "outbox_command", "settings_command", "contacts_command")
+        "accounts_command", "outbox_command", "settings_command", "contacts_command",
+        "server_command")
         if getattr(args, name, None)), None)
     try:
         if (args.command, sub) in NO_STORE:

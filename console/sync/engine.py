@@ -84,6 +84,8 @@ class AccountSync:
     offline: bool = False
     cancelled: bool = False
     retry_after: float | None = None
+    # A teammate's app was syncing this account (team server): skipped, not failed.
+    busy_elsewhere: bool = False
     changes: Changes = field(default_factory=Changes)
 
     @property
@@ -162,6 +164,33 @@ def sync_account(db: Store | Db, account: Account, connect: Connect, *,
                  scorer: Callable[[str], float | None] | None = None,
                  cancel: CancelToken | None = None,
                  progress: Callable[[AccountSync], None] | None = None) -> AccountSync:
+    """Sync one account unless a teammate's app is syncing it right now (a team server).
+
+    Then this app skips it (``busy_elsewhere``): the messages reach everyone through the
+    shared workspace, fetched once.  See ``_sync_account`` for the rest.
+    """
+    run = _db(db)
+    if not run(functools.partial(_claim_sync, account_id=account.id)):
+        return AccountSync(account=account, busy_elsewhere=True)
+    try:
+        return _sync_account(run, account, connect, scorer=scorer, cancel=cancel,
+                             progress=progress)
+    finally:
+        run(functools.partial(_release_sync, account_id=account.id))
+
+
+def _claim_sync(store: Store, account_id: AccountId) -> bool:
+    return store.claim_sync(account_id)
+
+
+def _release_sync(store: Store, account_id: AccountId) -> None:
+    store.release_sync(account_id)
+
+
+def _sync_account(db: Store | Db, account: Account, connect: Connect, *,
+                  scorer: Callable[[str], float | None] | None = None,
+                  cancel: CancelToken | None = None,
+                  progress: Callable[[AccountSync], None] | None = None) -> AccountSync:
     """Fetch and apply pages until the account is caught up (or MAX_PAGES).
 
     Args:
@@ -258,6 +287,7 @@ class SendOutcome:
     error: str | None = None
     final: bool = False  # marked failed: needs an edit or a retry by hand, not a resend
     held: bool = False  # back to approved: its account must be reconnected first
+    busy_elsewhere: bool = False  # a teammate's app is sending it (team server)
     changes: Changes = field(default_factory=Changes)
 
 
@@ -421,6 +451,25 @@ def send_outbox(db: Store | Db, connect: Connect, *,
 
 def _send_one(run: Db, reply: Reply, connect: Connect,
               cache: dict[AccountId, Connector]) -> SendOutcome:
+    """Send one reply if this app can claim it (a teammate's app may be sending it)."""
+    if not run(functools.partial(_claim_send, reply_id=reply.id)):
+        return SendOutcome(reply_id=reply.id, case_id=reply.case_id, busy_elsewhere=True)
+    try:
+        return _send_claimed(run, reply, connect, cache)
+    finally:
+        run(functools.partial(_release_send, reply_id=reply.id))
+
+
+def _claim_send(store: Store, reply_id: ReplyId) -> bool:
+    return store.claim_send(reply_id)
+
+
+def _release_send(store: Store, reply_id: ReplyId) -> None:
+    store.release_send(reply_id)
+
+
+def _send_claimed(run: Db, reply: Reply, connect: Connect,
+                  cache: dict[AccountId, Connector]) -> SendOutcome:
     try:
         plan = run(functools.partial(plan_send, reply_id=reply.id))
     except KnownError as exc:

@@ -24,16 +24,16 @@ from console.sync import engine
 
 
 @pytest.fixture
-def world(tmp_path):  # type: ignore[no-untyped-def]
-    store = Store.open(tmp_path / "w.db")
+def world(new_store):  # type: ignore[no-untyped-def]
+    # Both backends: a laptop file and a team server run the same engine.
+    store = new_store()
     store.set_setting("user.name", "Sam")
     a, _ = store.add_account(platform="demo", handle="support@demo.example")
     b, _ = store.add_account(platform="demo", handle="hello@demo.example")
     support = FakeConnector(handle="support@demo.example", page_size=3, clock=timeutil.now)
     hello = FakeConnector(handle="hello@demo.example", page_size=3, clock=timeutil.now)
     connectors = {a: support, b: hello}
-    yield store, connectors
-    store.close()
+    return store, connectors
 
 
 def accounts(store: Store) -> dict[str, object]:
@@ -282,12 +282,12 @@ def test_database_steps_never_make_a_network_call(world) -> None:
 
     out = engine.sync_account(db, acc, lambda _a: Watched())
     assert out.ok and out.new_messages == 7
-    assert steps == ["_cursor", "apply", "apply", "apply"]
+    assert steps == ["_claim_sync", "_cursor", "apply", "apply", "apply", "_release_sync"]
     (case_id, *_) = [r.id for r in store.cases_page()]
     approve(store, case_id, "On it.", acc.id)
     (sent,) = engine.send_outbox(db, lambda _a: Watched())
     assert sent.sent
-    assert steps[4:] == ["_outbox", "plan_send", "finish_send"]
+    assert steps[6:] == ["_outbox", "_claim_send", "plan_send", "finish_send", "_release_send"]
 
 
 def test_connector_that_cannot_be_made_fails_the_account_not_the_run(world) -> None:

@@ -231,7 +231,7 @@ class PgConnection:
         text, returns_id = translate(sql)
         cur = self.raw.cursor()
         try:
-            cur.execute(text, _params(params))  # type: ignore[call-overload]
+            cur.execute(text, _params(params))
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
         lastrowid = None
@@ -246,7 +246,7 @@ class PgConnection:
             text = text[:text.rindex(" RETURNING id")]
         cur = self.raw.cursor()
         try:
-            cur.executemany(text, [_params(r) for r in rows])  # type: ignore[call-overload]
+            cur.executemany(text, [_params(r) for r in rows])
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
         return PgCursor(cur, None)
@@ -276,15 +276,15 @@ class PgDatabase:
         if self.conn.in_transaction:
             self._savepoints += 1
             name = f"cc_sp{self._savepoints}"
-            raw.execute(f"SAVEPOINT {name}")  # type: ignore[arg-type]
+            raw.execute(f"SAVEPOINT {name}")
             try:
                 yield self
             except BaseException:
                 if raw.info.transaction_status != pq.TransactionStatus.IDLE:
-                    raw.execute(f"ROLLBACK TO SAVEPOINT {name}")  # type: ignore[arg-type]
+                    raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
                 raise
             else:
-                raw.execute(f"RELEASE SAVEPOINT {name}")  # type: ignore[arg-type]
+                raw.execute(f"RELEASE SAVEPOINT {name}")
             finally:
                 self._savepoints -= 1
             return
@@ -334,3 +334,10 @@ def connect(url: str, *, password: str | None = None) -> PgDatabase:
 def redact(url: str) -> str:
     """``url`` without a password in it (for messages and logs)."""
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
+def password_key(url: str) -> str:
+    """The keyring entry of a team server's password: its login, host, port and database."""
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    return (f"team-server:{info.get('user', '')}@{info.get('host', '')}:"
+            f"{info.get('port', '5432')}/{info.get('dbname', '')}")

@@ -316,6 +316,49 @@ class RepliesPart(CasesPart):
                 "WHERE id = ?", [timeutil.to_epoch(timeutil.now()), reply_id])
         return Changes(replies=True)
 
+    # Advisory lock keys on a team server: one namespace per kind of work.
+    _SEND_LOCK = 0x43430000_00000000
+    _SYNC_LOCK = 0x43440000_00000000
+
+    def claim_send(self, reply_id: ReplyId) -> bool:
+        """Take the right to send this reply now; ``False`` when it is not ours to send.
+
+        On a team server several apps share one outbox: the first to claim a reply holds
+        a session lock on it until ``release_send`` (or until its connection dies, when a
+        teammate's app takes over and reconciles an interrupted send by its idempotency
+        key).  Whoever claims re-reads the state, so a reply a teammate sent meanwhile is
+        never sent again.  A laptop file has one writer at a time: the state check suffices.
+        """
+        if self.dialect == "postgres":
+            got = self.db.conn.execute("SELECT pg_try_advisory_lock(?)",
+                                       [self._SEND_LOCK + int(reply_id)]).fetchone()[0]
+            if not got:
+                return False
+        row = self.db.conn.execute("SELECT state FROM replies WHERE id = ?",
+                                   [reply_id]).fetchone()
+        if row is None or row[0] not in ("approved", "sending"):
+            self.release_send(reply_id)
+            return False
+        return True
+
+    def release_send(self, reply_id: ReplyId) -> None:
+        if self.dialect == "postgres":
+            self.db.conn.execute("SELECT pg_advisory_unlock(?)",
+                                 [self._SEND_LOCK + int(reply_id)]).fetchone()
+
+    def claim_sync(self, account_id: AccountId) -> bool:
+        """Take the right to sync this account now: on a team server one member's app at a
+        time fetches an account's messages, so they are fetched once for the team."""
+        if self.dialect != "postgres":
+            return True
+        return bool(self.db.conn.execute("SELECT pg_try_advisory_lock(?)",
+                                         [self._SYNC_LOCK + int(account_id)]).fetchone()[0])
+
+    def release_sync(self, account_id: AccountId) -> None:
+        if self.dialect == "postgres":
+            self.db.conn.execute("SELECT pg_advisory_unlock(?)",
+                                 [self._SYNC_LOCK + int(account_id)]).fetchone()
+
     def mark_reply_held(self, reply_id: ReplyId, reason: str) -> Changes:
         """Back to approved with the reason: nothing went out (the account needs reconnecting).
 
