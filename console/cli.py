@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    ws = sub.add_parser("workspace", help="move a workspace to the team server and back")
+    ws_sub = ws.add_subparsers(dest="workspace_command", metavar="push|pull", required=True)
+    ws_sub.add_parser("push", help="copy this laptop workspace (--workspace, or --demo) to an "
+                                   "empty team server (--server URL); run again to resume")
+    ws_sub.add_parser("pull", help="copy the team server's workspace (--server URL) into a new "
+                                   "laptop workspace (--workspace NAME); run again to resume")
+
     srv = sub.add_parser("server", help="the team server (--server URL)")
     srv_sub = srv.add_subparsers(dest="server_command", metavar="password|check", required=True)
     srv_sub.add_parser("password", help="keep the password for --server URL in the keyring "
@@ -555,6 +562,59 @@ def cmd_server_password(args: argparse.Namespace, out: TextIO, err: TextIO) -> i
     return 0
 
 
+def _transfer_progress(err: TextIO) -> Any:
+    from console.core.store.transfer import TransferProgress
+
+    def progress(p: TransferProgress) -> None:
+        if p.read >= p.total or p.read % 10000 == 0:
+            err.write(f"  {p.table}: {p.read:,} of {p.total:,}"
+                      + (f" ({p.read - p.rows:,} there already)" if p.read > p.rows else "")
+                      + "\n")
+    return progress
+
+
+def cmd_workspace_push(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from console.core.store.transfer import copy_workspace_rows
+
+    if not args.server:
+        raise KnownError("Say which server: community-console --server URL workspace push")
+    server_url = args.server
+    args.server = None  # the source is the laptop workspace the other options name
+    with open_store(args) as source:
+        target = Store.connect(server_url, password=team_password(server_url))
+        try:
+            copied = copy_workspace_rows(source, target, progress=_transfer_progress(err))
+        finally:
+            target.close()
+    out.write(f"pushed to {redact_url(server_url)}: {sum(copied.values()):,} row(s) copied\n")
+    return 0
+
+
+def cmd_workspace_pull(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from console.core.store.transfer import copy_workspace_rows
+
+    if not args.server or args.demo:
+        raise KnownError("Pull needs --server URL and a laptop --workspace NAME (not --demo).")
+    path = paths.workspace_path(args.workspace, base=args.data_dir)
+    source = Store.connect(args.server, password=team_password(args.server))
+    try:
+        target = Store.open(path)
+        try:
+            copied = copy_workspace_rows(source, target, progress=_transfer_progress(err))
+        finally:
+            target.close()
+    finally:
+        source.close()
+    out.write(f"pulled into {path}: {sum(copied.values()):,} row(s) copied\n")
+    return 0
+
+
+def redact_url(url: str) -> str:
+    from console.core.store.pg import redact
+
+    return redact(url)
+
+
 def cmd_server_check(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"{store.server}: schema {', '.join(store.schema_version())}; "
               f"{store.case_count()} case(s), {store.message_count()} message(s)\n")
@@ -945,6 +1005,8 @@ def cmd_contacts_unlink(store: Store, args: argparse.Namespace, out: TextIO) -> 
 NO_STORE = {
     ("init", None): cmd_init,
     ("server", "password"): cmd_server_password,
+    ("workspace", "push"): cmd_workspace_push,
+    ("workspace", "pull"): cmd_workspace_pull,
     ("voice-check", None): cmd_voice_check,
     ("templates", "list"): cmd_templates_list,
     ("profiles", "list"): cmd_profiles_list,
@@ -1088,7 +1150,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     sub = next((getattr(args, name) for name in (
         "cases_command", "case_command", "templates_command", "profiles_command",
         "accounts_command", "outbox_command", "settings_command", "contacts_command",
-        "server_command")
+        "server_command", "workspace_command")
         if getattr(args, name, None)), None)
     try:
         if (args.command, sub) in NO_STORE:

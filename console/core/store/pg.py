@@ -187,7 +187,7 @@ class PgCursor:
 
     @property
     def rowcount(self) -> int:
-        return self._cur.rowcount
+        return self._cur.rowcount  # after executemany: the rows of every statement, summed
 
     @property
     def description(self) -> Any:
