@@ -62,11 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
                                    "laptop workspace (--workspace NAME); run again to resume")
 
     srv = sub.add_parser("server", help="the team server (--server URL)")
-    srv_sub = srv.add_subparsers(dest="server_command", metavar="password|check", required=True)
+    srv_sub = srv.add_subparsers(dest="server_command", metavar="password|check|member",
+                                 required=True)
     srv_sub.add_parser("password", help="keep the password for --server URL in the keyring "
                                         "(read from a pipe or a prompt that does not echo)")
     srv_sub.add_parser("check", help="connect to --server URL, set up or upgrade its schema, "
                                      "and say what is there")
+    sma = srv_sub.add_parser("member", help="make a PostgreSQL login role a team member "
+                                            "(run as the workspace's owner)")
+    sma.add_argument("role", help="the member's PostgreSQL login role")
+    sma.add_argument("name", help="their name on the team roster")
+    sma.add_argument("--may-reassign", action="store_true",
+                     help="may hand cases to others (else only take cases themselves)")
 
     sub.add_parser("init", help="create a new empty workspace (--data-dir, --workspace) "
                                 "without opening the window; never overwrites one")
@@ -615,6 +622,13 @@ def redact_url(url: str) -> str:
     return redact(url)
 
 
+def cmd_server_member(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    store.add_team_member(args.role, args.name, may_reassign=args.may_reassign)
+    out.write(f"{args.role} is {args.name} on the team"
+              + (", and may hand cases to others" if args.may_reassign else "") + "\n")
+    return 0
+
+
 def cmd_server_check(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     out.write(f"{store.server}: schema {', '.join(store.schema_version())}; "
               f"{store.case_count()} case(s), {store.message_count()} message(s)\n")
@@ -1117,6 +1131,7 @@ def cmd_settings_set(store: Store, args: argparse.Namespace, out: TextIO) -> int
 
 COMMANDS = {
     ("server", "check"): cmd_server_check,
+    ("server", "member"): cmd_server_member,
     ("case", "status"): cmd_case_status,
     ("case", "assign"): cmd_case_assign,
     ("case", "note"): cmd_case_note,

@@ -240,9 +240,77 @@ CREATE TABLE contact_link_dismissals (
 );
 """
 
+# Members: each person connects with a PostgreSQL role of their own; this table says
+# which roster name the role is and whether it may hand cases to others.  The server
+# enforces it (a trigger), so an app that skipped the check still cannot reassign.
+P002_TEAM_MEMBERS = r"""
+CREATE TABLE team_members (
+    role_name TEXT PRIMARY KEY,
+    member_name TEXT NOT NULL UNIQUE,
+    may_reassign BIGINT NOT NULL DEFAULT 0  -- 0/1, as every flag of the workspace
+);
+
+-- The member the connected role is ('' when it is not one: the server's owner, set-up).
+CREATE FUNCTION cc_member_name() RETURNS text LANGUAGE sql STABLE
+    AS $$ SELECT coalesce((SELECT member_name FROM team_members
+                           WHERE role_name = session_user), '') $$;
+
+CREATE FUNCTION cc_guard_owner() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, public AS $$
+DECLARE
+    m team_members%ROWTYPE;
+BEGIN
+    IF NEW.owner IS NOT DISTINCT FROM OLD.owner THEN
+        RETURN NEW;
+    END IF;
+    SELECT * INTO m FROM team_members WHERE role_name = session_user;
+    IF NOT FOUND THEN
+        -- Not a member: only the roles that own the workspace (set-up, moves) get here.
+        IF NOT pg_has_role(session_user, (SELECT relowner FROM pg_class
+                                          WHERE oid = 'public.cases'::regclass), 'MEMBER') THEN
+            RAISE EXCEPTION 'the role % is not a member of this team workspace', session_user
+                USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF m.may_reassign <> 0 OR NEW.owner = m.member_name THEN
+        RETURN NEW;  -- a lead hands cases out; anyone may take a case for themselves
+    END IF;
+    RAISE EXCEPTION '% may take cases but not hand them to others (case #% to %)',
+        m.member_name, NEW.id, NEW.owner USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER cases_guard_owner BEFORE UPDATE OF owner ON cases
+    FOR EACH ROW EXECUTE FUNCTION cc_guard_owner();
+
+-- What members may do at all: read and write the workspace, never rewrite who they are.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cc_team') THEN
+        CREATE ROLE cc_team NOLOGIN;
+    END IF;
+EXCEPTION WHEN insufficient_privilege THEN
+    RAISE NOTICE 'cc_team not created: the migrating role cannot create roles';
+END $$;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'cc_team') THEN
+        GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO cc_team;
+        GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO cc_team;
+        REVOKE INSERT, UPDATE, DELETE ON team_members FROM cc_team;
+        REVOKE UPDATE, DELETE ON case_events FROM cc_team;
+        REVOKE INSERT, UPDATE, DELETE ON console_migrations FROM cc_team;
+        -- Tables later steps add are the team's too (each step may narrow this again).
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public
+            GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO cc_team;
+        ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO cc_team;
+    END IF;
+END $$;
+"""
+
 # (name, SQL): applied in order, each in its own transaction, recorded by name.
 MIGRATIONS: list[tuple[str, str]] = [
     ("p001_team_schema", P001_TEAM_SCHEMA),
+    ("p002_team_members", P002_TEAM_MEMBERS),
 ]
 
 
@@ -259,6 +327,8 @@ def migrate(raw: Any) -> list[str]:
     """Apply the pending steps; returns their names.  Two apps migrating at once take
     turns (an advisory lock), so a step is never applied twice."""
     done: list[str] = []
+    if {name for name, _ in MIGRATIONS} <= set(applied(raw)):
+        return done  # up to date: members (who may not change the schema) get no further
     with raw.transaction():
         raw.execute("SELECT pg_advisory_xact_lock(hashtext('community-console migrations'))")
         raw.execute(f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} ("

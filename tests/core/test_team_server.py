@@ -17,7 +17,7 @@ import pytest
 from console import cli
 from console.connectors.fake import FakeConnector
 from console.core import timeutil
-from console.core.errors import SchemaTooNewError, StorageError
+from console.core.errors import KnownError, SchemaTooNewError, StorageError
 from console.core.models import ReplyState
 from console.core.store import Store
 from console.core.store.pg import redact, translate
@@ -165,3 +165,44 @@ def test_the_command_line_works_on_the_team_server(pg_url: str) -> None:
     args = cli.build_parser().parse_args(["--server", pg_url, "--demo", "server", "check"])
     assert cli.run(args, out, err) == 1
     assert "--demo and --server cannot be used together" in err.getvalue()
+
+
+def _as(url: str, role: str) -> str:
+    return url.replace("postgresql://postgres@", f"postgresql://{role}@")
+
+
+def test_a_member_without_the_right_to_reassign_is_refused_by_the_server(
+        pg_server: Any, pg_url: str) -> None:
+    for role in ("priya_role", "lead_role"):
+        pg_server.admin(f"DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                        f"'{role}') THEN CREATE ROLE {role} LOGIN; END IF; END $$")
+    owner = Store.connect(pg_url)
+    owner.set_setting("team.roster", [{"name": "Tom"}])
+    owner.add_account(platform="mastodon", handle="@help@kettle.example")
+    owner.ingest([msg("@ann@x.social", "where is my order?")])
+    out, err = io.StringIO(), io.StringIO()
+    for argv in (["priya_role", "Priya"], ["lead_role", "Lee", "--may-reassign"]):
+        args = cli.build_parser().parse_args(["--server", pg_url, "server", "member", *argv])
+        assert cli.run(args, out, err) == 0, err.getvalue()
+    assert {p["name"] for p in owner.roster()} == {"Tom", "Priya", "Lee"}
+    case_id = owner.cases_page()[0].id
+
+    priya = Store.connect(_as(pg_url, "priya_role"))
+    assert priya.me == "Priya"
+    with pytest.raises(KnownError, match="refused.*Priya may take cases but not hand them"):
+        priya.assign(case_id, "Tom")
+    # Not only the app's check: the same change in plain SQL is refused by the server.
+    with psycopg.connect(_as(pg_url, "priya_role"), autocommit=True) as raw:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            raw.execute("UPDATE cases SET owner = 'Tom' WHERE id = %s", [case_id])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            raw.execute("UPDATE team_members SET may_reassign = 1")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            raw.execute("DELETE FROM case_events")
+    priya.assign(case_id, "Priya")  # taking a case for yourself is always allowed
+    lead = Store.connect(_as(pg_url, "lead_role"))
+    lead.assign(case_id, "Tom")
+    actors = [(e.kind, e.actor) for e in owner.case_detail(case_id).events if e.kind == "assign"]
+    assert actors == [("assign", "Priya"), ("assign", "Lee")]
+    for s in (owner, priya, lead):
+        s.close()

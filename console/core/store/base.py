@@ -15,7 +15,7 @@ from sqlite_utils import Database
 from console.core import settings as settings_mod
 from console.core import timeutil
 from console.core.changes import Changes
-from console.core.errors import NotFoundError
+from console.core.errors import KnownError, NotFoundError
 from console.core.ids import CaseId
 from console.core.models import CaseStatus
 from console.core.rules import OPEN_STATUSES
@@ -72,11 +72,43 @@ class StoreBase:
 
         The roster's person marked as me, else ``user.name``, else the login name.
         """
+        if self._me is None and self.dialect == "postgres":
+            # On a team server each person connects as themselves: their member name.
+            member = str(self.db.conn.execute("SELECT cc_member_name()").fetchone()[0])
+            self._me = member or None
         if self._me is None:
             marked = [p["name"] for p in self.roster() if p.get("me")]
             self._me = marked[0] if marked else str(
                 self.get_setting("user.name") or settings_mod.default("user.name"))
         return self._me
+
+    def add_team_member(self, role: str, name: str, *, may_reassign: bool = False) -> Changes:
+        """Make the PostgreSQL login ``role`` the team member ``name`` (team server only).
+
+        Run by the workspace's owner: grants the role the workspace (``cc_team``) and adds
+        ``name`` to the roster.  ``may_reassign`` lets them hand cases to others.
+
+        Raises:
+            KnownError: not a team server, or the role does not exist.
+        """
+        if self.dialect != "postgres":
+            raise KnownError("Members are a team server's: a laptop workspace has one user.")
+        if not self.db.conn.execute("SELECT 1 FROM pg_roles WHERE rolname = ?",
+                                    [role]).fetchone():
+            raise KnownError(f"There is no login role {role!r} on the server: create it first "
+                             f"(CREATE ROLE {role} LOGIN PASSWORD '...').")
+        with self.db.atomic():
+            self.db.conn.execute(
+                "INSERT INTO team_members (role_name, member_name, may_reassign) "
+                "VALUES (?, ?, ?) ON CONFLICT (role_name) DO UPDATE SET "
+                "member_name = excluded.member_name, may_reassign = excluded.may_reassign",
+                [role, name, bool(may_reassign)])
+            ident = role.replace('"', '""')
+            self.db.conn.execute(f'GRANT cc_team TO "{ident}"')
+        roster = self.roster()
+        if not any(p["name"].casefold() == name.casefold() for p in roster):
+            self.set_setting("team.roster", [*roster, {"name": name}])
+        return Changes(settings=True)
 
     def roster(self) -> list[dict[str, Any]]:
         """The team: ``{"name", "handle", "me"}`` each, as set in ``team.roster``."""

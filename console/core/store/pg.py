@@ -22,7 +22,7 @@ import psycopg
 from psycopg import pq
 from psycopg.adapt import Loader
 
-from console.core.errors import StorageError
+from console.core.errors import KnownError, StorageError
 
 # Tables whose rows have an ``id`` the parts read back as ``cursor.lastrowid``.
 ID_TABLES = frozenset({
@@ -210,6 +210,9 @@ def _as_sqlite_error(exc: psycopg.Error) -> Exception:
         return StorageError(
             f"The team server cannot be reached ({str(exc).strip() or type(exc).__name__}). "
             "Nothing was changed; check the network and try again.", "io")
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        detail = exc.diag.message_primary or str(exc)
+        return KnownError(f"The team server refused this change: {detail}.")
     if isinstance(exc, psycopg.IntegrityError):
         return sqlite3.IntegrityError(str(exc))
     return sqlite3.OperationalError(str(exc))
