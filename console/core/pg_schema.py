@@ -307,10 +307,50 @@ BEGIN
 END $$;
 """
 
+# Teammates' windows follow each change within a second: every change to a case tells
+# the channel ``cc_changes`` which case, what and who (LISTEN/NOTIFY; PostgreSQL merges
+# identical notices of one transaction, and a window re-reads only what it shows).
+# Drafts name their author, so a teammate's window can say "Priya is replying".
+P003_TEAM_LIVE = r"""
+ALTER TABLE replies ADD COLUMN author TEXT;
+ALTER TABLE replies ALTER COLUMN author SET DEFAULT nullif(cc_member_name(), '');
+
+CREATE FUNCTION cc_notify_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    rec record;
+    payload json;
+BEGIN
+    IF TG_OP = 'DELETE' THEN rec := OLD; ELSE rec := NEW; END IF;
+    IF TG_TABLE_NAME = 'cases' THEN
+        payload := json_build_object('t', 'cases', 'case', rec.id, 'by', cc_member_name(),
+                                     'pid', pg_backend_pid());
+    ELSIF TG_TABLE_NAME = 'replies' THEN
+        payload := json_build_object('t', 'replies', 'case', rec.case_id,
+                                     'state', CASE WHEN TG_OP = 'DELETE' THEN 'deleted'
+                                                   ELSE rec.state END,
+                                     'by', cc_member_name(), 'pid', pg_backend_pid());
+    ELSE
+        payload := json_build_object('t', TG_TABLE_NAME, 'case', rec.case_id,
+                                     'by', cc_member_name(), 'pid', pg_backend_pid());
+    END IF;
+    PERFORM pg_notify('cc_changes', payload::text);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER cases_notify AFTER INSERT OR UPDATE ON cases
+    FOR EACH ROW EXECUTE FUNCTION cc_notify_change();
+CREATE TRIGGER case_events_notify AFTER INSERT ON case_events
+    FOR EACH ROW EXECUTE FUNCTION cc_notify_change();
+CREATE TRIGGER replies_notify AFTER INSERT OR UPDATE OR DELETE ON replies
+    FOR EACH ROW EXECUTE FUNCTION cc_notify_change();
+CREATE TRIGGER notes_notify AFTER INSERT ON notes
+    FOR EACH ROW EXECUTE FUNCTION cc_notify_change();
+"""
+
 # (name, SQL): applied in order, each in its own transaction, recorded by name.
 MIGRATIONS: list[tuple[str, str]] = [
     ("p001_team_schema", P001_TEAM_SCHEMA),
     ("p002_team_members", P002_TEAM_MEMBERS),
+    ("p003_team_live", P003_TEAM_LIVE),
 ]
 
 

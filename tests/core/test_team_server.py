@@ -206,3 +206,41 @@ def test_a_member_without_the_right_to_reassign_is_refused_by_the_server(
     assert actors == [("assign", "Priya"), ("assign", "Lee")]
     for s in (owner, priya, lead):
         s.close()
+
+
+def test_a_teammates_change_is_announced_and_their_draft_stays_theirs(
+        pg_server: Any, pg_url: str) -> None:
+    from console.core.store.listen import ChangeListener
+
+    pg_server.admin("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                    "'tom_role') THEN CREATE ROLE tom_role LOGIN; END IF; END $$")
+    owner = Store.connect(pg_url)
+    owner.add_account(platform="mastodon", handle="@help@kettle.example")
+    owner.ingest([msg("@ann@x.social", "where is my order?")])
+    owner.add_team_member("tom_role", "Tom", may_reassign=True)
+    case_id = owner.cases_page()[0].id
+    listener = ChangeListener(pg_url)
+    tom = Store.connect(_as(pg_url, "tom_role"))
+    (account,) = tom.accounts()
+    started = time.monotonic()
+    tom.assign(case_id, "Tom")
+    got = listener.wait(5, own_pids={owner.backend_pid() or 0})
+    assert time.monotonic() - started < 1.0
+    assert got.changes.cases and case_id in got.changes.case_ids
+    assert {(n.table, n.by) for n in got.notices} >= {("cases", "Tom"), ("case_events", "Tom")}
+    # A draft is presence, not a reload; and it stays Tom's.
+    draft_id, _ = tom.save_draft(case_id, account_id=account.id, body="Hi Ann")
+    assert listener.wait(5).drafting == {case_id: {"Tom"}}  # (and the timeline's "drafted")
+    tom.save_draft(case_id, account_id=account.id, body="Hi Ann, looking now", reply_id=draft_id)
+    got = listener.wait(5)
+    assert got.drafting == {case_id: {"Tom"}} and not got.changes  # a keystroke: presence only
+    assert owner.open_draft(case_id) is None
+    assert tom.open_draft(case_id) is not None
+    assert owner.teammates_drafting(case_id) == ["Tom"]
+    assert tom.teammates_drafting(case_id) == []
+    # Our own writes are told apart by their server process.
+    owner.add_note(case_id, "called the courier")
+    assert not listener.wait(5, own_pids={owner.backend_pid() or 0}).changes
+    listener.close()
+    for s in (owner, tom):
+        s.close()

@@ -163,11 +163,32 @@ class RepliesPart(CasesPart):
 
     def open_draft(self, case_id: CaseId) -> Reply | None:
         """The case's newest unsent draft (or failed reply), if any."""
+        # On a team server each member has their own draft: a teammate's is never opened
+        # (and typed over) here; ``teammates_drafting`` says who else is replying.
+        mine = (" AND coalesce(r.author, '') IN ('', cc_member_name())"
+                if self.dialect == "postgres" else "")
         row = self.db.conn.execute(
             f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} WHERE r.case_id = ? "
-            "AND r.state IN ('draft', 'failed') ORDER BY r.updated_at DESC, r.id DESC LIMIT 1",
-            [case_id]).fetchone()
+            f"AND r.state IN ('draft', 'failed'){mine} "
+            "ORDER BY r.updated_at DESC, r.id DESC LIMIT 1", [case_id]).fetchone()
         return _reply(row) if row else None
+
+    def teammates_drafting(self, case_id: CaseId, *, within: int = 900) -> list[str]:
+        """Who else on the team has a draft open in this case (edited in the last
+        ``within`` seconds): "Priya is replying".  A laptop workspace has no teammates."""
+        if self.dialect != "postgres":
+            return []
+        since = timeutil.to_epoch(timeutil.now()) - within
+        return [str(r[0]) for r in self.db.conn.execute(
+            "SELECT DISTINCT author FROM replies WHERE case_id = ? AND state = 'draft' "
+            "AND author IS NOT NULL AND author <> cc_member_name() AND updated_at >= ? "
+            "ORDER BY author", [case_id, since])]
+
+    def backend_pid(self) -> int | None:
+        """This connection's server process on a team server (to tell its own notices)."""
+        if self.dialect != "postgres":
+            return None
+        return int(self.db.conn.execute("SELECT pg_backend_pid()").fetchone()[0])
 
     def replies(self, states: Sequence[ReplyState | str] = (ReplyState.DRAFT,
                                                             ReplyState.APPROVED,
