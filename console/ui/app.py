@@ -8,7 +8,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QIcon
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from console import APP_ID, APP_NAME, __version__
 from console.core import demo, paths
 from console.core.errors import KnownError
-from console.core.store import Store
+from console.core.store import Store, is_server_address, open_workspace
 from console.ui import style
 from console.ui.main_window import MainWindow
 from console.ui.ops import Ops
@@ -100,18 +100,19 @@ _scorer: Callable[[str], float | None] | None = None
 class Session:
     """The running services behind one window; closed as one."""
 
-    def __init__(self, db_path: Path, *, settings: QSettings, label: str,
+    def __init__(self, db_path: Path | str, *, settings: QSettings, label: str,
                  throwaway: Path | None = None, data_dir: Path | None = None,
-                 secrets: Callable[[], SecretStore] | None = None) -> None:
-        # Open once on this thread first: a corrupt or too-new file is refused
-        # here, with a clear message, before any worker starts.
-        store = Store.open(db_path)
+                 secrets: Callable[[], SecretStore] | None = None,
+                 password: str | None = None) -> None:
+        # Open once on this thread first: a corrupt or too-new file (or an unreachable
+        # team server) is refused here, with a clear message, before any worker starts.
+        store = open_workspace(db_path, password=password)
         try:
             seed_builtin_templates(store)
         finally:
             store.close()
         self.signals = AppSignals()
-        self.runner = TaskRunner(db_path)
+        self.runner = TaskRunner(db_path, password=password)
         self.ops = Ops(self.runner, self.signals)
         self.secrets = secrets or keyring_secrets
         self.sync = SyncController(self.ops, self.secrets, scorer=score_mood)
@@ -119,8 +120,18 @@ class Session:
                                  workspace_label=label, data_dir=data_dir, sync=self.sync,
                                  secrets=self.secrets)
         self.throwaway = throwaway
+        self.team: Any = None
+        if is_server_address(db_path):
+            from console.ui.team import TeamFollower
+
+            self.team = TeamFollower(self.ops, str(db_path), password=password,
+                                     parent=self.window)
+            self.window.follow_team(self.team)
+            self.team.start()
 
     def close(self) -> None:
+        if self.team is not None:
+            self.team.stop()
         self.sync.timer.stop()
         if self.sync.running:
             self.sync.cancel()
@@ -129,9 +140,19 @@ class Session:
             shutil.rmtree(self.throwaway, ignore_errors=True)
 
 
-def choose_workspace(args: argparse.Namespace) -> tuple[Path, str, Path | None] | None:
-    """The workspace to open: demo copy, named workspace, or (first start) the user's pick."""
+def choose_workspace(args: argparse.Namespace) -> tuple[Path | str, str, Path | None] | None:
+    """The workspace to open: a team server, demo copy, named workspace, or (first start)
+    the user's pick."""
     from console.cli import create_demo_copy, default_scorer
+
+    if getattr(args, "server", None):
+        from console.core.store.pg import redact
+
+        if args.demo:
+            raise KnownError("--demo and --server cannot be used together: the demo is a "
+                             "throwaway laptop workspace.")
+        address = str(args.server)
+        return address, f"Team: {redact(address).split('@')[-1]}", None
 
     if args.demo:  # under --data-dir when given (removed at exit like the temporary one)
         path = create_demo_copy(args.data_dir)
@@ -159,8 +180,14 @@ def run_gui(args: argparse.Namespace) -> int:
         if choice is None:
             return 0
         path, label, throwaway = choice
+        password = None
+        if is_server_address(path):
+            from console.cli import team_password
+
+            password = team_password(str(path))
         session = Session(path, settings=QSettings(), label=label, throwaway=throwaway,
-                          data_dir=Path(args.data_dir) if args.data_dir else None)
+                          data_dir=Path(args.data_dir) if args.data_dir else None,
+                          password=password)
     except KnownError as exc:
         box = QMessageBox(QMessageBox.Icon.Critical, APP_NAME, str(exc))
         box.setTextFormat(Qt.TextFormat.PlainText)

@@ -117,7 +117,7 @@ class ExportJob:
         error: BaseException | None = None
         try:
             # A connection of its own: sqlite3 connections belong to one thread.
-            store = Store.open(self._ops.db_path, read_only=True)
+            store = self._ops.open_reader()
             try:
                 result = self._work(store, self._progress, self.cancelled)
             finally:

@@ -442,7 +442,41 @@ class MainWindow(QMainWindow):
         self._watch.start()
         self.check_external_changes()  # the baseline
         self.tray: Any = None
+        self.team: Any = None  # a TeamFollower on a team server (follow_team)
         self._restore_state()
+
+    def follow_team(self, team: Any) -> None:
+        """Work on a team server: teammates' changes, presence, the server's reachability."""
+        from console.ui.team import describe
+
+        self.team = team
+        self.team_label = QLabel("Team server unreachable: reconnecting…")
+        self.team_label.setObjectName("teamOfflineLabel")
+        self.team_label.setProperty("severity", "warning")
+        self.team_label.hide()
+        self.statusBar().addPermanentWidget(self.team_label)
+        team.connected.connect(lambda up: self.team_label.setVisible(not up))
+        def said(got: Any) -> None:
+            if text := describe(got):
+                self.statusBar().showMessage(text, 5_000)
+
+        team.changed.connect(said)
+        team.drafting.connect(lambda _drafting: self.show_presence())
+        # Polling for other writers is for a shared file; the server tells us instead.
+        self._watch.stop()
+
+    def show_presence(self) -> None:
+        """Who else is replying in the selected case (team server)."""
+        case_id = self._selected_case
+        if case_id is None or self.team is None:
+            return
+
+        def shown(names: list[str]) -> None:
+            if case_id == self._selected_case:
+                self.case_panel.composer.set_teammates(names)
+
+        self.ops.query(lambda s: s.teammates_drafting(CaseId(case_id)), parent=self) \
+            .success(shown).run()
 
     def check_external_changes(self) -> None:
         """Re-read when another connection committed (PRAGMA data_version on the writer)."""
@@ -721,6 +755,8 @@ class MainWindow(QMainWindow):
         if case_id != self._selected_case:
             self._selected_case = case_id
             self.case_panel.show_case(case_id)
+            self.case_panel.composer.set_teammates([])
+            self.show_presence()
 
     def _restore_selection(self) -> None:
         if self._selected_case is None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.core.changes import Changes
 from console.core.errors import BugError, KnownError
-from console.core.store import Store
+from console.core.store import Store, open_workspace
 from console.ui.signals import AppSignals
 from console.ui.tasks import TaskRunner
 
@@ -138,9 +138,15 @@ class Ops:
         self.signals = signals
 
     @property
-    def db_path(self) -> Path:
-        """The workspace file (for work that opens a read-only connection of its own)."""
+    def db_path(self) -> Path | str:
+        """The workspace file or team server address (for work that opens a read-only
+        connection of its own: ``open_reader``)."""
         return self.runner.db_path
+
+    def open_reader(self) -> Store:
+        """A read-only connection of the caller's thread's own (close it when done)."""
+        return open_workspace(self.runner.db_path, read_only=True,
+                              password=self.runner.password)
 
     def net(self, fn: Callable[[], Any], *, parent: QObject | None = None) -> NetOp:
         return NetOp(self, parent, fn)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from console.core.store import Store
+from console.core.store import Store, is_server_address, open_workspace
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -32,9 +32,12 @@ class TaskRunner(QObject):
 
     _deliver = Signal()
 
-    def __init__(self, db_path: Path, parent: QObject | None = None) -> None:
+    def __init__(self, db_path: Path | str, parent: QObject | None = None, *,
+                 password: str | None = None) -> None:
         super().__init__(parent)
-        self.db_path = Path(db_path)
+        # A workspace file, or a team server's address (then ``password`` logs in).
+        self.db_path: Path | str = db_path if is_server_address(db_path) else Path(db_path)
+        self.password = password
         self._local = threading.local()
         self._lock = threading.Lock()
         self._pending: deque[Callable[[], None]] = deque()
@@ -49,10 +52,12 @@ class TaskRunner(QObject):
         self._closed = False
         self._deliver.connect(self._drain, Qt.ConnectionType.QueuedConnection)
 
-    # sqlite3 connections belong to the thread that opened them.
+    # sqlite3 connections belong to the thread that opened them (a team server's too: one
+    # connection per thread, so the writer's transactions never mix with the reader's).
     def _open_store(self, read_only: bool) -> None:
         try:
-            store = Store.open(self.db_path, read_only=read_only)
+            store = open_workspace(self.db_path, read_only=read_only,
+                                   password=self.password)
         except BaseException as exc:  # reported on the first task instead
             self._local.error = exc
             return

@@ -35,7 +35,13 @@ from console.core.store.contacts import (  # noqa: E402
     ContactSummary,
     LinkSuggestion,
 )
-from console.core.store.facade import SQLITE_HEADER, Store, copy_workspace  # noqa: E402
+from console.core.store.facade import (  # noqa: E402
+    SQLITE_HEADER,
+    Store,
+    copy_workspace,
+    is_server_address,
+    open_workspace,
+)
 from console.core.store.model import (  # noqa: E402
     CaseFilter,
     IngestResult,
@@ -47,5 +53,6 @@ from console.core.store.model import (  # noqa: E402
 __all__ = [
     "ContactLink", "ContactSummary", "LinkSuggestion", "FINISHED_STATUSES", "OPEN_STATUSES",
     "SQLITE_HEADER", "TRANSITIONS", "CaseFilter",
-    "IngestResult", "SearchHit", "Store", "View", "copy_workspace", "sort_key_for",
+    "IngestResult", "SearchHit", "Store", "View", "copy_workspace", "is_server_address",
+    "open_workspace", "sort_key_for",
 ]

@@ -227,6 +227,26 @@ class Store(ReportsPart, RepliesPart, TemplatesPart, ContactsPart):
         return self._applied_names()
 
 
+def is_server_address(where: object) -> bool:
+    """Whether ``where`` names a team server (``postgresql://...``) rather than a file."""
+    return isinstance(where, str) and where.startswith(("postgresql://", "postgres://"))
+
+
+def open_workspace(where: str | Path, *, read_only: bool = False,
+                   password: str | None = None) -> Store:
+    """The workspace at ``where``: a laptop file, or a team server's address.
+
+    A read-only team connection is read-only on the server too (its transactions are).
+    """
+    if is_server_address(where):
+        store = Store.connect(str(where), password=password)
+        if read_only:
+            store.db.conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            store.read_only = True
+        return store
+    return Store.open(where, read_only=read_only)
+
+
 def _raise_if_storage(exc: sqlite3.Error, path: Path) -> None:
     """A busy, read-only, full or failing disk at open is said so, not called damage."""
     known = explain(exc, path)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -30,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from console.core.changes import Changes
 from console.core.errors import KnownError
-from console.core.ids import ReplyId, TemplateId
-from console.core.models import Account, CaseDetail, Message, MessageKind, Reply
+from console.core.ids import CaseId, ReplyId, TemplateId
+from console.core.models import Account, CaseDetail, Message, MessageKind, Reply, ReplyState
 from console.core.store import Store
 from console.ui import actions
 from console.ui.ops import Ops, show_error
@@ -262,9 +263,17 @@ class Composer(QWidget):
         bottom.addWidget(self.fix_button)
         bottom.addWidget(self.approve_button)
 
+        # On a team server: who else has a draft open in this case ("Priya is replying").
+        self.presence = QLabel("")
+        self.presence.setObjectName("composerPresence")
+        self.presence.setProperty("severity", "warning")
+        self.presence.setTextFormat(Qt.TextFormat.PlainText)
+        self.presence.hide()
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.presence)
         layout.addWidget(self.editor, 1)
         layout.addWidget(self.findings_list)
         layout.addLayout(bottom)
@@ -652,6 +661,16 @@ class Composer(QWidget):
         if self._save_pending:
             self.save_now()
 
+    def set_teammates(self, names: list[str]) -> None:
+        """Show who else on the team is writing a reply to this customer right now."""
+        if not names:
+            self.presence.hide()
+            return
+        who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        verb = "is" if len(names) == 1 else "are"
+        self.presence.setText(f"{who} {verb} replying to this customer too.")
+        self.presence.show()
+
     # ------------------------------------------------------------ approve
     def approve(self) -> None:
         if self._detail is None or not self.editor.toPlainText().strip():
@@ -686,6 +705,20 @@ class Composer(QWidget):
         case_id = self._detail.case.id
         dicts = [f.to_dict() for f in findings]
 
+        def queued_elsewhere(store: Store) -> list[Reply]:
+            if store.dialect != "postgres":
+                return []  # one person per laptop workspace: they know what they queued
+            return store.replies((ReplyState.APPROVED, ReplyState.SENDING),
+                                 case_id=CaseId(case_id))
+
+        def confirm(queued: list[Reply]) -> None:
+            # Another reply to this customer is already on its way (a teammate's, or one of
+            # ours from before): a second answer must be meant, not an accident.
+            if queued and not self._confirm_second_reply(queued):
+                self.status.setText("Not approved: another reply is already queued.")
+                return
+            self._ops.write(approve, parent=self).success(done).run(initiator=self)
+
         def approve(store: Store) -> tuple[ReplyId | None, Changes]:
             draft = store.open_draft(case_id)
             if draft is None:
@@ -713,4 +746,18 @@ class Composer(QWidget):
             self._save_pending = False
             self.approved.emit(reply_id)
 
-        self._ops.write(approve, parent=self).success(done).run(initiator=self)
+        self._ops.query(queued_elsewhere, parent=self).success(confirm).run()
+
+    def _confirm_second_reply(self, queued: list[Reply]) -> bool:
+        first = queued[0]
+        box = QMessageBox(QMessageBox.Icon.Question, "Another reply is queued",
+                          f"A reply to this customer is already in the outbox "
+                          f"({first.state.value}, from {first.account_handle}):\n\n"
+                          f"{first.body[:300]}\n\nApprove this one as well?",
+                          parent=self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        yes = box.addButton("Approve as well", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is yes

@@ -1,0 +1,106 @@
+"""Following the team server: teammates' changes reach this window within a second.
+
+A listener thread waits on the server's change channel (``core/store/listen.py``) and
+hands each burst to the GUI thread as the same ``changes_applied`` a local write emits,
+so the inbox and the open case re-read only what changed.  Drafts open elsewhere become
+"Priya is replying"; a lost server shows the offline marker and is retried.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+
+from PySide6.QtCore import QObject, Signal
+
+from console.core.errors import KnownError
+from console.core.store.listen import ChangeListener, TeamChanges
+from console.ui.ops import Ops
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = 5.0
+
+
+class TeamFollower(QObject):
+    """Signals:
+        drafting(dict): case id -> names of teammates with a draft open there, as it arrives.
+        connected(bool): the server is (again) reachable, or was lost.
+        changed(object): the ``TeamChanges`` of one burst (after they were applied).
+    """
+
+    drafting = Signal(object)
+    connected = Signal(bool)
+    changed = Signal(object)
+
+    def __init__(self, ops: Ops, url: str, *, password: str | None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ops = ops
+        self._url = url
+        self._password = password
+        self._own_pids: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="team-listen", daemon=True)
+
+    def start(self) -> None:
+        def pid(value: int | None) -> None:
+            if value is not None:
+                self._own_pids.add(value)
+
+        self._ops.write(lambda s: s.backend_pid(), parent=self).success(pid).run()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=3)
+
+    # Runs on the listener thread: it never touches a widget, only queues to the GUI.
+    def _loop(self) -> None:
+        listener: ChangeListener | None = None
+        online = True
+        while not self._stop.is_set():
+            try:
+                if listener is None:
+                    listener = ChangeListener(self._url, password=self._password)
+                    if not online:
+                        online = True
+                        self._ops.on_main(lambda: self.connected.emit(True), parent=self)
+                got = listener.wait(1.0, own_pids=set(self._own_pids))
+            except KnownError as exc:
+                log.info("team server unreachable: %s", exc)
+                if listener is not None:
+                    listener.close()
+                    listener = None
+                if online:
+                    online = False
+                    self._ops.on_main(lambda: self.connected.emit(False), parent=self)
+                self._stop.wait(RETRY_SECONDS)
+                continue
+            if got.notices:
+                self._ops.on_main(functools.partial(self._deliver, got), parent=self)
+        if listener is not None:
+            listener.close()
+
+    def _deliver(self, got: TeamChanges) -> None:
+        if got.changes:
+            self._ops.signals.changes_applied.emit(got.changes, self)
+        if got.drafting:
+            self.drafting.emit(got.drafting)
+        self.changed.emit(got)
+
+
+def describe(got: TeamChanges) -> str:
+    """A status line for a teammate's change ("Priya changed case #12")."""
+    by: dict[str, set[int]] = {}
+    for n in got.notices:
+        if n.by and n.case_id is not None and not (n.table == "replies" and n.state == "draft"):
+            by.setdefault(n.by, set()).add(n.case_id)
+    parts = []
+    for name, cases in sorted(by.items()):
+        listed = ", ".join(f"#{c}" for c in sorted(cases)[:3])
+        more = f" and {len(cases) - 3} more" if len(cases) > 3 else ""
+        parts.append(f"{name} changed case {listed}{more}")
+    return "; ".join(parts)
+

@@ -1,0 +1,89 @@
+"""The window on a real team server: a teammate's change shows up here, and so do they."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtWidgets import QMessageBox
+
+from console.core.store import Store
+from console.core.store.transfer import copy_workspace_rows
+from tests.ui.test_main_window import select_row, wait_loaded
+
+
+def team_workspace(pg_server: Any, pg_url: str, demo_template: Path) -> str:
+    """The demo workspace pushed to the server, with Tom Okafor as a member of his own."""
+    pg_server.admin("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                    "'tom_okafor') THEN CREATE ROLE tom_okafor LOGIN; END IF; END $$")
+    laptop = Store.open(demo_template, read_only=True)
+    server = Store.connect(pg_url)
+    copy_workspace_rows(laptop, server)
+    server.add_team_member("tom_okafor", "Tom Okafor", may_reassign=True)
+    laptop.close()
+    server.close()
+    return pg_url.replace("postgresql://postgres@", "postgresql://tom_okafor@")
+
+
+def test_a_teammates_change_reaches_the_open_window_within_a_second(
+        qtbot, open_session, pg_server, pg_url, demo_template) -> None:  # type: ignore[no-untyped-def]
+    tom_url = team_workspace(pg_server, pg_url, demo_template)
+    session = open_session(pg_url)
+    window = session.window
+    wait_loaded(qtbot, window)
+    assert window.team is not None and not window._watch.isActive()
+    case_id = select_row(qtbot, window, 0)
+    panel = window.case_panel
+    assert panel.owner_box.currentText() != "Tom Okafor"
+
+    tom = Store.connect(tom_url)
+    started = time.monotonic()
+    tom.assign(case_id, "Tom Okafor")
+    qtbot.waitUntil(lambda: panel.owner_box.currentText() == "Tom Okafor", timeout=5_000)
+    took = time.monotonic() - started
+    assert took < 3.0, f"a teammate's change took {took:.2f} s to show"  # p95 is in bench/
+    qtbot.waitUntil(lambda: "Tom Okafor changed case" in window.statusBar().currentMessage(),
+                    timeout=2_000)
+
+    # Tom starts a reply to the same customer: the window says so, and his draft stays his.
+    (account, *_) = [a for a in tom.accounts()
+                     if a.platform.value == panel.detail.messages[-1].platform.value]
+    tom.save_draft(case_id, account_id=account.id, body="Hi! Tom here, looking into it.")
+    presence = panel.composer.presence
+    qtbot.waitUntil(lambda: presence.isVisible(), timeout=5_000)
+    assert presence.text() == "Tom Okafor is replying to this customer too."
+    assert panel.composer.editor.toPlainText() == ""
+    tom.close()
+
+
+def test_approving_beside_a_queued_teammate_reply_asks_first(
+        qtbot, open_session, pg_server, pg_url, demo_template, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    tom_url = team_workspace(pg_server, pg_url, demo_template)
+    session = open_session(pg_url)
+    window = session.window
+    wait_loaded(qtbot, window)
+    case_id = select_row(qtbot, window, 0)
+    panel = window.case_panel
+    tom = Store.connect(tom_url)
+    (account, *_) = [a for a in tom.accounts()
+                     if a.platform.value == panel.detail.messages[-1].platform.value]
+    draft, _ = tom.save_draft(case_id, account_id=account.id, body="Sorted, refund sent.")
+    tom.approve_reply(draft)
+    asked: list[str] = []
+
+    def refuse(box: QMessageBox) -> int:
+        asked.append(box.text())
+        return 0  # the dialog closed without "Approve as well"
+
+    monkeypatch.setattr(QMessageBox, "exec", refuse)
+    composer = panel.composer
+    qtbot.keyClicks(composer.editor, "Thanks for waiting, we are on it.")
+    composer.approve()
+    qtbot.waitUntil(lambda: bool(asked), timeout=5_000)
+    assert "Sorted, refund sent." in asked[0]
+    qtbot.waitUntil(lambda: "another reply is already queued" in composer.status.text(),
+                    timeout=2_000)
+    queued = [r for r in tom.replies() if r.case_id == case_id and r.state.value == "approved"]
+    assert [r.body for r in queued] == ["Sorted, refund sent."]  # ours was not approved
+    tom.close()
