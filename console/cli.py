@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "(removed at exit)")
     parser.add_argument("--workspace", default="default", metavar="NAME",
                         help="workspace name inside the data folder (default: %(default)s)")
-    parser.add_argument("--server", metavar="URL",
+    parser.add_argument("--server", metavar="URL", dest="team_server",
                         help="work on a team workspace on a PostgreSQL server, e.g. "
                              "postgresql://priya@db.example:5432/brand?sslmode=verify-full "
                              "(the password comes from the keyring: `server password`)")
@@ -278,11 +278,11 @@ def cmd_init(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 @contextmanager
 def open_store(args: argparse.Namespace) -> Iterator[Store]:
     """The workspace the arguments name; a throwaway demo copy with ``--demo``."""
-    if getattr(args, "server", None):
+    if getattr(args, "team_server", None):
         if args.demo:
             raise KnownError("--demo and --server cannot be used together: the demo is a "
                              "throwaway laptop workspace.")
-        store = Store.connect(args.server, password=team_password(args.server))
+        store = Store.connect(args.team_server, password=team_password(args.team_server))
         try:
             yield store
         finally:
@@ -558,14 +558,14 @@ def team_password(url: str) -> str | None:
 def cmd_server_password(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from console.core.store.pg import password_key, redact
 
-    if not args.server:
+    if not args.team_server:
         raise KnownError("Say which server: community-console --server URL server password")
-    if redact(args.server) != args.server:
+    if redact(args.team_server) != args.team_server:
         raise KnownError("Leave the password out of the address: it would end up in shell "
                          "history. This command asks for it and keeps it in the keyring.")
     secret = read_secret(err)
-    secret_store().set(password_key(args.server), secret)
-    out.write(f"password for {args.server} kept in the keyring\n")
+    secret_store().set(password_key(args.team_server), secret)
+    out.write(f"password for {args.team_server} kept in the keyring\n")
     return 0
 
 
@@ -583,10 +583,10 @@ def _transfer_progress(err: TextIO) -> Any:
 def cmd_workspace_push(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from console.core.store.transfer import copy_workspace_rows
 
-    if not args.server:
+    if not args.team_server:
         raise KnownError("Say which server: community-console --server URL workspace push")
-    server_url = args.server
-    args.server = None  # the source is the laptop workspace the other options name
+    server_url = args.team_server
+    args.team_server = None  # the source is the laptop workspace the other options name
     with open_store(args) as source:
         target = Store.connect(server_url, password=team_password(server_url))
         try:
@@ -600,10 +600,10 @@ def cmd_workspace_push(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
 def cmd_workspace_pull(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from console.core.store.transfer import copy_workspace_rows
 
-    if not args.server or args.demo:
+    if not args.team_server or args.demo:
         raise KnownError("Pull needs --server URL and a laptop --workspace NAME (not --demo).")
     path = paths.workspace_path(args.workspace, base=args.data_dir)
-    source = Store.connect(args.server, password=team_password(args.server))
+    source = Store.connect(args.team_server, password=team_password(args.team_server))
     try:
         target = Store.open(path)
         try:

@@ -145,13 +145,13 @@ def choose_workspace(args: argparse.Namespace) -> tuple[Path | str, str, Path | 
     the user's pick."""
     from console.cli import create_demo_copy, default_scorer
 
-    if getattr(args, "server", None):
+    if getattr(args, "team_server", None):
         from console.core.store.pg import redact
 
         if args.demo:
             raise KnownError("--demo and --server cannot be used together: the demo is a "
                              "throwaway laptop workspace.")
-        address = str(args.server)
+        address = str(args.team_server)
         return address, f"Team: {redact(address).split('@')[-1]}", None
 
     if args.demo:  # under --data-dir when given (removed at exit like the temporary one)

@@ -244,3 +244,11 @@ def test_a_teammates_change_is_announced_and_their_draft_stays_theirs(
     listener.close()
     for s in (owner, tom):
         s.close()
+
+
+def test_the_team_server_option_and_an_accounts_server_do_not_mix() -> None:
+    args = cli.build_parser().parse_args([
+        "--server", "postgresql://priya@db.example/brand", "accounts", "add", "bluesky",
+        "--handle", "brand.test", "--server", "http://localhost:2583"])
+    assert args.team_server == "postgresql://priya@db.example/brand"
+    assert args.server == "http://localhost:2583"
