@@ -252,3 +252,23 @@ def test_the_team_server_option_and_an_accounts_server_do_not_mix() -> None:
         "--handle", "brand.test", "--server", "http://localhost:2583"])
     assert args.team_server == "postgresql://priya@db.example/brand"
     assert args.server == "http://localhost:2583"
+
+
+def test_a_lost_connection_fails_once_then_the_store_connects_again(
+        pg_server: Any, pg_url: str) -> None:
+    store = Store.connect(pg_url)
+    store.add_account(platform="mastodon", handle="@help@kettle.example")
+    pid = store.backend_pid()
+    pg_server.admin(f"SELECT pg_terminate_backend({pid})")  # a server restart, a dropped link
+    with pytest.raises(StorageError, match="team server cannot be reached"):
+        store.case_count()
+    store.ingest([msg("@ann@x.social", "still there?")])  # the next call connects again
+    assert store.case_count() == 1 and store.backend_pid() != pid
+    # A transaction cut in the middle stays failed: nothing of it is half-applied.
+    with pytest.raises(StorageError):
+        with store.atomic():
+            store.add_note(store.cases_page()[0].id, "first half")
+            pg_server.admin(f"SELECT pg_terminate_backend({store.backend_pid()})")
+            store.add_note(store.cases_page()[0].id, "second half")
+    assert not store.case_detail(store.cases_page()[0].id).notes
+    store.close()

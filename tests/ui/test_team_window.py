@@ -87,3 +87,26 @@ def test_approving_beside_a_queued_teammate_reply_asks_first(
     queued = [r for r in tom.replies() if r.case_id == case_id and r.state.value == "approved"]
     assert [r.body for r in queued] == ["Sorted, refund sent."]  # ours was not approved
     tom.close()
+
+
+def test_a_draft_typed_while_the_server_is_lost_is_kept_and_saved_when_it_is_back(
+        qtbot, open_session, pg_server, pg_url, demo_template) -> None:  # type: ignore[no-untyped-def]
+    team_workspace(pg_server, pg_url, demo_template)
+    session = open_session(pg_url)
+    window = session.window
+    wait_loaded(qtbot, window)
+    case_id = select_row(qtbot, window, 0)
+    composer = window.case_panel.composer
+    writer_pids: list[int] = []
+    session.ops.write(lambda s: s.backend_pid()).success(writer_pids.append).run()
+    qtbot.waitUntil(lambda: bool(writer_pids), timeout=5_000)
+    pg_server.admin(f"SELECT pg_terminate_backend({writer_pids[0]})")  # the link drops
+    qtbot.keyClicks(composer.editor, "Hi! Checking with the courier now.")
+    composer.save_now()
+    qtbot.waitUntil(lambda: composer.status.text().startswith("Not saved yet"), timeout=5_000)
+    assert composer.editor.toPlainText() == "Hi! Checking with the courier now."
+    qtbot.waitUntil(lambda: composer.status.text() == "Draft saved", timeout=10_000)
+    check = Store.connect(pg_url)
+    draft = check.open_draft(case_id)
+    assert draft is not None and draft.body == "Hi! Checking with the courier now."
+    check.close()

@@ -241,7 +241,8 @@ def open_workspace(where: str | Path, *, read_only: bool = False,
     if is_server_address(where):
         store = Store.connect(str(where), password=password)
         if read_only:
-            store.db.conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            store.db.conn.set_session(  # type: ignore[attr-defined]
+                "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
             store.read_only = True
         return store
     return Store.open(where, read_only=read_only)

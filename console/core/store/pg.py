@@ -14,7 +14,7 @@ import decimal
 import functools
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -221,17 +221,45 @@ def _as_sqlite_error(exc: psycopg.Error) -> Exception:
 class PgConnection:
     """The slice of ``sqlite3.Connection`` the parts use, on one psycopg connection."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(self, conn: psycopg.Connection[Any],
+                 reopen: Callable[[], psycopg.Connection[Any]] | None = None) -> None:
+        self._reopen = reopen
+        self.atomic_depth = 0  # PgDatabase.atomic's nesting: no reconnect inside a transaction
+        self.session_setup: list[str] = []  # replayed on a new connection (SET ...)
+        self._adopt(conn)
+
+    def _adopt(self, conn: psycopg.Connection[Any]) -> None:
         self.raw = conn
-        for oid in ("numeric",):
-            conn.adapters.register_loader(oid, _NumericLoader)
+        conn.adapters.register_loader("numeric", _NumericLoader)
+        for statement in self.session_setup:
+            conn.execute(statement)  # our own fixed statements
+
+    def ensure_live(self) -> None:
+        """After the server was lost (a restart, the network), connect again before the
+        next statement outside a transaction; a transaction that was cut stays failed."""
+        if self.atomic_depth or not (self.raw.closed or self.raw.broken):
+            return
+        if self._reopen is None:
+            raise StorageError("The connection to the team server was lost.", "io")
+        try:
+            self._adopt(self._reopen())
+        except psycopg.Error as exc:
+            raise _as_sqlite_error(exc) from exc
+
+    def set_session(self, statement: str) -> None:
+        """Run a session setting now and on every reconnection."""
+        self.session_setup.append(statement)
+        self.raw.execute(statement)  # our own fixed statements
 
     @property
     def in_transaction(self) -> bool:
+        if self.raw.broken or self.raw.closed:
+            return False
         return self.raw.info.transaction_status != pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
         text, returns_id = translate(sql)
+        self.ensure_live()
         cur = self.raw.cursor()
         try:
             cur.execute(text, _params(params))
@@ -247,6 +275,7 @@ class PgConnection:
         text, returns_id = translate(sql)
         if returns_id:
             text = text[:text.rindex(" RETURNING id")]
+        self.ensure_live()
         cur = self.raw.cursor()
         try:
             cur.executemany(text, [_params(r) for r in rows])
@@ -256,7 +285,10 @@ class PgConnection:
 
     def rollback(self) -> None:
         if self.in_transaction:
-            self.raw.execute("ROLLBACK")
+            try:
+                self.raw.execute("ROLLBACK")
+            except psycopg.OperationalError:
+                pass  # the connection is gone, and its transaction with it
 
     def close(self) -> None:
         self.raw.close()
@@ -265,8 +297,9 @@ class PgConnection:
 class PgDatabase:
     """The slice of ``sqlite_utils.Database`` the store uses: ``conn``, ``execute``, ``atomic``."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self.conn = PgConnection(conn)
+    def __init__(self, conn: psycopg.Connection[Any],
+                 reopen: Callable[[], psycopg.Connection[Any]] | None = None) -> None:
+        self.conn = PgConnection(conn, reopen)
         self._savepoints = 0
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
@@ -291,10 +324,13 @@ class PgDatabase:
             finally:
                 self._savepoints -= 1
             return
+        self.conn.ensure_live()
+        raw = self.conn.raw
         try:
             raw.execute("BEGIN")
         except psycopg.Error as exc:
             raise _as_sqlite_error(exc) from exc
+        self.conn.atomic_depth += 1
         try:
             yield self
         except BaseException:
@@ -306,6 +342,8 @@ class PgDatabase:
             except psycopg.Error as exc:
                 self.conn.rollback()
                 raise _as_sqlite_error(exc) from exc
+        finally:
+            self.conn.atomic_depth -= 1
 
     def table_names(self) -> list[str]:
         return [r[0] for r in self.conn.execute(
@@ -326,12 +364,15 @@ def connect(url: str, *, password: str | None = None) -> PgDatabase:
                               "application_name": "community-console"}
     if password:
         kwargs["password"] = password
+    def reopen() -> psycopg.Connection[Any]:
+        return psycopg.connect(url, **kwargs)
+
     try:
-        conn = psycopg.connect(url, **kwargs)
+        conn = reopen()
     except psycopg.Error as exc:
         raise StorageError(
             f"Cannot connect to the team server {redact(url)}: {str(exc).strip()}", "io") from exc
-    return PgDatabase(conn)
+    return PgDatabase(conn, reopen)
 
 
 def redact(url: str) -> str:

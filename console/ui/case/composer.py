@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.core.changes import Changes
-from console.core.errors import KnownError
+from console.core.errors import KnownError, StorageError
 from console.core.ids import CaseId, ReplyId, TemplateId
 from console.core.models import Account, CaseDetail, Message, MessageKind, Reply, ReplyState
 from console.core.store import Store
@@ -171,6 +171,7 @@ class Composer(QWidget):
 
     CHECK_DELAY_MS = 120
     SAVE_DELAY_MS = 400
+    RETRY_SAVE_MS = 3_000  # a save the workspace refused (busy, out of reach) is tried again
 
     def __init__(self, ops: Ops, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -651,10 +652,29 @@ class Composer(QWidget):
 
         def failed(exc: BaseException) -> None:
             self._saves_in_flight -= 1
+            if isinstance(exc, StorageError) and self._detail is not None \
+                    and self._detail.case.id == case_id:
+                # The workspace is busy or the team server is out of reach: the text stays
+                # in the editor and is saved again shortly, without a box per keystroke.
+                why = {"busy": "the workspace is busy", "io": "the workspace is out of reach",
+                       "disk_full": "the disk is full",
+                       "read_only": "the workspace is read-only"}.get(exc.reason, exc.reason)
+                self.status.setText(f"Not saved yet: {why}. The text stays here and is saved "
+                                    "again in a moment.")
+                self._save_pending = True
+                QTimer.singleShot(self.RETRY_SAVE_MS, self, self._retry_save)
+                return
+            if isinstance(exc, StorageError):  # the person moved on: give them the text
+                exc = KnownError(f"{exc}\n\nThe reply typed in case #{case_id} was not saved; "
+                                 f"here it is to copy:\n\n{body}")
             show_error(self, exc)
 
         self._saves_in_flight += 1
         self._ops.write(save, parent=self).success(saved).failure(failed).run(initiator=self)
+
+    def _retry_save(self) -> None:
+        if self._save_pending and not self._saves_in_flight:
+            self.save_now()
 
     def flush(self) -> None:
         """Save a pending draft before switching case or quitting."""
