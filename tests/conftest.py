@@ -93,12 +93,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def new_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """``new_store()`` opens an empty migrated store on the test's backend (closed after)."""
+    """``new_store()`` opens an empty migrated store on the test's backend (closed after);
+    each call is a workspace of its own (two people's, say)."""
     opened: list[Store] = []
+    databases: list[str] = []
 
     def make() -> Store:
         if backend == "postgres":
-            s = Store.connect(request.getfixturevalue("pg_url"))
+            server = request.getfixturevalue("pg_server")
+            url = server.create_database(template=PG_TEMPLATE)
+            databases.append(url.rsplit("/", 1)[1])
+            s = Store.connect(url)
         else:
             s = Store.memory()
         opened.append(s)
@@ -107,6 +112,9 @@ def new_store(backend: str, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield make
     for s in opened:
         s.close()
+    for name in databases:
+        request.getfixturevalue("pg_server").admin(
+            f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

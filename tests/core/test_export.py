@@ -19,6 +19,7 @@ from console.core.export import ExportCancelled, Selection
 from console.core.importer import InvalidCaseLogError
 from console.core.models import CaseStatus, ReplyState
 from console.core.store import CaseFilter, Store, View
+from console.core.store.transfer import copy_workspace_rows
 from tests.conftest import T0, msg
 from tests.helpers import need_module
 
@@ -59,20 +60,26 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def source(demo_file: Path, tmp_path: Path) -> Store:
+def source(demo_file: Path, tmp_path: Path, backend: str, new_store: Any) -> Store:
+    """The demo workspace as a laptop file, or moved to a team server (both backends)."""
     target = tmp_path / "source.db"
     shutil.copyfile(demo_file, target)
     store = Store.open(target)
-    yield store
+    if backend == "sqlite":
+        yield store
+        store.close()
+        return
+    server = new_store()
+    copy_workspace_rows(store, server)
     store.close()
+    yield server
 
 
 @pytest.fixture
-def empty(tmp_path: Path) -> Store:
-    store = Store.open(tmp_path / "empty.db")
+def empty(new_store: Any) -> Store:
+    store = new_store()
     store.set_setting("user.name", "Bea Colleague")
-    yield store
-    store.close()
+    return store
 
 
 def schema_validator() -> Any:
@@ -262,19 +269,19 @@ def handover(tmp_path: Path, name: str, store: Store, case_id: int) -> Path:
 
 
 @pytest.fixture
-def two_workspaces(store: Store, tmp_path: Path) -> tuple[Store, Store, int, int]:
+def two_workspaces(store: Store, new_store: Any, tmp_path: Path
+                   ) -> tuple[Store, Store, int, int]:
     """Sam's workspace with one case handed to Bea's (empty) workspace."""
     store.ingest([msg("@ann@example.social", "My kettle leaks", at=T0)])
     case_a = store.current_case_of(store.contact_of_handle("mastodon", "@ann@example.social"))
     store.add_issue(case_a, "kettle leaks", at=T0 + dt.timedelta(minutes=1))
     store.assign(case_a, "Bea", at=T0 + dt.timedelta(minutes=2))
-    bea = Store.open(tmp_path / "bea.db")
+    bea = new_store()  # on the same backend as Sam's
     bea.set_setting("user.name", "Bea")
     bea.set_setting("team.roster", [{"name": "Bea", "me": True}, {"name": "Carl"}, {"name": "Sam"}])
     importer.import_file(bea, handover(tmp_path, "to-bea", store, case_a))
     case_b = bea.current_case_of(bea.contact_of_handle("mastodon", "@ann@example.social"))
-    yield store, bea, case_a, case_b
-    bea.close()
+    return store, bea, case_a, case_b
 
 
 def test_a_case_handed_back_fast_forwards(two_workspaces: tuple[Store, Store, int, int],
@@ -330,9 +337,10 @@ def test_the_same_field_changed_on_both_sides_is_a_conflict(
     assert again.nothing_changed and again.conflicts == []
 
 
-def test_independently_synced_messages_are_not_duplicated(store: Store, tmp_path: Path) -> None:
+def test_independently_synced_messages_are_not_duplicated(store: Store, new_store: Any,
+                                                          tmp_path: Path) -> None:
     """Two colleagues synced the same account: the cases match by their first message."""
-    other = Store.open(tmp_path / "other.db")
+    other = new_store()
     other.set_setting("user.name", "Sam")  # same actor names, as both sides ran "sync"
     other.add_account(platform="mastodon", handle="@help@kettle.example")
     first = msg("@zoe@example.social", "Lid is cracked", at=T0, remote_id="z1")
@@ -350,7 +358,6 @@ def test_independently_synced_messages_are_not_duplicated(store: Store, tmp_path
     assert store.case_count() == 1 and store.message_count() == 2
     case = store.current_case_of(store.contact_of_handle("mastodon", "@zoe@example.social"))
     assert [e.kind for e in store.case_events(case)].count("message_in") == 2
-    other.close()
 
 
 # -------------------------------------------------------------- selection

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ def handover(tmp_path: Path, name: str, store: Store, case_id: int) -> Path:
 
 
 @pytest.fixture
-def pair(store: Store, tmp_path: Path) -> Iterator[tuple[Store, Store, int, int]]:
+def pair(store: Store, new_store: Any, tmp_path: Path) -> Iterator[tuple[Store, Store, int, int]]:
     """Sam's workspace with one case (an open checklist item, owner Bea) handed to Bea's."""
     store.set_setting("team.roster", [{"name": "Sam", "me": True}, {"name": "Bea"},
                                       {"name": "Dee"}])
@@ -33,14 +34,13 @@ def pair(store: Store, tmp_path: Path) -> Iterator[tuple[Store, Store, int, int]
     case_a = store.current_case_of(store.contact_of_handle("mastodon", "@ann@example.social"))
     store.add_issue(case_a, "kettle leaks", at=T0 + dt.timedelta(minutes=1))
     store.assign(case_a, "Bea", at=T0 + dt.timedelta(minutes=2))
-    bea = Store.open(tmp_path / "bea.db")
+    bea = new_store()  # on the same backend as Sam's
     bea.set_setting("user.name", "Bea")
     bea.set_setting("team.roster", [{"name": "Bea", "me": True}, {"name": "Carl"},
                                     {"name": "Dee"}, {"name": "Sam"}])
     importer.import_file(bea, handover(tmp_path, "to-bea", store, case_a))
     case_b = bea.current_case_of(bea.contact_of_handle("mastodon", "@ann@example.social"))
     yield store, bea, case_a, case_b
-    bea.close()
 
 
 def conflicts(result: importer.ImportResult) -> list[tuple[int, str, str | None, str | None]]:
