@@ -1,9 +1,10 @@
-"""Peak memory of ``workspace push`` and ``pull`` for 10,000 and 100,000 cases (target: flat,
-at most 200 MB), against a baseline process that only opens both workspaces.
+"""Peak memory of ``workspace push``, ``pull`` and ``import`` for 10,000 and 100,000 cases
+(target: flat, at most 200 MB), against a baseline process that only opens both workspaces.
 
 Builds each laptop workspace through the store's own ingest (one message per case plus a
-second on every third), starts a throwaway PostgreSQL cluster, then runs each move in a
-fresh process and reads its peak resident set (``ru_maxrss``).
+second on every third), exports it as a case log, starts a throwaway PostgreSQL cluster,
+then runs each move (and the import of the log into an empty workspace) in a fresh
+process and reads its peak resident set (``ru_maxrss``).
 
     python bench/transfer_memory.py [--cases 10000 100000]
 """
@@ -35,6 +36,13 @@ mode, laptop, url = sys.argv[1:4]
 t = time.perf_counter()
 if mode == "baseline":
     a = Store.open(laptop); b = Store.connect(url); a.close(); b.close()
+elif mode == "import-whole":  # the old way, for comparison: the whole file decoded first
+    import json
+    from console.core import importer
+    b = Store.open(laptop); importer.import_case_log(b, json.load(open(url))); b.close()
+elif mode == "import":
+    from console.core import importer
+    b = Store.open(laptop); importer.import_file(b, url); b.close()
 elif mode == "push":
     a = Store.open(laptop); b = Store.connect(url)
     copy_workspace_rows(a, b); a.close(); b.close()
@@ -91,6 +99,13 @@ def main() -> None:
             push, push_s = child("push", laptop, url)
             pulled = folder / f"pulled{n}.db"
             pull, pull_s = child("pull", pulled, url)
+            log = folder / f"log{n}.json"
+            from console.core import export
+            source = Store.open(laptop)
+            export.export(source, export.Selection(), "json", log)
+            source.close()
+            imported, import_s = child("import", folder / f"imported{n}.db", str(log))
+            whole, whole_s = child("import-whole", folder / f"whole{n}.db", str(log))
             report[f"{n} cases"] = {
                 "workspace MB": round(laptop.stat().st_size / 2**20, 1),
                 "built in s": round(built, 1),
@@ -99,6 +114,10 @@ def main() -> None:
                 "pull peak MB": round(pull, 1), "pull s": round(pull_s, 1),
                 "push over baseline MB": round(push - base, 1),
                 "pull over baseline MB": round(pull - base, 1),
+                "case log MB": round(log.stat().st_size / 2**20, 1),
+                "import peak MB": round(imported, 1), "import s": round(import_s, 1),
+                "import decoding the whole file first (before) peak MB": round(whole, 1),
+                "... s": round(whole_s, 1),
             }
             print(json.dumps({f"{n} cases": report[f"{n} cases"]}), file=sys.stderr, flush=True)
     finally:

@@ -34,12 +34,13 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter as Multiset
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from console.core import timeutil
+from console.core.caselog_stream import CaseLogSyntaxError, StreamedCases, read_case_log
 from console.core.changes import Changes
 from console.core.errors import KnownError
 from console.core.export import FORMAT_NAME, FORMAT_VERSION
@@ -143,13 +144,14 @@ def load_case_log(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        with path.open(encoding="utf-8") as fh:
-            data = json.load(fh)
+        # Streamed: the cases are read one at a time on each pass, so memory stays flat
+        # whatever the file's size (caselog_stream.py).
+        data = read_case_log(path)
     except FileNotFoundError as exc:
         raise KnownError(f"There is no file {path}.") from exc
     except OSError as exc:
         raise KnownError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, CaseLogSyntaxError) as exc:
         raise InvalidCaseLogError(f"{path.name} is not a Community Console case log "
                                   f"(it is not valid JSON: {exc}).") from exc
     validate_case_log(data, name=path.name)
@@ -204,7 +206,7 @@ def validate_case_log(data: Any, *, name: str = "the file") -> None:
                     raise bad(f"{where} has a bad time in {key!r}") from exc
 
     for key in ("accounts", "contacts", "cases"):
-        if not isinstance(data.get(key), list):
+        if not isinstance(data.get(key), list | StreamedCases):
             raise bad(f"{key!r} is missing")
     accounts = set()
     for i, acc in enumerate(data["accounts"]):
@@ -388,10 +390,12 @@ class _Merge:
 
     def _messages(self) -> None:
         accounts = self.maps["accounts"]
-        all_messages = [m for case in self.data["cases"] for m in case["messages"]]
+        def all_messages() -> Iterator[dict[str, Any]]:  # a pass over the (streamed) cases
+            return (m for case in self.data["cases"] for m in case["messages"])
+
         found = self.store.import_find_messages(
-            (accounts[m["account_id"]], m["remote_id"]) for m in all_messages)
-        for m in all_messages:
+            (accounts[m["account_id"]], m["remote_id"]) for m in all_messages())
+        for m in all_messages():
             key = (accounts[m["account_id"]], m["remote_id"])
             if key in found:
                 local_id, case_id = found[key]
