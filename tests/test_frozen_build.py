@@ -26,7 +26,9 @@ EXE = "community-console-cli.exe" if sys.platform == "win32" else "community-con
 #: Qt libraries the spec leaves out; one showing up means the build grew by tens of MB.
 UNWANTED = ("Qt6Quick", "Qt6Qml", "Qt6Pdf", "Qt6WebEngine", "Qt63D", "Qt6Multimedia",
             "Qt6VirtualKeyboard")
-SIZE_BUDGET_MB = 200
+#: psycopg's binary wheel (libpq with its OpenSSL, Kerberos and LDAP) brings ~10 MB: the
+#: team server on PostgreSQL. Anything beyond that is growth to look at.
+SIZE_BUDGET_MB = 210
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
