@@ -817,7 +817,11 @@ def cmd_sync(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     from console.connectors.registry import make_connector
     from console.sync import engine
 
-    accounts = [store.find_account(args.account)] if args.account else store.accounts()
+    demo = bool(store.get_setting("workspace.demo"))
+    # The demo workspace's own accounts are fictional (nothing to sync); a real account
+    # added to it syncs like anywhere else.
+    accounts = [store.find_account(args.account)] if args.account else [
+        a for a in store.accounts() if not engine.sends_locally(a, demo_workspace=demo)]
     secrets = secret_store()
     scorer = default_scorer()
     failed = 0
@@ -909,16 +913,17 @@ def cmd_outbox_list(store: Store, args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_outbox_send(store: Store, args: argparse.Namespace, out: TextIO) -> int:
     from console.connectors.registry import make_connector
-    from console.core.secrets import MemorySecretStore
     from console.sync import engine
 
-    demo_mode = bool(store.get_setting("workspace.demo"))
-    # The demo's accounts send locally and have no credentials (MemorySecretStore's use).
-    secrets = MemorySecretStore() if demo_mode else secret_store()
+    # The demo's own accounts send locally and never ask for credentials; a real account
+    # (in the demo workspace too) opens the keyring when its first reply goes out.
+    secrets: list[Any] = []
 
     def connectors(account: Any) -> Any:
+        if not secrets:
+            secrets.append(secret_store())
         return make_connector(account.platform, handle=account.handle, server=account.server,
-                              secrets=secrets)
+                              secrets=secrets[0])
 
     def progress(o: engine.SendOutcome) -> None:
         what = "sent" if o.sent and not o.reconciled else "already posted" if o.sent \

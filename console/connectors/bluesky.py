@@ -81,7 +81,7 @@ from console.core.errors import (
     SecretStoreError,
     TransientError,
 )
-from console.core.models import IncomingMessage, MessageKind, Platform
+from console.core.models import IncomingMessage, MessageKind, Platform, ProfileEvidence
 from console.core.secrets import Secret, SecretStore
 
 log = logging.getLogger(__name__)
@@ -145,6 +145,7 @@ class _Session:
     pds: str
     access: Secret
     refresh: Secret
+    expires: float | None = None  # the access JWT's exp, read once at login (not per call)
 
 
 @dataclass(frozen=True)
@@ -902,6 +903,7 @@ class BlueskyConnector:
                 pds=_pds_endpoint(data.get("didDoc")) or self._http.base_url,
                 access=self._remember(Secret(str(data["accessJwt"]))),
                 refresh=self._remember(Secret(str(data["refreshJwt"]))),
+                expires=_jwt_expiry(Secret(str(data["accessJwt"]))),
             )
         except (KeyError, TypeError):
             raise TransientError("Malformed login response from Bluesky.") from None
@@ -924,7 +926,7 @@ class BlueskyConnector:
         body: Any = None,
     ) -> Any:
         session = self._ensure_session()
-        expires = _jwt_expiry(session.access)
+        expires = session.expires
         if expires is not None and self._clock() >= expires - EXPIRY_MARGIN:
             log.debug("Bluesky access token of %s expires; refreshing", self.handle)
             session = self._renew(session)
@@ -948,7 +950,7 @@ class BlueskyConnector:
               body: Any = None) -> Any:
         """A ``chat.bsky.*`` call: to the PDS, which proxies it to the chat service."""
         session = self._ensure_session()
-        expires = _jwt_expiry(session.access)
+        expires = session.expires
         if expires is not None and self._clock() >= expires - EXPIRY_MARGIN:
             session = self._renew(session)
         headers = {"atproto-proxy": CHAT_PROXY}
@@ -982,6 +984,8 @@ class BlueskyConnector:
         # A reply that also @mentions us comes as two notifications (reply and
         # mention) for one post: keep one message per post, the reply if there is one.
         chosen: dict[str, IncomingMessage] = {}
+        # One customer often writes many times in a page: read each author's profile once.
+        profiles: dict[tuple[str, str, str], ProfileEvidence | None] = {}
         for entry in notifications:
             reason = entry.get("reason")
             record = entry.get("record") or {}
@@ -991,7 +995,7 @@ class BlueskyConnector:
             if kind is MessageKind.MENTION and self._is_reply_to_us(record):
                 # The AppView sends only "mention" for a reply that also mentions us.
                 kind = MessageKind.REPLY
-            msg = self._message(entry, record, kind, {"reason": reason})
+            msg = self._message(entry, record, kind, {"reason": reason}, profiles=profiles)
             if msg is None:
                 continue
             held = chosen.get(msg.remote_id)
@@ -1009,8 +1013,13 @@ class BlueskyConnector:
         record: dict[str, Any],
         kind: MessageKind,
         extra: dict[str, Any],
+        *,
+        profiles: dict[tuple[str, str, str], ProfileEvidence | None] | None = None,
     ) -> IncomingMessage | None:
-        """Build a message from a post view or a notification (both carry uri/cid/author)."""
+        """Build a message from a post view or a notification (both carry uri/cid/author).
+
+        ``profiles`` caches the authors' profile evidence by (did, handle, description).
+        """
         try:
             uri = str(view["uri"])
             cid = str(view["cid"])
@@ -1072,8 +1081,22 @@ class BlueskyConnector:
             media=tuple(_media(embed)),
             author_remote_id=str(author.get("did") or "") or None,
             extra=info,
-            author_profile=bluesky_profile(author),
+            author_profile=self._profile(author, profiles),
         )
+
+    @staticmethod
+    def _profile(author: dict[str, Any],
+                 cache: dict[tuple[str, str, str], ProfileEvidence | None] | None
+                 ) -> ProfileEvidence | None:
+        if cache is None:
+            return bluesky_profile(author)
+        # A basic view (no description, no indexedAt) and a full one differ: both in the key.
+        key = (str(author.get("did")), str(author.get("handle")),
+               str(author.get("description")) if "description" in author
+               or "indexedAt" in author else "\0basic")
+        if key not in cache:
+            cache[key] = bluesky_profile(author)
+        return cache[key]
 
     def _strong_refs(self, parent: ReplyTarget) -> tuple[dict[str, str], dict[str, str]]:
         extra = parent.extra

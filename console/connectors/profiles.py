@@ -92,3 +92,33 @@ def bluesky_profile(author: Mapping[str, Any]) -> ProfileEvidence | None:
     verified = () if not handle or handle.endswith(".bsky.social") or handle == "handle.invalid" \
         else (normalize_link(handle),)
     return ProfileEvidence(mentions=mentions, verified_links=verified)
+
+
+def x_profile(user: Mapping[str, Any]) -> ProfileEvidence | None:
+    """From an X user object (``user.fields=description,url,entities``): the bio and the
+    profile link, with their t.co links expanded from ``entities``.
+
+    X checks neither, so they are mentions only, never verified links. None when the
+    object carries none of those fields (they were not asked for): it says nothing.
+    """
+    if not any(key in user for key in ("description", "url", "entities")):
+        return None
+    entities = _mapping(user.get("entities"))
+    description = str(user.get("description") or "")
+    urls: list[str] = []
+    for part in ("description", "url"):
+        for entity in _mapping(entities.get(part)).get("urls") or []:
+            if not isinstance(entity, Mapping):
+                continue
+            short, long = entity.get("url"), entity.get("expanded_url")
+            if long:
+                urls.append(str(long))
+                if short:  # t.co says nothing: read the expanded link in its place
+                    description = description.replace(str(short), str(long))
+    if user.get("url") and not urls:
+        urls.append(str(user["url"]))
+    return ProfileEvidence(mentions=mentions_in(description, urls))
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}

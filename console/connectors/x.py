@@ -1,7 +1,9 @@
 """X (Twitter) connector: API v2 with an OAuth 2.0 user access token from the secret store.
 
 Inbound items are ``GET /2/users/:id/mentions`` with expansions, so authors come
-from ``includes.users`` and media descriptions from ``includes.media``. The API
+from ``includes.users`` (with ``description``, ``url`` and ``entities``: the author's
+profile, read into ``IncomingMessage.author_profile`` as evidence for "same person"
+suggestions) and media descriptions from ``includes.media``. The API
 pages newest first; ``since_id`` bounds a fetch and ``pagination_token`` walks
 down to it. Cursor format (opaque to callers)::
 
@@ -74,6 +76,7 @@ from console.connectors.oauth import (
 from console.connectors.oauth import (
     authorize_url as oauth_authorize_url,
 )
+from console.connectors.profiles import x_profile
 from console.core.errors import (
     AuthError,
     KnownError,
@@ -107,7 +110,8 @@ TWEET_FIELDS: Final = (
     "lang,author_id"
 )
 EXPANSIONS: Final = "author_id,attachments.media_keys,referenced_tweets.id"
-USER_FIELDS: Final = "name,username"
+# description, url and entities: the author's profile, evidence for "same person" links.
+USER_FIELDS: Final = "name,username,description,url,entities"
 MEDIA_FIELDS: Final = "alt_text,type"
 DM_EVENT_FIELDS: Final = "id,text,event_type,created_at,sender_id,dm_conversation_id"
 DM_PAGE_LIMIT: Final = 100  # dm_events max_results maximum
@@ -281,6 +285,7 @@ class XConnector:
                 author_remote_id=sender or None,
                 extra={"dm_conversation_id": conversation or None, "author_id": sender or None,
                        "visibility": "direct"},
+                author_profile=x_profile(author),
             ))
         return _sorted(out)
 
@@ -592,6 +597,7 @@ class XConnector:
             media=media_texts,
             author_remote_id=author_id or None,
             extra=extra,
+            author_profile=x_profile(author),
         )
 
     # --- internals ---------------------------------------------------------------------

@@ -122,6 +122,7 @@ class ExportContext:
 
     accounts: dict[int, dict[str, Any]] = field(default_factory=dict)
     contacts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    links: list[dict[str, Any]] = field(default_factory=list)  # "same person" links
     exported_at: int = 0
     exported_by: str = ""
 
@@ -171,9 +172,15 @@ def context(store: Store, case_ids: Sequence[int], *, now: dt.datetime | None = 
             ) -> ExportContext:
     account_ids, contact_ids = store.export_refs(case_ids)
     when = now or dt.datetime.now(dt.UTC)
+    contacts = {c["id"]: c for c in store.export_contacts(contact_ids)}
+    links = store.export_links(sorted(contacts))
+    # Both sides of every link are in the file, so an importer can name them.
+    more = {c for link in links for c in (link["keep_contact"], link["other_contact"])}
+    if not more <= contacts.keys():
+        contacts = {c["id"]: c for c in store.export_contacts(sorted(contacts.keys() | more))}
     return ExportContext(
         accounts={a["id"]: a for a in store.export_accounts(account_ids)},
-        contacts={c["id"]: c for c in store.export_contacts(contact_ids)},
+        contacts=contacts, links=links,
         exported_at=int(when.timestamp()), exported_by=store.me)
 
 
@@ -295,6 +302,8 @@ def write_json(store: Store, case_ids: Sequence[int], ctx: ExportContext, fh: IO
                      for a in ctx.accounts.values()],
         "contacts": [{**c, "created_at": iso(c["created_at"])}
                      for c in ctx.contacts.values()],
+        "links": [{**link, "linked_at": iso(link["linked_at"]),
+                   "unlinked_at": iso(link["unlinked_at"])} for link in ctx.links],
     }
     text = json.dumps(head, ensure_ascii=False, indent=1)
     fh.write(text[:-2] + ',\n "cases": [\n')  # reopen the object after the last member

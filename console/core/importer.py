@@ -7,6 +7,10 @@ and the new owner imports it.  Nothing needs a shared id, so no schema change:
   credentials (the user adds those in the accounts dialog);
 - contacts match by any of their (platform, handle); a contact merged into
   another follows it;
+- "same person" links (``links``) are made here too, each side named by its
+  handles, with the link's time and actor (so the next import finds it again);
+  never between two contacts this workspace keeps apart: a link between them was
+  undone here, or a suggestion to link them was dismissed (that is reported);
 - messages match by (account, remote id), the platform's own identity;
 - a case matches the local case whose *first arrival* in the timeline is the
   same message (that entry never changes, even after merges); failing that,
@@ -52,6 +56,7 @@ from console.core.store import Store
 ID_KEYS = {
     "message_id": "messages", "account_id": "accounts", "note_id": "notes",
     "item_id": "issues", "reply_id": "replies", "into_case": "cases", "from_case": "cases",
+    "link_id": "links", "keep_contact": "contacts", "other_contact": "contacts",
 }
 OPEN = (CaseStatus.NEW.value, CaseStatus.OPEN.value)
 
@@ -81,6 +86,7 @@ class ImportResult:
     source: str = ""
     accounts_created: list[str] = field(default_factory=list)
     contacts_created: int = 0
+    links_added: int = 0
     cases_created: list[int] = field(default_factory=list)
     cases_updated: list[int] = field(default_factory=list)
     messages_added: int = 0
@@ -112,6 +118,9 @@ class ImportResult:
                          f"sync or send): {', '.join(self.accounts_created)}.")
         if self.contacts_created:
             lines.append(f"{self.contacts_created} new contact(s).")
+        if self.links_added:
+            lines.append(f"{self.links_added} customer(s) linked across handles (same person), "
+                         "as in the file.")
         lines += [c.message() for c in self.conflicts]
         lines += self.warnings
         return lines
@@ -121,6 +130,7 @@ class ImportResult:
             "source": self.source,
             "accounts_created": self.accounts_created,
             "contacts_created": self.contacts_created,
+            "links_added": self.links_added,
             "cases_created": self.cases_created,
             "cases_updated": self.cases_updated,
             "messages_added": self.messages_added,
@@ -170,6 +180,7 @@ _REQUIRED = {
     "note": ("author", "body", "created_at"),
     "issue": ("text", "created_at"),
     "reply": ("account_id", "body", "state", "idempotency_key", "created_at", "updated_at"),
+    "link": ("id", "actor", "linked_at", "keep_handles", "other_handles"),
 }
 
 
@@ -198,7 +209,8 @@ def validate_case_log(data: Any, *, name: str = "the file") -> None:
         missing = [k for k in _REQUIRED[kind] if k not in item]
         if missing:
             raise bad(f"{where} has no {missing[0]!r}")
-        for key in ("at", "created_at", "updated_at", "opened_at", "last_activity_at"):
+        for key in ("at", "created_at", "updated_at", "opened_at", "last_activity_at",
+                    "linked_at"):
             if key in item and key in _REQUIRED[kind]:
                 try:
                     _epoch(item[key])
@@ -208,6 +220,21 @@ def validate_case_log(data: Any, *, name: str = "the file") -> None:
     for key in ("accounts", "contacts", "cases"):
         if not isinstance(data.get(key), list | StreamedCases):
             raise bad(f"{key!r} is missing")
+    if not isinstance(data.get("links", []), list):
+        raise bad("'links' is not a list")
+    for i, link in enumerate(data.get("links", [])):
+        where = f"link {i + 1}"
+        check("link", link, where)
+        for side in ("keep_handles", "other_handles"):
+            if not isinstance(link[side], list) or not all(
+                    isinstance(h, dict) and isinstance(h.get("platform"), str)
+                    and isinstance(h.get("handle"), str) for h in link[side]):
+                raise bad(f"{where} has no usable {side!r}")
+        if link.get("unlinked_at") is not None:
+            try:
+                _epoch(link["unlinked_at"])
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise bad(f"{where} has a bad time in 'unlinked_at'") from exc
     accounts = set()
     for i, acc in enumerate(data["accounts"]):
         check("account", acc, f"account {i + 1}")
@@ -307,7 +334,7 @@ class _Merge:
         by = data.get("exported_by") or ""
         self.result = ImportResult(source=source or by)
         self.maps: dict[str, dict[int, int]] = {name: {} for name in set(ID_KEYS.values())}
-        self.contacts: dict[int, int] = {}
+        self.contacts: dict[int, int] = self.maps["contacts"]  # file contact -> local one
         self.existing_messages: set[int] = set()
         self.message_case: dict[int, int | None] = {}  # local message -> its local case
         self.local: dict[int, dict[str, Any]] = {}  # file case id -> snapshot of matched case
@@ -329,8 +356,9 @@ class _Merge:
         r = self.result
         touched = frozenset(self.touched)
         r.cases_updated = sorted(touched - set(r.cases_created))
-        if touched or r.accounts_created or r.contacts_created:
-            r.changes = Changes(cases=bool(touched) or bool(r.contacts_created),
+        if touched or r.accounts_created or r.contacts_created or r.links_added:
+            r.changes = Changes(cases=bool(touched) or bool(r.contacts_created)
+                                or bool(r.links_added),
                                 messages=r.messages_added > 0,
                                 accounts=bool(r.accounts_created),
                                 replies=r.replies_added > 0, case_ids=touched)
@@ -357,11 +385,15 @@ class _Merge:
                 contact = by_id[contact["merged_into"]]
             return contact
 
+        links = [link for link in self.data.get("links", []) if link.get("unlinked_at") is None]
+        # Handles a standing link moved belong to that link's other side: it is made here
+        # as a link (undoable, in the timeline), not by giving the kept contact the handles.
+        moved = {(h["platform"], h["handle"]) for link in links for h in link["other_handles"]}
         for contact in self.data["contacts"]:
             if survivor(contact) is not contact:
                 continue
             handles = [(h["platform"], h["handle"], h.get("remote_id"))
-                       for h in contact["handles"]]
+                       for h in contact["handles"] if (h["platform"], h["handle"]) not in moved]
             found = self.store.import_find_contacts((p, h) for p, h, _ in handles)
             local = next((found[(p, h)] for p, h, _ in handles if (p, h) in found), None)
             if local is None and not handles:
@@ -374,6 +406,8 @@ class _Merge:
             if missing:
                 self.store.import_add_handles(local, missing)
             self.contacts[contact["id"]] = local
+        for link in self.data.get("links", []):
+            self._link(link, by_id)
         # Contacts merged into another keep their own record (old messages and the
         # timeline's "contact merged" entries point at it), merged here as there.
         for contact in self.data["contacts"]:
@@ -387,6 +421,59 @@ class _Merge:
                     merged_into=into)
                 self.result.contacts_created += 1
             self.contacts[contact["id"]] = local
+
+    def _side(self, handles: list[tuple[str, str]], contact: dict[str, Any] | None
+              ) -> ContactId:
+        """The local contact one side of a link names (made, with its handles, if new)."""
+        found = self.store.import_find_contacts(handles)
+        local = next((found[h] for h in handles if h in found), None)
+        if local is None:
+            name = contact["display_name"] if contact else handles[0][1]
+            local = self.store.import_add_contact(
+                name, created_at=_opt_epoch(contact.get("created_at")) if contact else None)
+            self.result.contacts_created += 1
+        remote = {(h["platform"], h["handle"]): h.get("remote_id")
+                  for h in (contact or {}).get("handles", [])}
+        missing = [(p, h, remote.get((p, h))) for p, h in handles if (p, h) not in found]
+        if missing:
+            self.store.import_add_handles(local, missing)
+        return local
+
+    def _link(self, link: dict[str, Any], by_id: dict[int, dict[str, Any]]) -> None:
+        """Make a link of the file here, unless it is here already or kept apart here."""
+        keep = [(h["platform"], h["handle"]) for h in link["keep_handles"]]
+        other = [(h["platform"], h["handle"]) for h in link["other_handles"]]
+        at = _epoch(link["linked_at"])
+        known = self.store.import_find_link(other, linked_at=at, actor=link["actor"])
+        if known is not None:  # the same link (made here, or by an earlier import)
+            self.maps["links"][link["id"]] = known["id"]
+            if known["unlinked_at"] is not None and link.get("unlinked_at") is None:
+                self.result.warnings.append(
+                    f"Not linked again as the same person: {', '.join(h for _, h in other)}; "
+                    f"the link #{known['id']} was undone here.")
+            for side in ("keep_contact", "other_contact"):
+                if isinstance(link.get(side), int):
+                    self.contacts.setdefault(link[side], known[side])
+            return
+        if link.get("unlinked_at") is not None or not keep or not other:
+            return  # undone there: the two are apart in the file already
+        kept = self._side(keep, by_id.get(int(link.get("keep_contact") or 0)))
+        local_other = self._side(other, by_id.get(int(link.get("other_contact") or 0)))
+        if isinstance(link.get("other_contact"), int):
+            self.contacts.setdefault(link["other_contact"], local_other)
+        if kept == local_other:
+            return  # one contact here already
+        apart = self.store.import_kept_apart(kept, local_other, keep, other)
+        if apart is not None:
+            names = ", ".join(h for _, h in other)
+            self.result.warnings.append(
+                f"Not linked as the same person: {names} and {keep[0][1]}, because {apart}.")
+            return
+        link_id, changes = self.store.link_contacts(
+            kept, local_other, actor=link["actor"], at=timeutil.from_epoch(at))
+        self.maps["links"][link["id"]] = link_id
+        self.touched |= set(changes.case_ids)
+        self.result.links_added += 1
 
     def _messages(self) -> None:
         accounts = self.maps["accounts"]

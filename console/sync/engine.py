@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
+from urllib.parse import urlsplit
 
 from console.connectors.base import Connector, Page, ReplyTarget, SentRef
 from console.core.changes import Changes
@@ -35,7 +36,7 @@ from console.core.errors import (
     SecretStoreError,
 )
 from console.core.ids import AccountId, ReplyId
-from console.core.models import Account, Reply, ReplyState
+from console.core.models import Account, Platform, Reply, ReplyState
 from console.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -391,6 +392,31 @@ def fail_unplanned(store: Store, reply: Reply, reason: str) -> SendOutcome:
                        changes=changes)
 
 
+#: The demo workspace's built-in accounts live on the reserved ``.example`` names
+#: (RFC 2606, RFC 6761: they never resolve), so a real account is never taken for one.
+DEMO_DOMAIN = ".example"
+
+
+def sends_locally(account: Account, *, demo_workspace: bool) -> bool:
+    """Whether ``account`` 'sends' by recording its replies here instead of posting them.
+
+    Only the demo workspace's own accounts do: a real account added to the demo
+    workspace sends for real (or its reply fails with the reason, never marked sent).
+    """
+    if not demo_workspace:
+        return False
+    if account.platform is Platform.DEMO:
+        return True
+    host = (urlsplit(account.server or "").hostname or "").casefold().rstrip(".")
+    return host.endswith(DEMO_DOMAIN)
+
+
+def local_accounts(store: Store) -> set[AccountId]:
+    """Database only: the accounts whose replies are recorded locally (the demo's own)."""
+    demo = bool(store.get_setting("workspace.demo"))
+    return {a.id for a in store.accounts() if sends_locally(a, demo_workspace=demo)}
+
+
 def send_local(store: Store, reply_id: ReplyId) -> SendOutcome:
     """The demo workspace's built-in accounts 'send' by recording the reply locally."""
     reply = store.reply(reply_id)
@@ -401,14 +427,17 @@ def send_local(store: Store, reply_id: ReplyId) -> SendOutcome:
     return SendOutcome(reply_id=reply_id, case_id=reply.case_id, sent=True, changes=changes)
 
 
-def _outbox(store: Store) -> tuple[list[Reply], bool]:
-    return store.approved_replies(), bool(store.get_setting("workspace.demo"))
+def _outbox(store: Store) -> tuple[list[Reply], set[AccountId]]:
+    return store.approved_replies(), local_accounts(store)
 
 
 def send_outbox(db: Store | Db, connect: Connect, *,
                 cancel: CancelToken | None = None,
                 progress: Callable[[SendOutcome], None] | None = None) -> list[SendOutcome]:
     """Send every approved reply, in order within each case.
+
+    The demo workspace's own accounts record their replies locally
+    (:func:`sends_locally`); every other account posts through its connector.
 
     A reply that fails holds back the later replies of its case, so a customer
     never gets the second answer before the first. A reply that cannot be
@@ -426,7 +455,7 @@ def send_outbox(db: Store | Db, connect: Connect, *,
     """
     run = _db(db)
     outcomes: list[SendOutcome] = []
-    replies, demo = run(_outbox)
+    replies, local = run(_outbox)
     blocked_cases: set[int] = set()
     cache: dict[AccountId, Connector] = {}
     for reply in replies:
@@ -434,7 +463,7 @@ def send_outbox(db: Store | Db, connect: Connect, *,
             break
         if reply.case_id in blocked_cases:
             continue
-        if demo:
+        if reply.account_id in local:
             try:
                 outcome = run(functools.partial(send_local, reply_id=reply.id))
             except KnownError as exc:

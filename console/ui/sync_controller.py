@@ -136,14 +136,17 @@ class SyncController(QObject):
             return
 
         def accounts(store: Store) -> tuple[list[Account], bool]:
-            return store.accounts(), bool(store.get_setting("workspace.demo"))
+            # The demo's own accounts are fictional; a real account added to it syncs.
+            demo = bool(store.get_setting("workspace.demo"))
+            return [a for a in store.accounts()
+                    if not engine.sends_locally(a, demo_workspace=demo)], demo
 
         self._ops.query(accounts, parent=self).success(lambda r: self._start(*r)).run()
 
     def _start(self, accounts: list[Account], demo: bool) -> None:
         if self.running:
             return
-        if demo or not accounts:
+        if not accounts:
             self.progress.emit(0, 0, "The demo workspace has no live accounts to sync."
                                if demo else "No accounts yet: add one in Accounts.")
             self.finished.emit([])

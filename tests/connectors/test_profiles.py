@@ -1,4 +1,4 @@
-"""Author profiles as link evidence: recorded Mastodon and Bluesky payloads, the local network."""
+"""Author profiles as link evidence: recorded Mastodon, Bluesky and X payloads, the local network."""
 
 from __future__ import annotations
 
@@ -128,3 +128,115 @@ def test_local_network_profile_naming_a_mastodon_handle(
         requests.post(f"{pds}/xrpc/com.atproto.repo.deleteRecord", headers=auth, timeout=30,
                       json={"repo": kim["did"], "collection": "app.bsky.feed.post",
                             "rkey": post.json()["uri"].rsplit("/", 1)[-1]})
+
+
+# ----------------------------------------------------------------- X author profiles
+# The recorded X payloads (../shared/fixtures/SOURCES.md [E]): users_mentions_expanded.json
+# asked for every user field, so its includes.users carry description, url and entities.
+# The recorded DM events (dm_conversation_events.json) asked for no dm_event.fields and no
+# expansions: they have no sender_id and no includes.users at all, so a DM's author profile
+# cannot come from that recording. Where a test needs one, it adds exactly the fields
+# GET /2/dm_events documents (sender_id, dm_conversation_id, includes.users with the user
+# fields asked for), labelled "documented shape", to the recorded events.
+X_ME = "1072250532645998596"  # users_me.json
+
+
+def x_connector(session: Any) -> Any:
+    from console.connectors.x import XConnector
+
+    return XConnector(handle="TweepyDev", server="https://api.twitter.com", session=session,
+                      secrets=MemorySecretStore({"x-1": "x-user-token"}), account_key="x-1",
+                      sleep=lambda s: None, direct_messages=True)
+
+
+def recorded_x_user(username: str) -> dict[str, Any]:
+    body = recorded("x", "users_mentions_expanded.json").json()
+    return next(u for u in body["includes"]["users"] if u["username"] == username)
+
+
+def test_x_profile_reads_the_recorded_user_object() -> None:
+    from console.connectors.profiles import x_profile
+
+    user = recorded_x_user("FOBLeh")
+    assert user["url"].startswith("https://t.co/")  # recorded: the profile link is a t.co one
+    # Its bio and its link (http://davp.nic.in) name no other platform: empty, not None.
+    assert x_profile(user) == ProfileEvidence()
+    # The same recorded object with its link's expanded_url pointing at a Bluesky profile
+    # (the value changed, the shape as recorded): the t.co link is read as what it expands to.
+    user["entities"]["url"]["urls"][0]["expanded_url"] = "https://bsky.app/profile/fob.example"
+    assert x_profile(user) == ProfileEvidence(mentions=("bluesky:fob.example",))
+    # A bio naming handles (the recorded object, its description changed).
+    user["description"] = "Field office. Also @fob@mastodon.example and @fob.example"
+    assert set(x_profile(user).mentions) == {  # type: ignore[union-attr]
+        "mastodon:fob@mastodon.example", "bluesky:fob.example"}
+    # A user object without the profile fields (users_me.json asked for none) says nothing.
+    assert x_profile(recorded("x", "users_me.json").json()["data"]) is None
+
+
+def test_x_mentions_ask_for_the_profile_fields_and_carry_them() -> None:
+    session, adapter = recorded_session()
+    adapter.add("GET", "/2/users/me", recorded("x", "users_me.json"))
+    adapter.add("GET", f"/2/users/{X_ME}/mentions", recorded("x", "users_mentions_expanded.json"))
+    adapter.add("GET", "/2/dm_events", recorded("x", "users_mentions_empty.json"))
+    page = x_connector(session).fetch_since(None)
+    for path in (f"/2/users/{X_ME}/mentions", "/2/dm_events"):
+        query = next(s for s in adapter.sent if s.path == path).query
+        assert {"description", "url", "entities"} <= set(query["user.fields"][0].split(",")), path
+    # Every author of the recording had a full user object: each message carries a profile.
+    assert page.items and all(m.author_profile == ProfileEvidence() for m in page.items)
+
+
+def x_dm_body(user: dict[str, Any] | None) -> dict[str, Any]:
+    """The recorded DM events, with the documented sender fields (documented shape)."""
+    body = recorded("x", "dm_conversation_events.json").json()
+    assert all("sender_id" not in e for e in body["data"])  # what the recording lacks
+    customer = "750362064426721281"
+    for event in body["data"]:
+        event.update(sender_id=customer, dm_conversation_id=f"{customer}-{X_ME}")
+    if user is not None:
+        body["includes"] = {"users": [{"id": customer, **user}]}
+    return body
+
+
+def test_x_dm_author_profile() -> None:
+    x = x_connector(None)
+    # As recorded (no sender, no includes): no profile, nothing claimed.
+    recorded_dms = x.parse_dm_events(recorded("x", "dm_conversation_events.json").json())
+    assert recorded_dms and all(m.author_profile is None for m in recorded_dms)
+    # Documented shape: includes.users with the user fields the connector asks for.
+    dms = x.parse_dm_events(x_dm_body({
+        "username": "customer750", "name": "A Customer",
+        "description": "Mostly on Bluesky now: @customer750.example", "url": None,
+        "entities": {}}))
+    assert {m.author_profile for m in dms} == {
+        ProfileEvidence(mentions=("bluesky:customer750.example",))}
+    # Documented shape without the profile fields: the sender is known, the profile is not.
+    bare = x.parse_dm_events(x_dm_body({"username": "customer750", "name": "A Customer"}))
+    assert all(m.author_profile is None for m in bare)
+
+
+def test_x_profile_suggests_a_link_in_the_store(tmp_path: Any) -> None:
+    from console.core.models import IncomingMessage, MessageKind, Platform
+    from console.core.store import Store
+
+    store = Store.open(tmp_path / "w.db")
+    try:
+        store.add_account(platform="x", handle="TweepyDev")
+        store.add_account(platform="bluesky", handle="brand.example")
+        # The recorded X mentions, one author's bio changed to name a Bluesky handle.
+        body = recorded("x", "users_mentions_expanded.json").json()
+        for user in body["includes"]["users"]:
+            if user["username"] == "FOBLeh":
+                user["description"] += "\nOn Bluesky: @fob.example"
+        x = x_connector(None)
+        x._me = (X_ME, "TweepyDev")  # the account the recording was made for
+        store.ingest(x.parse_timeline(body))
+        store.ingest([IncomingMessage(
+            platform=Platform.BLUESKY, account_handle="brand.example", remote_id="at://p/1",
+            author_handle="fob.example", author_name="FOB", text="my order",
+            created_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), kind=MessageKind.MENTION)])
+        assert store.profile_evidence("x", "FOBLeh")["mention"] == ["bluesky:fob.example"]
+        reasons = [s.reason for s in store.link_suggestions()]
+        assert reasons == ["The X profile of FOBLeh names fob.example (Bluesky)."], reasons
+    finally:
+        store.close()

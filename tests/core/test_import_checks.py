@@ -64,7 +64,7 @@ def test_the_result_says_what_was_added(sam: Store, bea: Store, tmp_path: Path) 
     (case,) = result.cases_created
     assert result.to_dict() == {
         "source": "sam.json", "accounts_created": ["@help@kettle.example"],
-        "contacts_created": 1, "cases_created": [case], "cases_updated": [],
+        "contacts_created": 1, "links_added": 0, "cases_created": [case], "cases_updated": [],
         "messages_added": 1, "events_added": len(data["cases"][0]["timeline"]),
         "notes_added": 1, "issues_added": 2, "replies_added": 1, "conflicts": [],
         "warnings": [f"1 queued reply of case #{case} came in as draft(s): review and "

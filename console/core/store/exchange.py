@@ -10,6 +10,7 @@ from console.core import timeutil
 from console.core.errors import NotFoundError
 from console.core.ids import AccountId, CaseId, ContactId, MessageId, ReplyId
 from console.core.models import Platform
+from console.core.store.contacts import handle_key
 from console.core.store.messages import MessagesPart
 from console.core.store.model import CaseFilter, sort_key_for
 from console.core.store.rows import _chunks, _json, _loads
@@ -144,6 +145,68 @@ class ExchangePart(MessagesPart):
                 found[cid]["handles"].append(
                     {"platform": platform, "handle": handle, "remote_id": remote_id})
         return [found[i] for i in sorted(found)]
+
+    def export_links(self, contact_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """The "same person" links that involve these contacts, oldest first (undone ones too).
+
+        Ids differ between workspaces, so each side is named by handles:
+        ``other_handles`` are the ones the link moved (as they were then), and
+        ``keep_handles`` the ones the kept contact had right after the link, less those.
+        Handles move only by links, so undoing the later links one by one (newest
+        first) gives each link's state.
+        """
+        conn = self.db.conn
+        wanted = set(contact_ids)
+        links = [dict(zip(("id", "keep_contact", "other_contact", "actor", "linked_at",
+                           "unlinked_at", "undo"), r)) for r in conn.execute(
+            "SELECT id, keep_contact, other_contact, actor, linked_at, unlinked_at, undo "
+            "FROM contact_links ORDER BY id")]
+        links = [link for link in links
+                 if link["keep_contact"] in wanted or link["other_contact"] in wanted]
+        if not links:
+            return []
+        merged = dict(conn.execute("SELECT id, merged_into FROM contacts "
+                                   "WHERE merged_into IS NOT NULL").fetchall())
+
+        def survivor(contact: int) -> int:
+            seen = set()
+            while contact in merged and contact not in seen:
+                seen.add(contact)
+                contact = merged[contact]
+            return contact
+
+        involved = sorted({survivor(c) for link in links
+                           for c in (link["keep_contact"], link["other_contact"])}
+                          | {link["keep_contact"] for link in links})
+        owner: dict[int, int] = {}
+        names: dict[int, tuple[str, str]] = {}
+        for chunk in _chunks(involved, 500):
+            marks = ",".join("?" * len(chunk))
+            for hid, cid, platform, handle in conn.execute(
+                    f"SELECT id, contact_id, platform, handle FROM contact_handles "
+                    f"WHERE contact_id IN ({marks})", chunk):
+                owner[hid], names[hid] = cid, (platform, handle)
+
+        def named(ids: Iterable[int]) -> list[dict[str, str]]:
+            return [{"platform": names[h][0], "handle": names[h][1]}
+                    for h in sorted(ids) if h in names]
+
+        out: dict[int, dict[str, Any]] = {}
+        for link in reversed(links):
+            undo = _loads(link.pop("undo")) or {}
+            moved = [int(h) for h in undo.get("handles") or []]
+            link["other_handles"] = [{"platform": p, "handle": h}
+                                     for p, h in undo.get("handle_names") or []]
+            if link["unlinked_at"] is None:
+                link["keep_handles"] = named(h for h, c in owner.items()
+                                             if c == link["keep_contact"] and h not in moved)
+                for h in moved:  # before this link, they were the other contact's
+                    owner[h] = link["other_contact"]
+            else:
+                link["keep_handles"] = named(h for h, c in owner.items()
+                                             if c == link["keep_contact"])
+            out[link["id"]] = link
+        return [out[i] for i in sorted(out)]
 
     _EXPORT_CASE = ("id", "contact_id", "status", "owner", "opened_at", "last_activity_at",
                     "last_inbound_at", "waiting_since", "snoozed_until", "snooze_until_reply",
@@ -295,6 +358,44 @@ class ExchangePart(MessagesPart):
             "INSERT INTO contact_handles (contact_id, platform, handle, remote_id) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (platform, handle) DO NOTHING",
             [(contact_id, p, h, r) for p, h, r in handles])
+
+    def import_find_link(self, other_handles: Iterable[tuple[str, str]], *, linked_at: int,
+                         actor: str) -> dict[str, Any] | None:
+        """The link here that is the same act as one in a case log: made at the same
+        time by the same person, moving one of the same handles (an imported link keeps
+        its time and actor, so it is found again on the next import)."""
+        wanted = set(other_handles)
+        for link_id, keep, other, unlinked, undo in self.db.conn.execute(
+                "SELECT id, keep_contact, other_contact, unlinked_at, undo FROM contact_links "
+                "WHERE linked_at = ? AND actor = ? ORDER BY id", [linked_at, actor]):
+            moved = {(str(p), str(h)) for p, h in (_loads(undo) or {}).get("handle_names") or []}
+            if moved & wanted:
+                return {"id": link_id, "keep_contact": keep, "other_contact": other,
+                        "unlinked_at": unlinked}
+        return None
+
+    def import_kept_apart(self, a: ContactId, b: ContactId, a_handles: Sequence[tuple[str, str]],
+                          b_handles: Sequence[tuple[str, str]]) -> str | None:
+        """Why this workspace says ``a`` and ``b`` are two people, if it does: a link
+        between them was undone here, or a suggestion to link them was dismissed."""
+        conn = self.db.conn
+
+        def survivor(contact: int) -> int:
+            row = conn.execute("SELECT merged_into FROM contacts WHERE id = ?",
+                               [contact]).fetchone()
+            return int(row[0]) if row and row[0] else contact
+
+        for link_id, keep, other in conn.execute(
+                "SELECT id, keep_contact, other_contact FROM contact_links "
+                "WHERE unlinked_at IS NOT NULL ORDER BY id"):
+            if {survivor(keep), survivor(other)} == {a, b}:
+                return f"the link #{link_id} between them was undone here"
+        keys = {handle_key(p, h) for p, h in a_handles}
+        others = {handle_key(p, h) for p, h in b_handles}
+        for x, y in conn.execute("SELECT a, b FROM contact_link_dismissals"):
+            if (x in keys and y in others) or (y in keys and x in others):
+                return "a suggestion to link them was dismissed here"
+        return None
 
     def import_find_messages(self, keys: Iterable[tuple[int, str]]
                              ) -> dict[tuple[int, str], tuple[MessageId, CaseId | None]]:
