@@ -60,6 +60,7 @@ VALENCE: Final[dict[str, dict[str, float]]] = {
         "falsch*": -1.5, "beschädigt*": -2, "zerbrochen*": -2, "verspät*": -1.5,
         "nie": -0.5, "niemand": -1, "warten": -1, "reklamation*": -1.5, "leider": -1,
         "peinlich*": -2.5, "unzumutbar*": -3, "zumutung": -3, "ignorier*": -2,
+        "hinüber": -2, "stinksauer": -3, "genervt*": -2.5, "unfassbar*": -2,
     },
     "fr": {
         "merci": 2, "super": 2.5, "génial*": 3, "parfait*": 3, "excellent*": 3,
@@ -74,6 +75,7 @@ VALENCE: Final[dict[str, dict[str, float]]] = {
         "retard*": -1.5, "plainte*": -1.5, "jamais": -0.5, "personne": -0.5,
         "pire": -3, "inutile*": -2, "frustr*": -2.5, "problème*": -1.5, "défectu*": -2,
         "malheureusement": -1, "incompétent*": -3, "merde": -3, "ignoré*": -2,
+        "incomplet*": -1.5, "fuit": -1.5, "dégoûté*": -2.5, "écœuré*": -2.5, "exaspér*": -3,
     },
     "es": {
         "gracias": 2, "genial*": 3, "perfect*": 3, "excelente*": 3, "encant*": 2.5,
@@ -87,7 +89,7 @@ VALENCE: Final[dict[str, dict[str, float]]] = {
         "queja*": -1.5, "reclamación*": -1.5, "nunca": -0.5, "nadie": -1,
         "peor": -3, "inútil*": -2, "frustra*": -2.5, "problema*": -1.5, "defectuos*": -2,
         "lamentablemente": -1, "desastre*": -3, "incompetent*": -3, "mierda": -3,
-        "ignora*": -2, "cansad*": -1.5,
+        "ignora*": -2, "cansad*": -1.5, "incomplet*": -1.5, "hart*": -2.5,
     },
     "pt": {
         "obrigad*": 2, "ótim*": 3, "perfeit*": 3, "excelente*": 3, "adorei": 2.5,
@@ -101,6 +103,7 @@ VALENCE: Final[dict[str, dict[str, float]]] = {
         "ninguém": -1, "pior": -3, "inútil": -2, "frustra*": -2.5, "problema*": -1.5,
         "defeito*": -2, "infelizmente": -1, "desastre*": -3, "incompetent*": -3,
         "merda": -3, "ignora*": -2, "lixo": -3,
+        "incomplet*": -1.5, "farto": -2.5, "farta": -2.5, "palhaçada": -3,
     },
     "it": {
         "grazie": 2, "ottim*": 3, "perfett*": 3, "eccellent*": 3, "adoro": 2.5,
@@ -113,6 +116,8 @@ VALENCE: Final[dict[str, dict[str, float]]] = {
         "nessuno": -1, "peggio*": -3, "peggior*": -3, "inutil*": -2, "frustra*": -2.5,
         "problema*": -1.5, "difettos*": -2, "purtroppo": -1, "disastr*": -3,
         "incompetent*": -3, "schifo": -3, "ignora*": -2, "assurd*": -2.5,
+        "bravissim*": 2.5, "bravo": 2, "brava": 2, "bravi": 2, "complimenti": 2,
+        "incomplet*": -1.5, "pazzesc*": -2,
     },
     "nl": {
         "bedankt": 2, "dank*": 2, "super": 2.5, "geweldig*": 3, "perfect*": 3,
@@ -126,6 +131,8 @@ VALENCE: Final[dict[str, dict[str, float]]] = {
         "niemand": -1, "erger*": -2.5, "slechtste": -3, "nutteloos*": -2,
         "gefrustreerd*": -2.5, "probleem*": -1.5, "problemen": -1.5, "defect*": -2,
         "helaas": -1, "drama": -2.5, "incompetent*": -3, "genegeerd*": -2, "rommel": -2.5,
+        "spuugzat": -3, "beu": -2.5, "kotsbeu": -3, "incompleet": -1.5, "onvolledig*": -1.5,
+        "lachertje": -2.5,
     },
 }
 
@@ -175,6 +182,11 @@ PROBLEMS: Final[dict[str, tuple[str, ...]]] = {
         r"\bkeine (?:antwort|rückmeldung|erstattung)\b",
         r"\bniemand (?:antwortet|meldet sich|reagiert)\b",
         r"\b(?:falsche[nrs]?|fehlt|fehlen|verloren)\b",
+        r"\b(?:hinüber|im eimer|undicht|tropft|leckt|verbogen|zerkratzt|fehlerhaft|unvollständig)\b",
+        r"\b(?:zu spät|verspätet|doppelt (?:abgebucht|berechnet|belastet))\b",
+        r"\b(?:warte|warten|wartet)\b[^.!?]{0,20}\b(?:seit|schon|immer noch|noch immer)\b",
+        r"\b(?:nichts|nie etwas) (?:bekommen|erhalten|angekommen)\b|\bals zugestellt\b",
+        r"\bbestellt\b[^.!?]{0,40}\b(?:bekommen|geliefert|erhalten|kam|kommt)\b",
     ),
     "fr": (
         r"\b(?:cassée?s?|abîmée?s?|endommagée?s?|fissurée?s?|défectueu\w*)\b",
@@ -184,6 +196,11 @@ PROBLEMS: Final[dict[str, tuple[str, ...]]] = {
         r"\baucune (?:réponse|nouvelle)\b",
         r"\bpersonne ne (?:répond|me répond|réagit)\b",
         r"\b(?:manquant\w*|perdue?s?|mauvaise? (?:taille|couleur|article|produit))\b",
+        r"\b(?:fuit|fuient|rayée?s?|tordue?s?|incomplète?s?|en retard|débitée? deux fois)\b",
+        r"\b(?:n'ai|ai) (?:toujours |jamais )?rien reçu\b|\bjamais reçu\b|\bmarquée? (?:comme )?livrée?\b",
+        r"\b(?:j'attends|attends|attendre|attente)\b[^.!?]{0,25}\b(?:depuis|jours|semaines|mois)\b",
+        r"\bcommandée?s?\b[^.!?]{0,40}\b(?:reçu|livrée?|arrivée?|envoyée?)\b",
+        r"\bpersonne ne (?:me |nous )?(?:répond|réagi|rappel)\w*",
     ),
     "es": (
         r"\b(?:rot[oa]s?|dañad[oa]s?|estropead[oa]s?|defectuos[oa]s?|agrietad[oa]s?)\b",
@@ -193,6 +210,12 @@ PROBLEMS: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:sin|ninguna) respuesta\b",
         r"\bnadie (?:responde|contesta|me responde|me contesta)\b",
         r"\b(?:falta|perdid[oa]|equivocad[oa]|incorrect[oa])\b",
+        r"\b(?:incomplet[oa]s?|gotea|pierde agua|rayad[oa]s?|con retraso|llega tarde|llegó tarde)\b",
+        r"\b(?:cobrad[oa]|cobrasteis|cobraron|cobráis)\b[^.!?]{0,20}\b(?:dos veces|doble)\b",
+        r"\bno (?:he recibido|me ha llegado|recibí) nada\b|\b(?:pone|marcado como|figura como) entregado\b",
+        r"\b(?:llevo|esperando|espero|esperar)\b[^.!?]{0,25}\b(?:días|semanas|meses)\b",
+        r"\b(?:pedí|compré|encargué)\b[^.!?]{0,40}\b(?:me (?:llegó|llegaron|enviasteis|mandasteis|han enviado|han mandado)|recibí)\b",
+        r"\bnadie (?:me |nos )?(?:respond|contest|atiend)\w*",
     ),
     "pt": (
         r"\b(?:quebrad[oa]s?|danificad[oa]s?|estragad[oa]s?|defeituos[oa]s?|rachad[oa]s?)\b",
@@ -202,6 +225,11 @@ PROBLEMS: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:sem|nenhuma) resposta\b",
         r"\bninguém (?:responde|me responde|atende)\b",
         r"\b(?:faltando|perdid[oa]|errad[oa])\b",
+        r"\b(?:incomplet[oa]s?|vaza|riscad[oa]s?|atrasad[oa]s?|demorou|cobrad[oa] duas vezes)\b",
+        r"\bnão recebi nada\b|\b(?:consta|aparece) como entregue\b",
+        r"\b(?:espero|esperando|aguardando|à espera)\b[^.!?]{0,25}\b(?:dias|semanas|meses)\b",
+        r"\b(?:pedi|encomendei|comprei)\b[^.!?]{0,40}\b(?:recebi|chegou|veio|mandaram|enviaram)\b",
+        r"\bninguém (?:me |nos )?(?:respond|atend)\w*",
     ),
     "it": (
         r"\b(?:rott[oaie]|danneggiat[oaie]|difettos[oaie]|incrinat[oaie]|ammaccat[oaie])\b",
@@ -211,6 +239,11 @@ PROBLEMS: Final[dict[str, tuple[str, ...]]] = {
         r"\bnessuna risposta\b",
         r"\bnessuno (?:risponde|mi risponde)\b",
         r"\b(?:mancant[ei]|pers[oa]|sbagliat[oaie])\b",
+        r"\b(?:perde|perdono|gocciola|gocciolano|incomplet[oaie]|in ritardo|graffiat[oaie])\b",
+        r"\baddebitat[oaie] due volte\b|\bnon ho ricevuto (?:niente|nulla)\b|\brisulta consegnat[oa]\b",
+        r"\b(?:aspetto|aspettando|attesa|aspettare)\b[^.!?]{0,25}\b(?:giorni|settimane|mesi)\b",
+        r"\b(?:ordinat[oa]|comprat[oa])\b[^.!?]{0,40}\b(?:arrivat[oa]|ricevut[oa]|mandat[oa]|spedit[oa])\b",
+        r"\bnessuno (?:mi |ci )?rispond\w*",
     ),
     "nl": (
         r"\b(?:kapot|beschadigd|gebroken|defect|gescheurd|lek)\b",
@@ -219,7 +252,13 @@ PROBLEMS: Final[dict[str, tuple[str, ...]]] = {
         r"\bwerkt (?:niet|nog steeds niet|niet meer)\b",
         r"\bgeen (?:antwoord|reactie|terugbetaling)\b",
         r"\bniemand (?:reageert|antwoordt)\b",
-        r"\b(?:ontbreekt|kwijt|verkeerde)\b",
+        r"\b(?:ontbreekt|ontbreken|kwijt|verkeerde?)\b",
+        r"\b(?:kapotte|lekt|lekken|incompleet|onvolledig|bekrast|te laat|dubbel afgeschreven)\b",
+        r"\b(?:niets|niks) (?:ontvangen|gekregen|binnen)\b|\bstaat (?:als )?bezorgd\b",
+        r"\b(?:wacht|wachten|gewacht)\b[^.!?]{0,25}\b(?:dagen|weken|maanden)\b",
+        r"\bal (?:\w+ )?(?:dagen|weken|maanden)\b",
+        r"\bbesteld\b[^.!?]{0,40}\b(?:gekregen|ontvangen|geleverd|kwam)\b",
+        r"\bniemand (?:die )?(?:reageer|antwoord)\w*",
     ),
 }
 
@@ -262,6 +301,11 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\bwas soll das\b",
         r"\b(?:nie wieder|das letzte mal)\b",
         r"\bsoll das ein witz sein\b",
+        r"\b(?:liest|lest|antwortet|hört|reagiert)\b[^.?!]{0,25}\b(?:jemand|wer|irgendwer|irgendjemand)\b[^.?!]{0,15}\?",
+        r"\b(?:ist das (?:normal|euer ernst|ihr ernst)|wie kann (?:es|das) sein|echt jetzt|im ernst)\b",
+        r"\b(?:kann|könnte) mir (?:mal )?(?:jemand|wer|einer) erklären\b",
+        r"\b(?:na|ganz|echt) (?:super|toll|klasse|prima|spitze)\b|\b(?:danke|vielen dank) für nichts\b|\bvielen dank auch\b",
+        r"\b(?:die nase (?:gestrichen )?voll|es reicht|reicht mir|langsam reicht|kotzt mich an|habe genug|hab genug)\b",
     ),
     "fr": (
         r"\b(?:quelqu'un|y a-t-il quelqu'un|il y a quelqu'un) (?:lit|pour lire|ici|là)\b",
@@ -272,6 +316,11 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\bc'est une blague\b",
         r"\b(?:plus jamais|la dernière fois que)\b",
         r"\bà quoi (?:ça|cela) sert\b",
+        r"\b(?:quelqu'un|on)\b[^.?!]{0,25}\b(?:lit|répond|écoute)\w*[^.?!]{0,15}\?",
+        r"\b(?:c'est|est-ce) normal\b[^.?!]{0,60}\?|\bcomment (?:est-ce|c'est) possible\b|\bsérieusement\b|\bsérieux\s*[?!]",
+        r"\bquelqu'un (?:peut|pourrait) m'expliquer\b",
+        r"\bmerci (?:beaucoup |bien )?(?:pour rien|du cadeau)\b|\bvraiment top\b|\bbravo (?:pour|à|le|la)\b|\bchapeau\b",
+        r"\b(?:ras le bol|ras-le-bol|j'en ai marre|ça suffit|n'importe quoi|vous vous moquez|se moquer de|foutez de|foutage)\b",
     ),
     "es": (
         r"\b(?:hay alguien|alguien lee|alguien (?:está )?leyendo)\b",
@@ -281,6 +330,11 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\bes una broma\b",
         r"\b(?:nunca más|nunca jamás)\b",
         r"\bde qué sirve\b",
+        r"\b(?:alguien|nadie)\b[^.?!]{0,25}\b(?:lee|responde|contesta|escucha)\w*[^.?!]{0,15}\?",
+        r"\b(?:es normal|de verdad|en serio|cómo es posible)\b[^.?!]{0,80}\?|\bhace falta\b[^.?!]{0,60}\?",
+        r"\b(?:alguien|quién) (?:me )?(?:puede )?explica\w*\b",
+        r"\bgracias por nada\b|\b(?:genial|fantástico|estupendo|perfecto|muy bien)\s*[,.!]\s*(?:otra vez|de nuevo|una vez más)\b",
+        r"\b(?:hasta las narices|hasta el gorro|hasta la coronilla|tomando el pelo|tomáis el pelo|tomar el pelo|ya está bien|no hay derecho|estoy hart[oa])\b",
     ),
     "pt": (
         r"\b(?:tem|há) alguém (?:lendo|aí|aqui|a ler)\b",
@@ -290,6 +344,11 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\bé (?:uma )?piada\b",
         r"\bnunca mais\b",
         r"\bpra que serve\b",
+        r"\b(?:alguém|ninguém)\b[^.?!]{0,25}\b(?:lê|responde|atende|ouve)\w*[^.?!]{0,15}\?",
+        r"\b(?:é normal|a sério|como é possível)\b[^.?!]{0,80}\?|\bsério\s*[?!]",
+        r"\balguém (?:me )?(?:pode |consegue )?explicar\b",
+        r"\bobrigad[oa] por nada\b|\bque maravilha\b|\bmuito bem\s*[,.!]",
+        r"\b(?:estou fart[oa]|não aguento mais|estão a gozar|estão brincando|é o cúmulo|já chega|palhaçada)\b",
     ),
     "it": (
         r"\bc'è qualcuno\b",
@@ -299,6 +358,11 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:di nuovo|ancora una volta|da settimane|da giorni)\b",
         r"\bè uno scherzo\b",
         r"\bmai più\b",
+        r"\b(?:qualcuno|nessuno)\b[^.?!]{0,25}\b(?:legge|rispond|ascolt)\w*[^.?!]{0,15}\?",
+        r"\b(?:è normale|è possibile che|sul serio|ma come è possibile)\b[^.?!]{0,80}\?|\bsul serio\s*[?!]",
+        r"\bqualcuno (?:mi )?(?:può |sa )?spiegar\w*\b",
+        r"\bgrazie (?:tante|per niente|per nulla|di niente)\b|\bcomplimenti (?:davvero|vivissimi)\b|\bbravissim\w*\s*[,.!]",
+        r"\b(?:sono stuf[oa]|non se ne può più|ne ho abbastanza|mi prendete in giro|presa in giro|basta così)\b",
     ),
     "nl": (
         r"\bleest (?:hier |er )?(?:iemand|wel iemand)\b",
@@ -308,7 +372,40 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:alweer|weer eens|al weken|al dagen)\b",
         r"\bis dit een grap\b",
         r"\bnooit meer\b",
+        r"\b(?:iemand|niemand)\b[^.?!]{0,25}\b(?:leest|reageert|antwoordt|luistert)\b[^.?!]{0,15}\?",
+        r"\b(?:is dat normaal|hoe kan het dat|meen je dat|serieus)\b",
+        r"\bkan iemand (?:mij |me )?(?:uitleggen|vertellen)\b",
+        r"\b(?:bedankt|dank je|dankjewel) (?:hoor|voor niks|voor niets)\b|\btop hoor\b|\b(?:lekker|goed) bezig\b|\bnou lekker\b",
+        r"\b(?:het zat|spuugzat|het beu|kotsbeu|genoeg van|schiet (?:eens|nou) op|maken er een potje van)\b",
+        r"\bweer\b[^.!?]{0,20}\b(?:kapot|stuk|te laat|verkeerd|niet|niks|niets)\w*",
     ),
+}
+
+# A note, not a complaint: softeners ("no rush", "a bit", "otherwise fine") and
+# the customer's own mistake ("I ordered the wrong size"). They halve a
+# negative reading and keep a reported fault from reading as sarcasm, unless
+# an angry cue is there too.
+MILD: Final[dict[str, tuple[str, ...]]] = {
+    "en": (
+        r"\b(?:no rush|no hurry|no worries|no big deal|not a big deal|not urgent|no biggie)\b",
+        r"\b(?:a bit|a little|slightly|a tad|ever so slightly)\b",
+        r"\b(?:just (?:thought|wanted to let|letting|to let|fyi)|for (?:your|ur) info|heads[- ]up)\b",
+        r"\b(?:is|are|was|were|otherwise|all) (?:fine|ok|okay|perfect|great)\b",
+        r"\bi (?:ordered|picked|chose|bought|selected|clicked) the wrong\b|\bmy (?:mistake|fault|bad)\b",
+    ),
+    "de": (r"\b(?:keine eile|kein stress|kein problem|nicht schlimm|nicht so schlimm|halb so wild)\b",
+           r"\b(?:ein bisschen|ein wenig|etwas zu|leicht (?:beschädigt|verbeult|zerkratzt))\b",
+           r"\b(?:mein fehler|habe mich vertan|hab mich vertan|aus versehen)\b"),
+    "fr": (r"\b(?:pas pressé|rien de grave|pas grave|pas de souci|pas urgent)\b",
+           r"\b(?:un peu|légèrement)\b", r"\b(?:mon erreur|ma faute|je me suis trompée?)\b"),
+    "es": (r"\b(?:sin prisa|no pasa nada|no es grave|no corre prisa)\b",
+           r"\b(?:un poco|ligeramente)\b", r"\b(?:culpa mía|me equivoqué|error mío)\b"),
+    "pt": (r"\b(?:sem pressa|não faz mal|nada de grave|não é grave)\b",
+           r"\b(?:um pouco|ligeiramente)\b", r"\b(?:culpa minha|me enganei|enganei-me|erro meu)\b"),
+    "it": (r"\b(?:nessuna fretta|niente di grave|non è grave|non c'è fretta)\b",
+           r"\b(?:un po'|leggermente)\b", r"\b(?:colpa mia|mi sono sbagliat[oa]|errore mio)\b"),
+    "nl": (r"\b(?:geen haast|geen probleem|niet erg|geen ramp)\b",
+           r"\b(?:een beetje|een tikje|lichtelijk)\b", r"\b(?:mijn fout|mijn schuld|ik heb me vergist)\b"),
 }
 
 # The problem is over: a thank-you that mentions the old fault is not sarcasm.
