@@ -16,7 +16,9 @@ One detector serves the inbox mood chip, the barometer and the composer's
 3. Cues that work in any language adjust it: a failure being reported
    ("arrived broken", "nunca llegó"), complaint phrasings ("is anyone actually
    reading these?", "zum dritten Mal"), angry emoji, words in capitals,
-   repeated "!!"/"?!", and sarcasm (praise about a failure, or 🙃).
+   repeated "!!"/"?!", and sarcasm (praise about a failure, or 🙃); softeners
+   and the customer's own mistake ("no rush", "a bit", "my mistake") halve a
+   negative reading when nothing angry is there too.
 
 The result is a compound score in [-1, 1] on VADER's scale (so the
 thresholds below keep their meaning: <= -0.05 negative, >= 0.05 positive),
@@ -65,7 +67,8 @@ class Sentiment:
             undetermined.
         cues: What moved the score besides words: ``"problem"``,
             ``"complaint"``, ``"sarcasm"``, ``"angry-emoji"``, ``"capitals"``,
-            ``"punctuation"``.
+            ``"punctuation"``; ``"mild"`` for a note rather than a complaint
+            ("no rush, the box was a bit squashed", "I ordered the wrong size").
     """
 
     compound: float | None
