@@ -160,7 +160,7 @@ PROBLEMS: Final[dict[str, tuple[str, ...]]] = {
          r"picks up|picked up|called|rang|has (?:replied|answered|got back|called))\b"),
         (r"\b(?:wet|soaked|soggy|ruined|crushed|squashed|torn|ripped|stained|burnt|burned|melted|"
          r"rusty|rusted|mouldy|moldy|sticking|sparked|sparks|tripped|exploded|shattered)\b"),
-        r"\b(?:burning|burnt) smell\b|\bin pieces\b|\bover the fence\b",
+        r"\b(?:burning|burnt) smell\b|\bin pieces\b|\bover the fence\b|\b(?:has|have|with|got) (?:a )?holes? in\b",
         (r"\b(?:came|arrived|turned up|delivered|got here) (?:a day|\w+ days?|a week|\w+ weeks?) "
          r"(?:late|after)\b"),
         (r"\b(?:cancell?ed|returned)\b[^.!?]{0,40}\b(?:charged|billed|taken)\b"

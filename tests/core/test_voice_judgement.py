@@ -241,6 +241,46 @@ def test_a_failure_met_with_nothing_is_named(profiles: dict[str, Profile]) -> No
                "unaddressed-issue", reply_to=message) == []
 
 
+# --- warnings on good replies, by class -----------------------------------------------
+
+
+def test_not_being_answered_is_met_by_owning_it(profiles: dict[str, Profile]) -> None:
+    message = "Third email and no answer. Where is the parcel?"
+    owned = "I am sorry you have had to write three times. Your parcel arrives tomorrow.\n— PK"
+    assert run(owned, profiles["prestige"], "unaddressed-issue", reply_to=message) == []
+    # An apology that sends them back to the channel that did not answer does not own it.
+    bounced = "I am sorry. Please email our support team; your parcel arrives tomorrow.\n— PK"
+    assert run(bounced, profiles["prestige"], "unaddressed-issue", reply_to=message)
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("Do you engrave knives?", "Good afternoon. We do: 20 characters for £10.\n— PK"),
+        ("Is there a shop I can visit in Leeds?",
+         "Good afternoon. There is: 12 Mill Street, open Monday to Saturday.\n— PK"),
+        ("my kettle is making a burning smell. is it safe??",
+         "I am sorry. Please unplug the kettle and do not use it; a new one leaves today.\n— PK"),
+        ("do you even check what goes in the box?? missing half the set",
+         "That's so frustrating, sorry! The missing half leaves today by tracked post. ^PK"),
+    ],
+)
+def test_a_good_answer_is_not_flagged(profiles: dict[str, Profile], message: str,
+                                      reply: str) -> None:
+    profile = profiles["playful" if "^PK" in reply else "prestige"]
+    assert run(reply, profile, "unaddressed-issue", reply_to=message) == []
+
+
+def test_a_checklist_item_that_names_a_question(profiles: dict[str, Profile]) -> None:
+    issues = ("Wants to know if the kettle limescale filter is replaceable",
+              "Asks for the filter price")
+    good = "It is! A new limescale filter is £4 and clicks straight in. ^PK"
+    assert run(good, profiles["playful"], "unaddressed-issue", open_issues=issues) == []
+    found = run("Our kettles are made in Stoke. ^PK", profiles["playful"], "unaddressed-issue",
+                open_issues=issues)
+    assert len(found) == 2
+
+
 def test_bluesky_byte_limit_is_an_error(profiles: dict[str, Profile]) -> None:
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
     found = run(family * 200, profiles["playful"], "length", platform="bluesky")

@@ -11,7 +11,7 @@ from typing import Final
 
 from console.core import sentiment
 from console.core.voice.aspects import asked, gives, owns, reports_problem
-from console.core.voice.issues import extract_issues, issue_answered
+from console.core.voice.issues import about_silence, extract_issues, issue_answered
 from console.core.voice.model import CheckContext, Finding, Fix
 from console.core.voice.phrases import _HANDLE_RX
 from console.core.voice.profile import Profile
@@ -153,10 +153,14 @@ def _check_open_issues(
         rule = "open_issues.from_message"
     typed = rule == "open_issues.min_share"
     answer = _without_bounces(doc.own)
+    acknowledged = profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own)
     open_ones = [
         issue
         for issue in issues
         if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed)
+        # "nobody answers my emails" is met by owning it ("sorry nobody got back to you")
+        # (and not by sending them to the channel that did not answer)
+        and not (not typed and acknowledged and answer == doc.own and about_silence(issue))
     ]
     if not typed and open_ones:
         # Issues nobody typed are a guess, and matching by meaning is rough:
