@@ -343,3 +343,16 @@ def test_case_context_takes_issues_from_the_message_until_the_checklist_has_some
     assert (ctx.open_issues, ctx.derive_issues) == ([], False)
     assert replying.suggested_issues(detail) == ["My kettle arrived with a cracked lid",
                                                  "I was charged twice!"]
+
+
+def test_prefill_remembers_what_the_checklist_has_had(store: Store) -> None:
+    text = "My kettle arrived with a cracked lid. And I was charged twice!"
+    (case_id,) = store.ingest([msg(text=text)]).case_ids
+    suggested = ["My kettle arrived with a cracked lid", "I was charged twice!"]
+    assert replying.prefill_issues(store.case_detail(case_id)) == suggested
+    items = [store.add_issue(case_id, t)[0] for t in suggested]
+    assert replying.prefill_issues(store.case_detail(case_id)) == []  # not empty
+    for item in items:
+        store.delete_issue(item)
+    # Emptied by the person: what was deleted is not offered again.
+    assert replying.prefill_issues(store.case_detail(case_id)) == []

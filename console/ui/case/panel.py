@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from console.core import export, timeutil
+from console.core import export, replying, timeutil
 from console.core.changes import Changes
 from console.core.errors import InvalidTransitionError
 from console.core.ids import CaseId
@@ -529,6 +529,30 @@ class CasePanel(QWidget):
         self.body.show()
         self.composer.show_case(detail, draft)
         self.case_loaded.emit(case_id)
+        if replying.prefill_issues(detail):
+            self._prefill_issues(case_id)
+
+    def _prefill_issues(self, case_id: int) -> None:
+        """Put the issues found in the customer's message in the empty checklist, through
+        the store (so the timeline has them); the person edits or deletes them."""
+        def add(store: Store) -> tuple[int, Changes]:
+            # Read again in the write: another window may have filled the checklist since.
+            detail = store.case_detail(CaseId(case_id))
+            target = replying.reply_target(detail)
+            changes = Changes()
+            issues = replying.prefill_issues(detail)
+            for text in issues:
+                changes = changes | store.add_issue(
+                    CaseId(case_id), text, source_message_id=target.id if target else None)[1]
+            return len(issues), changes
+
+        def done(count: int) -> None:
+            if count:
+                self.notice.emit(
+                    f"Case #{case_id}: {count} issue{'' if count == 1 else 's'} taken from the "
+                    "customer's message into the checklist; rename or delete any that are wrong.")
+
+        self._ops.write(add, parent=self).success(done).failure(self._failed).run(initiator=self)
 
     def _fill(self, detail: CaseDetail, owners: list[str]) -> None:
         case = detail.case
