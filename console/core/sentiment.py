@@ -274,14 +274,32 @@ def score_many(texts: Iterable[str]) -> list[Sentiment]:
     Returns:
         One result per text, in order.
     """
+    # A bulk load is mostly new texts: read each distinct one directly rather than
+    # through the one-message memo (whose lookups, inserts and clearing it would churn).
     seen: dict[str, Sentiment] = {}
     out = []
+    memo = _memo
     for text in texts:
         found = seen.get(text)
         if found is None:
-            found = seen[text] = score(text)
+            found = memo.get(text)
+            if found is None:
+                found = _score(text)
+            seen[text] = found
         out.append(found)
     return out
+
+
+class IngestScorer:
+    """The scorer the store uses at ingest: ``scorer(text)`` is one message's
+    compound (None for "unknown"), ``scorer.many(texts)`` a whole batch's,
+    through `score_many` (the store calls it once per ingest batch)."""
+
+    def __call__(self, text: str) -> float | None:
+        return score(text).compound
+
+    def many(self, texts: Iterable[str]) -> list[float | None]:
+        return [s.compound for s in score_many(texts)]
 
 
 _MEMO_SIZE = 4096

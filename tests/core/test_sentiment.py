@@ -258,3 +258,28 @@ def test_plain_english_skips_the_model_without_changing_the_language() -> None:
         assert sentiment.detect_language("Bollitore perfetto, arrivato ieri") == "it"
     finally:
         sentiment._identifier = real
+
+
+def test_ingest_scores_a_batch_in_one_call(store: Any) -> None:
+    from tests.conftest import msg
+
+    texts = ["My kettle arrived broken!!", "Danke, alles super!", "Mijn pakket is te laat.",
+             "My kettle arrived broken!!"]
+    calls: list[list[str]] = []
+
+    class Counting(sentiment.IngestScorer):
+        def many(self, batch: Any) -> list[float | None]:
+            calls.append(list(batch))
+            return super().many(batch)
+
+    result = store.ingest([msg(author=f"@c{i}@x.social", text=t) for i, t in enumerate(texts)],
+                          scorer=Counting())
+    assert len(calls) == 1 and sorted(calls[0]) == sorted(texts)
+    stored = {m.text: m.sentiment for cid in result.case_ids
+              for m in store.case_detail(cid).messages}
+    assert stored == {t: sentiment.score(t).compound for t in texts}
+    # A plain callable (no .many) is still called per message, with the same scores.
+    plain = store.ingest([msg(author="@d@x.social", text=texts[1])],
+                         scorer=lambda t: sentiment.score(t).compound)
+    (case_id,) = plain.case_ids
+    assert store.case_detail(case_id).messages[-1].sentiment == stored[texts[1]]
