@@ -241,6 +241,36 @@ def test_a_failure_met_with_nothing_is_named(profiles: dict[str, Profile]) -> No
                "unaddressed-issue", reply_to=message) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hallo! Bitte wende dich an unseren Kundenservice. ^PK",
+        "Bonjour ! Merci de contacter notre service client. ^PK",
+        "¡Hola! Por favor, ponte en contacto con tu banco. ^PK",
+        "Olá! Por favor, contacte o nosso apoio ao cliente. ^PK",
+        "Ciao! Ti preghiamo di contattare il nostro servizio clienti. ^PK",
+        "Hoi! Neem contact op met onze klantenservice. ^PK",
+        "Ciao! Mandaci un messaggio privato. ^PK",
+        "Hoi! Stuur ons even een privébericht. ^PK",
+        "Hi! Check Instagram for the details. ^PK",
+        "¡Hola! Escríbenos a nuestro Instagram. ^PK",
+    ],
+)
+def test_bouncing_the_customer_in_any_language(profiles: dict[str, Profile], text: str) -> None:
+    found = run(text, profiles["playful"], "deflection", reply_to="Do you ship to Belgium?")
+    assert found, text
+
+
+def test_a_dm_for_their_own_problem_or_with_a_reason_in_any_language(
+        profiles: dict[str, Profile]) -> None:
+    reason = ("Schicken Sie mir bitte Ihre Bestellnummer per Direktnachricht, damit ich die "
+              "Erstattung heute prüfen kann.\n— PK")
+    assert run(reason, profiles["prestige"], reply_to="Wo bleibt die Erstattung?") == []
+    # A failure they report is their own case: going private is right.
+    assert run("Mi dispiace! Scrivici in DM. ^PK", profiles["playful"], "deflection",
+               reply_to="Ordine arrivato con un pezzo mancante. Di nuovo.") == []
+
+
 # --- warnings on good replies, by class -----------------------------------------------
 
 
