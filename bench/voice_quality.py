@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from console.core import voice  # noqa: E402 - after the sys.path line
 
 CORPUS = ROOT / "tests" / "voice_corpus"
-PARTS = ("tuning", "heldout", "heldout2", "heldout3")
+PARTS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
 #: The corpus brand's workspace settings (see tests/voice_corpus/README.md).
 BRAND = {
     "brand_phones": ("0800 123 4567",),
@@ -119,7 +119,8 @@ def evaluate(drafts: list[Draft], profiles: dict[str, voice.Profile], verbose: b
             "warnings_per_ten_good": warnings_on_good * 10 / max(good, 1)}
 
 
-def upset_detection(drafts: list[Draft], profiles: dict[str, voice.Profile], verbose: bool) -> None:
+def upset_detection(drafts: list[Draft], profiles: dict[str, voice.Profile],
+                    verbose: bool) -> dict[str, Counter[str]]:
     """Upset recall and false alarms per language, one count per thread."""
     seen: dict[str, dict[str, Any]] = {}
     for d in drafts:
@@ -147,6 +148,7 @@ def upset_detection(drafts: list[Draft], profiles: dict[str, voice.Profile], ver
         total.update(row)
         _upset_row(lang, row)
     _upset_row("ALL", total)
+    return stats
 
 
 def _upset_row(name: str, row: Counter[str]) -> None:
@@ -163,6 +165,7 @@ def main() -> None:
     args = parser.parse_args()
     profiles = voice.load_profiles(ROOT / "resources" / "voice")
     parts = PARTS if args.part == "all" else (args.part,)
+    corpus: dict[str, Counter[str]] = defaultdict(Counter)
     for part in parts:
         drafts = load(part)
         threads = len({d.thread["id"] for d in drafts})
@@ -170,8 +173,19 @@ def main() -> None:
         print(f"== {part}: {len(drafts)} drafts, {threads} customer messages, "
               f"languages {', '.join(langs)}")
         evaluate(drafts, profiles, args.verbose)
-        upset_detection(drafts, profiles, args.verbose)
+        for lang, row in upset_detection(drafts, profiles, args.verbose).items():
+            corpus[lang].update(row)
         print()
+    if len(parts) > 1:
+        # The targets hold per language over the whole corpus (one part has few of each).
+        print(f"== upset detection, all parts: {sum(r['upset'] + r['calm'] for r in corpus.values())} "
+              "customer messages")
+        print(f"  {'lang':<5} {'upset':>5} {'recall':>7} {'calm':>5} {'false alarms':>13} {'unknown':>8}")
+        total: Counter[str] = Counter()
+        for lang in sorted(corpus, key=lambda k: (k != "en", k)):
+            total.update(corpus[lang])
+            _upset_row(lang, corpus[lang])
+        _upset_row("ALL", total)
 
 
 if __name__ == "__main__":

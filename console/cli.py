@@ -314,10 +314,8 @@ def default_scorer() -> Any:
     """The sentiment scorer used on ingest: compound score, or None for 'unknown'."""
     from console.core import sentiment
 
-    def score(text: str) -> float | None:
-        return sentiment.score(text).compound
-
-    return score
+    # Callable per message, and ``.many`` for a whole ingest batch (score_many).
+    return sentiment.IngestScorer()
 
 
 def case_json(store: Store, rows: Sequence[CaseRow]) -> list[dict[str, Any]]:

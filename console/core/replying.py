@@ -8,7 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from console.core import paths, templates, voice
-from console.core.models import Account, CaseDetail, Direction, Message, MessageKind
+from console.core.models import (
+    Account,
+    CaseDetail,
+    CaseStatus,
+    Direction,
+    Message,
+    MessageKind,
+)
 from console.core.templates import MissingVariable
 
 DEFAULT_PROFILE = "playful"
@@ -130,6 +137,29 @@ def suggested_issues(detail: CaseDetail) -> list[str]:
         return []
     have = {i.text.strip().lower() for i in detail.checklist}
     return [i for i in voice.extract_issues(target.text) if i.lower() not in have]
+
+
+#: Timeline events that show which issue texts a case's checklist has had.
+_ISSUE_EVENTS = ("issue_added", "issue_renamed", "issue_deleted")
+
+
+def prefill_issues(detail: CaseDetail) -> list[str]:
+    """The issues to pre-fill when a case is opened: `suggested_issues`, only
+    while the checklist is empty and the customer waits for a reply, less any
+    text this case's checklist has ever had.
+
+    The timeline is the case's memory: a suggestion the person deleted (or
+    renamed) is never added again, even after a restart; a new message with
+    new issues is offered once its checklist is empty again.
+    """
+    if detail.checklist or detail.case.waiting_since is None:
+        return []
+    if detail.case.status not in (CaseStatus.NEW, CaseStatus.OPEN):
+        return []
+    had = {" ".join(text.split()).lower()
+           for event in detail.events if event.kind in _ISSUE_EVENTS
+           for text in (event.before, event.after) if text}
+    return [i for i in suggested_issues(detail) if " ".join(i.split()).lower() not in had]
 
 
 def check_context(*, detail: CaseDetail | None, account: Account | None,

@@ -16,7 +16,9 @@ One detector serves the inbox mood chip, the barometer and the composer's
 3. Cues that work in any language adjust it: a failure being reported
    ("arrived broken", "nunca llegó"), complaint phrasings ("is anyone actually
    reading these?", "zum dritten Mal"), angry emoji, words in capitals,
-   repeated "!!"/"?!", and sarcasm (praise about a failure, or 🙃).
+   repeated "!!"/"?!", and sarcasm (praise about a failure, or 🙃); softeners
+   and the customer's own mistake ("no rush", "a bit", "my mistake") halve a
+   negative reading when nothing angry is there too.
 
 The result is a compound score in [-1, 1] on VADER's scale (so the
 thresholds below keep their meaning: <= -0.05 negative, >= 0.05 positive),
@@ -65,7 +67,8 @@ class Sentiment:
             undetermined.
         cues: What moved the score besides words: ``"problem"``,
             ``"complaint"``, ``"sarcasm"``, ``"angry-emoji"``, ``"capitals"``,
-            ``"punctuation"``.
+            ``"punctuation"``; ``"mild"`` for a note rather than a complaint
+            ("no rush, the box was a bit squashed", "I ordered the wrong size").
     """
 
     compound: float | None
@@ -240,6 +243,7 @@ def _gate(parsed: Any, later: bool) -> tuple[str, ...] | None:
 _PROBLEMS = _Cues(moodwords.PROBLEMS)
 _ANGRY = _Cues(moodwords.ANGRY)
 _RESOLVED = _Cues(moodwords.RESOLVED)
+_MILD = _Cues(moodwords.MILD)
 _FUNCTION = {lang: frozenset(w.split()) for lang, w in moodwords.FUNCTION.items()}
 _WORD_LANGS: dict[str, tuple[str, ...]] = {}
 for _lang, _words_of in _FUNCTION.items():
@@ -270,14 +274,32 @@ def score_many(texts: Iterable[str]) -> list[Sentiment]:
     Returns:
         One result per text, in order.
     """
+    # A bulk load is mostly new texts: read each distinct one directly rather than
+    # through the one-message memo (whose lookups, inserts and clearing it would churn).
     seen: dict[str, Sentiment] = {}
     out = []
+    memo = _memo
     for text in texts:
         found = seen.get(text)
         if found is None:
-            found = seen[text] = score(text)
+            found = memo.get(text)
+            if found is None:
+                found = _score(text)
+            seen[text] = found
         out.append(found)
     return out
+
+
+class IngestScorer:
+    """The scorer the store uses at ingest: ``scorer(text)`` is one message's
+    compound (None for "unknown"), ``scorer.many(texts)`` a whole batch's,
+    through `score_many` (the store calls it once per ingest batch)."""
+
+    def __call__(self, text: str) -> float | None:
+        return score(text).compound
+
+    def many(self, texts: Iterable[str]) -> list[float | None]:
+        return [s.compound for s in score_many(texts)]
 
 
 _MEMO_SIZE = 4096
@@ -343,6 +365,12 @@ def _score(text: str) -> Sentiment:
     emoji_sarcasm = emoji_sarcasm or (
         not _PRAISE_STARTS.isdisjoint(grams) and _REPEATED_PRAISE.search(low) is not None)
     resolved = (problem or emoji_sarcasm) and _RESOLVED.search(low, grams)
+    # "no rush, the box was a bit squashed", "I ordered the wrong size": a note.
+    mild = (problem or base < 0) and not angry and not emoji_angry and _MILD.search(low, grams)
+    if mild:
+        cues.append("mild")
+        resolved = True
+        base = base / 2 if base < 0 else base
     if problem and not resolved:
         cues.append("problem")
         adjust -= 0.3
@@ -368,9 +396,9 @@ def _score(text: str) -> Sentiment:
     if _repeated_punct(body) and (base < 0.3 or problem or angry):
         cues.append("punctuation")
         adjust -= 0.2
-    if lexical is None and emoji_warm and not cues:
+    if lexical is None and emoji_warm and cues in ([], ["mild"]):
         base = min(0.9, 0.45 * emoji_warm)
-    elif lexical is None and not cues:
+    elif lexical is None and cues in ([], ["mild"]):
         return Sentiment(compound=None, label="unknown", language=language)
     compound = round(max(-1.0, min(1.0, base + adjust)), 4)
     return Sentiment(compound, mood_of(compound), language, tuple(cues))
@@ -534,12 +562,20 @@ def _shouting(text: str) -> bool:
     return len(letters) >= 8 and upper >= 0.7 * len(letters) and bool(words)
 
 
+# Words, and the punctuation that ends a clause (a negation's reach).
+_WORD_OR_STOP = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|[.!?;]")
+_STOPS = frozenset(".!?;")
+
+
 def _lexicon_compound(text: str, language: str) -> float:
     exact, prefix = _LEXICONS[language]
     negators = _NEGATORS[language]
     total = 0.0
     negate_left = 0
-    for raw in _WORD.findall(text.lower()):
+    for raw in _WORD_OR_STOP.findall(text.lower()):
+        if raw in _STOPS:
+            negate_left = 0  # a negation does not reach into the next sentence
+            continue
         word = raw.replace("’", "'")
         if word in negators or word.startswith("n'"):
             negate_left = 3

@@ -76,6 +76,51 @@ def test_anger_without_sentiment_words(text: str, cue: str) -> None:
     assert result.compound is not None and result.compound <= -0.3
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Ironic praise or thanks about a failure, in each language.
+        "Na toll. Die Pfanne ist nach drei Tagen schon im Eimer.",
+        "Merci pour rien, le couvercle ne ferme plus.",
+        "Fantástico, de nuevo la caja incompleta. Gracias por nada.",
+        "Que maravilha, a tampa já não fecha.",
+        "Complimenti davvero, la teglia è arrivata graffiata.",
+        "Goed bezig hoor, de ketel lekt alweer.",
+        # Complaint questions and fed-up idioms.
+        "Antwortet hier irgendjemand auch mal auf Nachrichten?",
+        "Vous répondez un jour aux messages ?",
+        "Estoy hasta el gorro de esperar.",
+        "Já chega, é a quarta mensagem.",
+        "Ne ho abbastanza, è il terzo sollecito.",
+        "Ik ben het beu, dit is de vierde mail.",
+    ],
+)
+def test_upset_phrasings_in_each_language(text: str) -> None:
+    result = sentiment.score(text)
+    assert result.compound is not None and result.compound <= -0.3, result
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no rush, but the lid was a bit scratched. the pot itself is fine",
+        "I ordered the wrong size, can I swap it?",
+        "Kein Stress, der Karton war ein bisschen eingedrückt.",
+        "Pas grave, la boîte était un peu abîmée.",
+        "Si pido hoy, ¿llega con retraso?",
+        "Als ik vandaag bestel, komt het dan te laat?",
+    ],
+)
+def test_a_note_is_not_a_complaint(text: str) -> None:
+    result = sentiment.score(text)
+    assert result.compound is None or result.compound > -0.3, result
+
+
+def test_a_negation_stops_at_the_end_of_its_sentence() -> None:
+    # Italian "mai" after the verb must not flip "pessimo" in the next sentence.
+    assert sentiment.score("La consegna non arriva mai. Pessimo servizio.").label == "negative"
+
+
 def test_thanks_for_a_fix_is_not_sarcasm() -> None:
     result = sentiment.score("Thanks for sorting it, the replacement arrived and works perfectly")
     assert result.label == "positive" and "sarcasm" not in result.cues
@@ -213,3 +258,28 @@ def test_plain_english_skips_the_model_without_changing_the_language() -> None:
         assert sentiment.detect_language("Bollitore perfetto, arrivato ieri") == "it"
     finally:
         sentiment._identifier = real
+
+
+def test_ingest_scores_a_batch_in_one_call(store: Any) -> None:
+    from tests.conftest import msg
+
+    texts = ["My kettle arrived broken!!", "Danke, alles super!", "Mijn pakket is te laat.",
+             "My kettle arrived broken!!"]
+    calls: list[list[str]] = []
+
+    class Counting(sentiment.IngestScorer):
+        def many(self, batch: Any) -> list[float | None]:
+            calls.append(list(batch))
+            return super().many(batch)
+
+    result = store.ingest([msg(author=f"@c{i}@x.social", text=t) for i, t in enumerate(texts)],
+                          scorer=Counting())
+    assert len(calls) == 1 and sorted(calls[0]) == sorted(texts)
+    stored = {m.text: m.sentiment for cid in result.case_ids
+              for m in store.case_detail(cid).messages}
+    assert stored == {t: sentiment.score(t).compound for t in texts}
+    # A plain callable (no .many) is still called per message, with the same scores.
+    plain = store.ingest([msg(author="@d@x.social", text=texts[1])],
+                         scorer=lambda t: sentiment.score(t).compound)
+    (case_id,) = plain.case_ids
+    assert store.case_detail(case_id).messages[-1].sentiment == stored[texts[1]]

@@ -11,6 +11,7 @@ from console.core import voice
 
 ROOT = Path(__file__).parents[2]
 CORPUS = ROOT / "tests" / "voice_corpus"
+PARTS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6")
 BRAND = {
     "brand_phones": ("0800 123 4567",),
     "brand_names": ("Evri", "DPD", "Royal Mail", "KettleCrumb"),
@@ -37,17 +38,17 @@ def _check(thread: dict, text: str, profiles: dict[str, voice.Profile]) -> list[
 
 
 def test_corpus_shape() -> None:
-    drafts = [(t, d) for part in ("tuning", "heldout", "heldout2", "heldout3") for t in _threads(part)
+    drafts = [(t, d) for part in PARTS for t in _threads(part)
               for d in t["draft"]]
     assert len(drafts) >= 200
     good = [d for _, d in drafts if not d["expect"]]
-    assert len(good) * 2 == len(drafts)
+    assert abs(len(good) * 2 - len(drafts)) <= len(drafts) // 50  # about half (u16 has two good)
     assert {t["profile"] for t, _ in drafts} == {"playful", "prestige"}
     assert {t["platform"] for t, _ in drafts} == {"mastodon", "bluesky", "x"}
     assert len({t["lang"] for t, _ in drafts}) >= 5
 
 
-@pytest.mark.parametrize("part", ["tuning", "heldout", "heldout2", "heldout3"])
+@pytest.mark.parametrize("part", PARTS)
 def test_no_error_on_a_good_reply(part: str, profiles: dict[str, voice.Profile]) -> None:
     for thread in _threads(part):
         for draft in thread["draft"]:
@@ -80,3 +81,22 @@ def test_upset_customers_are_read_as_upset(profiles: dict[str, voice.Profile]) -
             calm, alarms = calm + 1, alarms + upset
     assert found / total >= 0.9
     assert alarms / calm <= 0.05
+
+
+def test_upset_detection_in_every_language(profiles: dict[str, voice.Profile]) -> None:
+    """Issue 12's target over the whole corpus: recall >= 0.85, false alarms <= 5 %, per language."""
+    rows: dict[str, list[int]] = {}
+    for part in PARTS:
+        for thread in _threads(part):
+            mood = voice.mood_of(voice.CheckContext(reply_to=thread["message"]))
+            threshold = profiles[thread["profile"]].empathy.negative_threshold
+            upset = mood.compound is not None and mood.compound <= threshold
+            row = rows.setdefault(thread["lang"], [0, 0, 0, 0])  # upset, found, calm, alarms
+            if thread["upset"]:
+                row[0], row[1] = row[0] + 1, row[1] + upset
+            else:
+                row[2], row[3] = row[2] + 1, row[3] + upset
+    assert len(rows) == 7
+    for lang, (total, found, calm, alarms) in rows.items():
+        assert found / total >= 0.85, (lang, found, total)
+        assert alarms / calm <= 0.05, (lang, alarms, calm)

@@ -241,6 +241,76 @@ def test_a_failure_met_with_nothing_is_named(profiles: dict[str, Profile]) -> No
                "unaddressed-issue", reply_to=message) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hallo! Bitte wende dich an unseren Kundenservice. ^PK",
+        "Bonjour ! Merci de contacter notre service client. ^PK",
+        "¡Hola! Por favor, ponte en contacto con tu banco. ^PK",
+        "Olá! Por favor, contacte o nosso apoio ao cliente. ^PK",
+        "Ciao! Ti preghiamo di contattare il nostro servizio clienti. ^PK",
+        "Hoi! Neem contact op met onze klantenservice. ^PK",
+        "Ciao! Mandaci un messaggio privato. ^PK",
+        "Hoi! Stuur ons even een privébericht. ^PK",
+        "Hi! Check Instagram for the details. ^PK",
+        "¡Hola! Escríbenos a nuestro Instagram. ^PK",
+    ],
+)
+def test_bouncing_the_customer_in_any_language(profiles: dict[str, Profile], text: str) -> None:
+    found = run(text, profiles["playful"], "deflection", reply_to="Do you ship to Belgium?")
+    assert found, text
+
+
+def test_a_dm_for_their_own_problem_or_with_a_reason_in_any_language(
+        profiles: dict[str, Profile]) -> None:
+    reason = ("Schicken Sie mir bitte Ihre Bestellnummer per Direktnachricht, damit ich die "
+              "Erstattung heute prüfen kann.\n— PK")
+    assert run(reason, profiles["prestige"], reply_to="Wo bleibt die Erstattung?") == []
+    # A failure they report is their own case: going private is right.
+    assert run("Mi dispiace! Scrivici in DM. ^PK", profiles["playful"], "deflection",
+               reply_to="Ordine arrivato con un pezzo mancante. Di nuovo.") == []
+
+
+# --- warnings on good replies, by class -----------------------------------------------
+
+
+def test_not_being_answered_is_met_by_owning_it(profiles: dict[str, Profile]) -> None:
+    message = "Third email and no answer. Where is the parcel?"
+    owned = "I am sorry you have had to write three times. Your parcel arrives tomorrow.\n— PK"
+    assert run(owned, profiles["prestige"], "unaddressed-issue", reply_to=message) == []
+    # An apology that sends them back to the channel that did not answer does not own it.
+    bounced = "I am sorry. Please email our support team; your parcel arrives tomorrow.\n— PK"
+    assert run(bounced, profiles["prestige"], "unaddressed-issue", reply_to=message)
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("Do you engrave knives?", "Good afternoon. We do: 20 characters for £10.\n— PK"),
+        ("Is there a shop I can visit in Leeds?",
+         "Good afternoon. There is: 12 Mill Street, open Monday to Saturday.\n— PK"),
+        ("my kettle is making a burning smell. is it safe??",
+         "I am sorry. Please unplug the kettle and do not use it; a new one leaves today.\n— PK"),
+        ("do you even check what goes in the box?? missing half the set",
+         "That's so frustrating, sorry! The missing half leaves today by tracked post. ^PK"),
+    ],
+)
+def test_a_good_answer_is_not_flagged(profiles: dict[str, Profile], message: str,
+                                      reply: str) -> None:
+    profile = profiles["playful" if "^PK" in reply else "prestige"]
+    assert run(reply, profile, "unaddressed-issue", reply_to=message) == []
+
+
+def test_a_checklist_item_that_names_a_question(profiles: dict[str, Profile]) -> None:
+    issues = ("Wants to know if the kettle limescale filter is replaceable",
+              "Asks for the filter price")
+    good = "It is! A new limescale filter is £4 and clicks straight in. ^PK"
+    assert run(good, profiles["playful"], "unaddressed-issue", open_issues=issues) == []
+    found = run("Our kettles are made in Stoke. ^PK", profiles["playful"], "unaddressed-issue",
+                open_issues=issues)
+    assert len(found) == 2
+
+
 def test_bluesky_byte_limit_is_an_error(profiles: dict[str, Profile]) -> None:
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"
     found = run(family * 200, profiles["playful"], "length", platform="bluesky")
@@ -303,3 +373,16 @@ def test_case_context_takes_issues_from_the_message_until_the_checklist_has_some
     assert (ctx.open_issues, ctx.derive_issues) == ([], False)
     assert replying.suggested_issues(detail) == ["My kettle arrived with a cracked lid",
                                                  "I was charged twice!"]
+
+
+def test_prefill_remembers_what_the_checklist_has_had(store: Store) -> None:
+    text = "My kettle arrived with a cracked lid. And I was charged twice!"
+    (case_id,) = store.ingest([msg(text=text)]).case_ids
+    suggested = ["My kettle arrived with a cracked lid", "I was charged twice!"]
+    assert replying.prefill_issues(store.case_detail(case_id)) == suggested
+    items = [store.add_issue(case_id, t)[0] for t in suggested]
+    assert replying.prefill_issues(store.case_detail(case_id)) == []  # not empty
+    for item in items:
+        store.delete_issue(item)
+    # Emptied by the person: what was deleted is not offered again.
+    assert replying.prefill_issues(store.case_detail(case_id)) == []

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (  # noqa: F401
     QPushButton,
 )
 
+from console.core import replying
 from console.core.models import ReplyState
 from console.core.store import CaseFilter, Store, View
 from console.ui.case.composer import TemplatePicker
@@ -39,6 +40,11 @@ def open_case(qtbot, session, case_id: int):  # type: ignore[no-untyped-def]
     composer = window.case_panel.composer
     qtbot.waitUntil(lambda: composer.editor.hasFocus(), timeout=5_000)
     qtbot.waitUntil(lambda: composer.profile() is not None, timeout=10_000)
+    # Opening pre-fills an empty checklist from the message (issue 12): let that land
+    # (the panel reloads and the composer checks again) before a test counts checks.
+    panel = window.case_panel
+    qtbot.waitUntil(lambda: panel.detail is not None
+                    and not replying.prefill_issues(panel.detail), timeout=10_000)
     return composer
 
 

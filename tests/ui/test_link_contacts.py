@@ -12,6 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
+from console.core import replying
 from console.core.models import Platform, ProfileEvidence
 from console.core.store import Store
 from tests.conftest import T0, msg
@@ -75,11 +76,15 @@ def timeline(panel) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_search_link_then_ctrl_z_restores(qtbot, open_session, workspace: Path) -> None:
-    before = read(workspace, state)
     session = open_session(workspace)
     window = session.window
     qtbot.waitUntil(lambda: window.model.rowCount() == 4, timeout=10_000)
     case_id = open_case_of(qtbot, window, workspace, "maya@fosstodon.example")
+    # Opening the case pre-fills its checklist from the message (issue 12): Ctrl+Z must
+    # bring back the state from after that.
+    qtbot.waitUntil(lambda: not read(workspace, lambda s: replying.prefill_issues(
+        s.case_detail(case_id))), timeout=10_000)
+    before = read(workspace, state)
     panel = window.case_panel
     box = panel.same_person
 

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
+from console.core import replying
 from console.core.models import CaseStatus, IncomingMessage, Platform
 from console.core.store import CaseFilter, Store, View
 from console.ui.case.panel import MessageBubble
@@ -140,16 +141,21 @@ def test_checklist_tick_with_keyboard(qtbot, open_session, demo_db):
     wait_loaded(qtbot, window)
     case_id = select_row(qtbot, window, 1)
     panel = window.case_panel
+    # Opening the case pre-fills the issues found in the message (issue 12): let it settle.
+    qtbot.waitUntil(lambda: not replying.prefill_issues(read_store(demo_db).case_detail(case_id))
+                    and panel.issues.count() == len(read_store(demo_db).case_detail(case_id)
+                                                    .checklist), timeout=10_000)
+    before = panel.issues.count()
     panel.tabs.setCurrentIndex(1)
     panel.issue_edit.setFocus()
     qtbot.keyClicks(panel.issue_edit, "Refund not received")
     qtbot.keyClick(panel.issue_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: panel.issues.count() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: panel.issues.count() == before + 1, timeout=10_000)
     panel.issues.setFocus()
-    panel.issues.setCurrentRow(0)
+    panel.issues.setCurrentRow(before)
     qtbot.keyClick(panel.issues, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: [i.done for i in read_store(demo_db).case_detail(case_id).checklist]
-                    == [True], timeout=10_000)
+                    == [False] * before + [True], timeout=10_000)
     kinds = [e.kind for e in read_store(demo_db).case_events(case_id)]
     assert kinds[-2:] == ["issue_added", "issue_ticked"]
 

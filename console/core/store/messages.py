@@ -40,7 +40,8 @@ class MessagesPart(CasesPart):
             batch_size: messages per transaction. A sync page is one small batch;
                 bulk loads are fastest in one (each batch rewrites the rows of the
                 cases it touches once, and writes the timeline in case order).
-            scorer: optional ``callable(text) -> float | None`` sentiment scorer.
+            scorer: optional ``callable(text) -> float | None`` sentiment scorer;
+                one with a ``many(texts)`` method is called once per batch.
         """
         result = IngestResult(changes=Changes())
         batch: list[IncomingMessage] = []
@@ -83,13 +84,13 @@ class MessagesPart(CasesPart):
             message_ids = self._new_ids("messages", len(pairs))
             message_rows = []
             planned = []
-            for account_id, platform, item in pairs:
+            scores = _scores(scorer, [item.text for _, _, item in pairs])
+            for (account_id, platform, item), sentiment in zip(pairs, scores, strict=True):
                 created = item.created_at
                 if created.tzinfo is None:
                     raise ValueError(f"message {item.remote_id} has a naive timestamp")
                 at = int(created.timestamp())
                 contact_id = contacts[(platform, item.author_handle)]
-                sentiment = scorer(item.text) if scorer is not None else None
                 next_message = next(message_ids)
                 message_rows.append((
                     next_message, account_id, platform, item.remote_id, "in", str(item.kind),
@@ -464,6 +465,16 @@ class MessagesPart(CasesPart):
         if row is None:
             raise NotFoundError(f"There is no message #{message_id}.")
         return _message(row[:-1]), json.loads(row[-1]) if row[-1] else {}
+
+
+def _scores(scorer: Any, texts: list[str]) -> list[float | None]:
+    """The batch's moods: one call when the scorer takes a batch (``scorer.many``)."""
+    if scorer is None:
+        return [None] * len(texts)
+    many = getattr(scorer, "many", None)
+    if many is not None:
+        return list(many(texts))
+    return [scorer(text) for text in texts]
 
 
 _PG_TOKEN = re.compile(r"[^\W_]+")

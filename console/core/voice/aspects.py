@@ -112,6 +112,9 @@ _REMEDY_ANSWER: Final = re.compile(
     r"(?:send|sending|sent|ship|shipping|posting|posted) (?:you )?(?:a |an |your )?"
     r"(?:new|replacement|another)|replacement (?:ships|leaves|is|will|goes)|"
     r"(?:a |the )?(?:new|replacement) \w+ (?:ships|leaves|goes|is on)|not (?:eligible|refundable)|"
+    # "A grey apron ships today": an item sent now, for a faulty or wrong one
+    r"(?:a|an|another) (?:[\w-]+ ){1,3}(?:ships|leaves|goes out|is on its way|is in the post) "
+    r"(?:today|tomorrow|now|this)|"
     r"replac(?:e|ed|ing) (?:it|them|this|that|the|your)|"
     r"erstatt\w*|zurücküberwiesen|zurückgebucht|neue[nr]? \w+|ersatz (?:geht|ist|kommt)|"
     r"verschickt|rembours\w*|remplac\w*|renvo\w*|devuelto|devolvemos|devolveremos|reembols\w*|"
@@ -132,7 +135,8 @@ _YES_NO: Final = re.compile(
     r"it's (?:not|fine|safe|ok)|done|(?:i|we)(?:'ve| have| 've)? (?:just |now )?\w+ed\b|"
     r"ja|nein|nicht|leider|klar|natürlich|oui|non|pas|bien sûr|malheureusement|sí|si|claro|"
     r"por supuesto|lamentablemente|sim|não|certo|infelizmente|sì|certamente|purtroppo|"
-    r"nee|niet|natuurlijk|helaas|zeker)\b",
+    r"nee|niet|natuurlijk|helaas|zeker|there (?:is|are|isn't|aren't)|es gibt|il y a|hay|há|c'è|"
+    r"ci sono|er (?:is|zijn))\b",
     _I,
 )
 
@@ -152,7 +156,14 @@ def asked(issue: str) -> Aspect | None:
     *when*); the kinds are tried from the most specific.
     """
     text = issue.strip()
-    question = text.endswith("?") or text.startswith("¿")
+    # A checklist item may name the question ("Wants to know if the filter is
+    # replaceable", "Asks for the price"): asked the same way.
+    indirect = _INDIRECT.match(text)
+    if indirect:
+        text = text[indirect.end():].strip()
+        if _IF.match(text):
+            return "yesno"
+    question = text.endswith("?") or text.startswith("¿") or indirect is not None
     if _ASKS_WHEN.search(text) and (question or "where" in text.lower()):
         return "when"
     if _ASKS_REMEDY.search(text) and (_WANTS.search(text) or question and _FOR_ME.search(text)):
@@ -162,6 +173,28 @@ def asked(issue: str) -> Aspect | None:
     if question and _ASKS_YESNO.search(text.lstrip("¿")) and not _EITHER.search(text):
         return "yesno"
     return None
+
+
+_INDIRECT: Final = re.compile(
+    r"^(?:wants to know|would like to know|asks|asking|asked|question:|enquir\w+|inquir\w+)"
+    r"(?:\s+(?:about|for))?\b",
+    _I,
+)
+_IF: Final = re.compile(r"(?:if|whether)\b", _I)
+# What opens a reply before its answer: a handle, a name, a greeting.
+_OPENING: Final = re.compile(
+    r"^\s*(?:@\S+\s*)*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening)|dear \w+|hallo|"
+    r"guten (?:morgen|tag|abend)|moin|bonjour|bonsoir|salut|coucou|hola|buenos días|buenas tardes|"
+    r"buenas noches|buenas|olá|ola|bom dia|boa tarde|boa noite|ciao|buongiorno|buonasera|salve|"
+    r"hoi|goedemorgen|goedemiddag|goedenavond|dag)\b[^.!?\n]{0,20}?[.!,\n]+\s*)?",
+    _I,
+)
+
+
+def first_words(reply: str, n: int = 3) -> str:
+    """The first ``n`` words of ``reply`` after its greeting ("Good afternoon. We do: ...")."""
+    opening = _OPENING.match(reply)
+    return " ".join(reply[opening.end() if opening else 0:].split()[:n])
 
 
 # A remedy for the customer ("can I get a refund?", "bekomme ich...?"), not a

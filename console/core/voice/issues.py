@@ -19,12 +19,12 @@ import re
 from typing import Final
 
 from console.core import moodwords
-from console.core.voice.aspects import asked, gives, reports_problem
+from console.core.voice.aspects import asked, first_words, gives, reports_problem
 from console.core.voice.model import _words
 
 # Concept -> word stems in seven languages (a stem matches any ending).
 _CONCEPTS: Final[dict[str, str]] = {
-    "condition": """broke broken break crack smash shatter damag dent faulty defect chipp scratch
+    "condition": """broke broken break crack smash shatter damag dent faulty defect chipp scratch torn tear ripp hole
         leak replac repair fix fail snapp died dead spark trip fuse smell burn smok kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
         abîm endommag fissur remplac roto rota rotos dañad estropead reempla sustitu arregl
         quebrad danificad rachad substitu consert rotto rotta rotti danneggi difett sostitu ripar
@@ -70,6 +70,9 @@ _CONCEPTS: Final[dict[str, str]] = {
     "hours": """open opening hour close closing öffnungszeit geöffnet horaire ouvert horario
         abiert horário abert orari apert openingstijd geopend""",
     "warranty": "warranty guarantee garantie garantía garantia garanzia",
+    "safety": """safe safety danger hazard unplug switch-off sicher gefahr gefährlich ausstecken
+        sécurité dangereu débranch seguro segura peligr desenchuf perigo desligu sicur pericol
+        staccat veilig gevaar stekker""",
     "check": """check look investigat chase find-out nachseh nachschau prüf überprüf vérifi
         regard verific revis averigu controll kijk nakijk""",
 }
@@ -91,6 +94,8 @@ _PHRASES: Final = (
     (re.compile(r"\blog(?:s|ged|ging)? (?:me |you |us )?(?:out|off)\b|\blog-?out\b", re.IGNORECASE), " login "),
     (re.compile(r"\bdelivery address\b", re.IGNORECASE), " address "),
     (re.compile(r"\bfind out\b", re.IGNORECASE), " find-out "),
+    (re.compile(r"\b(?:switch|turn)(?:ed|ing)? (?:it |them )?off\b|\b(?:do not|don't|stop) us(?:e|ing) it\b",
+                re.IGNORECASE), " switch-off "),
     (re.compile(r"\b\d+\s*%\s*off\b", re.IGNORECASE), " discount "),
     (re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr)\b|\b\d{1,2}[:.]\d\d\b", re.IGNORECASE), " hour "),
     (re.compile(r"\bnew one\b", re.IGNORECASE), " replace "),
@@ -144,6 +149,10 @@ _ASKS: Final = re.compile(
 _REQUEST: Final = re.compile(
     r"^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
     r"|\b(?:i (?:want|need|would like|'d like)|please|let me know|can you|could you|ask for)\b",
+    re.IGNORECASE,
+)
+_REQUEST_WORDS: Final = re.compile(
+    r"\b(?:i (?:want|need|would like|'d like)|please|let me know|can you|could you|ask for)\b",
     re.IGNORECASE,
 )
 _ISSUE_WORDS: Final = re.compile(
@@ -212,6 +221,14 @@ def concepts(text: str) -> frozenset[str]:
     return frozenset(c for c in found if c)
 
 
+def about_silence(issue: str) -> bool:
+    """Whether ``issue`` is the customer not being answered ("third email and
+    no answer", "nobody picks up the phone"): it is answered by owning it (an
+    apology, an acknowledgement), not by a statement of fact."""
+    keys = concepts(issue)
+    return "reply" in keys and not keys & (_ASPECTS - {"reply", "channel"})
+
+
 def issue_answered(
     issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True
 ) -> bool:
@@ -246,7 +263,7 @@ def issue_answered(
         if not gives(aspect, draft):
             return False
         if aspect == "yesno":
-            return bool(keys & concepts(draft)) or gives("yesno", " ".join(draft.split()[:3]))
+            return bool(keys & concepts(draft)) or gives("yesno", first_words(draft))
         return True
     if not keys:
         return True
@@ -308,7 +325,10 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
             keys = concepts(rest)
             if not keys or keys <= {"time"} or keys <= {"reply"}:
                 continue
-            if not (_ISSUE_WORDS.search(rest) or _PROBLEM_ANY.search(rest) or _REQUEST.search(rest)):
+            # "do you even check what goes in the box??" asks nothing: the rest
+            # must report a problem or ask in words, not only open with "what".
+            if not (_ISSUE_WORDS.search(rest) or _PROBLEM_ANY.search(rest)
+                    or _REQUEST_WORDS.search(rest)):
                 continue
         if not (_ISSUE_WORDS.search(low) or _PROBLEM_ANY.search(low) or _ASKS.search(clause)):
             continue

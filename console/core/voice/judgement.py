@@ -11,9 +11,9 @@ from typing import Final
 
 from console.core import sentiment
 from console.core.voice.aspects import asked, gives, owns, reports_problem
-from console.core.voice.issues import extract_issues, issue_answered
+from console.core.voice.issues import about_silence, extract_issues, issue_answered
 from console.core.voice.model import CheckContext, Finding, Fix
-from console.core.voice.phrases import _HANDLE_RX
+from console.core.voice.phrases import _HANDLE_RX, PhraseSet
 from console.core.voice.profile import Profile
 from console.core.voice.text import (
     _EMAIL,
@@ -152,11 +152,15 @@ def _check_open_issues(
         issues = extract_issues(ctx.reply_to)
         rule = "open_issues.from_message"
     typed = rule == "open_issues.min_share"
-    answer = _without_bounces(doc.own)
+    answer = _without_bounces(doc.own, profile.deflection.phrases)
+    acknowledged = profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own)
     open_ones = [
         issue
         for issue in issues
         if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed)
+        # "nobody answers my emails" is met by owning it ("sorry nobody got back to you")
+        # (and not by sending them to the channel that did not answer)
+        and not (not typed and acknowledged and answer == doc.own and about_silence(issue))
     ]
     if not typed and open_ones:
         # Issues nobody typed are a guess, and matching by meaning is rough:
@@ -193,17 +197,17 @@ def _dm_ask(text: str) -> re.Match[str] | None:
     return _DM_ASK.search(text) if _MAY_ASK_DM.search(text) else None
 
 
-def _without_bounces(text: str) -> str:
+def _without_bounces(text: str, phrases: PhraseSet | None = None) -> str:
     """The draft without the sentences that send the customer elsewhere:
-    "message us on Facebook about shipping" does not answer "do you ship?"."""
-    if not (_other_platform(text) or _dm_ask(text) or _CONTACT.search(text)):
+    "message us on Facebook about shipping" does not answer "do you ship?"
+    (nor does "contact our support team", in any language of ``phrases``)."""
+    def bounces(part: str) -> bool:
+        return bool(_other_platform(part) or _dm_ask(part) or _CONTACT.search(part)
+                    or (phrases is not None and phrases.search(part)))
+
+    if not bounces(text):
         return text
-    kept = [
-        s.group()
-        for s in _SENTENCE.finditer(text)
-        if not (_other_platform(s.group()) or _dm_ask(s.group()) or _CONTACT.search(s.group()))
-    ]
-    return " ".join(kept)
+    return " ".join(s.group() for s in _SENTENCE.finditer(text) if not bounces(s.group()))
 
 
 _CONTACT: Final = re.compile(
@@ -227,14 +231,29 @@ _DM_ASK: Final = re.compile(
     r"(?:dm|md|mensaje (?:directo|privado))"
     r"|(?:mande|envie|manda|envia|escreve|escreva)[-\s]+nos\s+(?:uma?\s+)?"
     r"(?:dm|mensagem (?:direta|privada))"
-    r"|(?:scrivici|inviaci)\s+(?:un\s+)?(?:dm|messaggio (?:privato|diretto))"
-    r"|(?:stuur)\s+(?:ons|me)\s+(?:een\s+)?(?:dm|pb|privébericht))",
+    r"|(?:scrivici|inviaci|mandaci)\s+(?:un\s+)?(?:dm|messaggio (?:privato|diretto)|in privato)"
+    r"|(?:stuur)\s+(?:ons|me)\s+(?:\w+\s+)?(?:een\s+)?(?:dm|pb|privébericht)"
+    # "send me your order number by DM", in each language
+    r"|(?:send|drop|message)\s+(?:us|me)\b[^.!?\n]{0,40}?\b(?:by|via|in|over)\s+(?:a\s+)?"
+    r"(?:dm|direct message|private message)"
+    r"|(?:schick|send|schreib)\w*\s+(?:sie\s+)?(?:uns|mir)\b[^.!?\n]{0,40}?\bper\s+"
+    r"(?:dm|pn|direktnachricht|privatnachricht)"
+    r"|(?:envoyez|envoie|écrivez|écris)[-\s]+(?:nous|moi)\b[^.!?\n]{0,40}?\ben\s+"
+    r"(?:message privé|mp|dm|privé)"
+    r"|(?:envíanos|envíame|envíenos|envíeme|mándanos|mándame|escríbenos|escríbeme)\b"
+    r"[^.!?\n]{0,40}?\bpor\s+(?:dm|md|mensaje (?:directo|privado)|privado)"
+    r"|(?:envia|envie|manda|mande)[-\s]*(?:nos|me)\b[^.!?\n]{0,40}?\b(?:por|em)\s+"
+    r"(?:dm|mensagem (?:direta|privada)|privado)"
+    r"|(?:mandaci|mandami|inviaci|inviami|scrivici|scrivimi)\b[^.!?\n]{0,40}?\b(?:in|per|via)\s+"
+    r"(?:dm|privato|messaggio (?:privato|diretto))"
+    r"|stuur\s+(?:ons|me|mij)\b[^.!?\n]{0,40}?\b(?:per|via|in een)\s+(?:dm|pb|privébericht))",
     re.IGNORECASE,
 )
 # What makes going private necessary: the customer's own order, account,
 # address or payment, or a stated purpose.
 _DM_REASON: Final = re.compile(
-    r"\b(?:so (?:that )?(?:we|i) can|so we're able|to (?:look|check|find|sort|verify|confirm|"
+    r"\b(?:so (?:that )?(?:we|i) can|so we're able|(?:it|this|that) (?:helps|lets|allows|will help) "
+    r"(?:me|us)|photo|picture|foto|to (?:look|check|find|sort|verify|confirm|"
     r"arrange|process|help)|with your|your (?:order|account|details|address|postcode|e-?mail|"
     r"booking|reference|receipt|card|payment)|order (?:number|details|no)|privately|"
     r"personal|securely|security|keep (?:it|your details) (?:private|safe)|damit|pour que|"
@@ -263,12 +282,15 @@ _PLATFORMS: Final = (
 # after a preposition; or "our Instagram page/team".
 _OTHER_PLATFORM: Final = re.compile(
     r"\b(?:message|contact|dm|pm|write|reach|find|ask|head|go|pop|hop|chat|talk|ping|tweet|"
-    r"post|visit|follow|check|see|look|apply|escrib|contact|écri|ecri|suiv|regard|schreib|"
+    r"post|visit|follow|check|see|look|apply|escrib|escríb|contact|écri|ecri|suiv|regard|schreib|"
     r"kontaktier|folg|schau|besuch|scriv|contatt|segui|guard|stuur|volg|kijk|escrev|mand|envi|"
     r"sigu|mira|vej|vê)\w*\b[^.!?\n]{0,40}?"
-    r"\b(?:on|via|at|through|in|su|sur|auf|en|por|pelo|no|na|op|über|tramite)\s+"
+    r"\b(?:on|via|at|through|in|su|sur|auf|en|por|pelo|no|na|op|über|tramite|a|à|al|ao|naar)\s+"
     r"(?:(?:our|unser\w*|notre|nos|nuestro|nuestra|nosso|nossa|il nostro|la nostra|ons|onze)\s+)?"
     r"(?:" + _PLATFORMS + r")\b"
+    r"|\b(?:check|see|visit|follow|look at|head to|schau|besuch|regarde|consulte|mira|visita|"
+    r"veja|guarda|kijk op)\s+(?:out\s+)?(?:our\s+|unser\w*\s+|notre\s+|nuestro\s+|nosso\s+|"
+    r"il nostro\s+|onze\s+)?(?:" + _PLATFORMS + r")\b"
     r"|\b(?:our|the)\s+(?:" + _PLATFORMS + r")\s+(?:page|account|team|support|inbox|dms?|profile|"
     r"messenger|chat)\b",
     re.IGNORECASE,
@@ -333,8 +355,11 @@ def _check_deflection(
     for m in _DM_ASK.finditer(own) if _MAY_ASK_DM.search(own) else ():
         if _overlaps(m.span(), flagged) or _DM_REASON.search(own):
             continue
-        if ctx.reply_to and _PERSONAL_CASE.search(ctx.reply_to):
-            continue  # their own order or account: going private is right
+        if ctx.reply_to and (_PERSONAL_CASE.search(ctx.reply_to)
+                             or "problem" in mood_of(ctx).cues):
+            # Their own order or account, or a failure they report (not a question about
+            # one that might happen): going private is right.
+            continue
         yield Finding(
             "deflection",
             "deflection.dm_without_reason",
@@ -461,8 +486,10 @@ _ASK_PRIVATE: Final = re.compile(
 )
 _PRIVATELY: Final = re.compile(
     r"\b(?:dms?|direct(?:ly)?\s+message|private(?:ly)?\s*(?:message)?|pm|inbox|via (?:e-?mail|"
-    r"our (?:form|secure))|secure form|per (?:dm|privatnachricht)|en (?:privé|mp)|por (?:dm|md|"
-    r"privado|mensaje privado)|em privado|in privato|privé)\b",
+    r"our (?:form|secure))|secure form|per (?:dm|pn|privatnachricht|direktnachricht)|"
+    r"direktnachricht|private[nr]? nachricht|en (?:privé|mp)|message privé|por (?:dm|md|"
+    r"privado|mensaje privado|mensaje directo)|mensagem (?:privada|direta)|em privado|in privato|"
+    r"messaggio (?:privato|diretto)|privé|privébericht)\b",
     re.IGNORECASE,
 )
 

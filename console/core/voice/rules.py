@@ -256,6 +256,28 @@ DEFAULT_DEFLECTION: Final = (
     "(we|I) (can't|cannot|can not) help with (that|this|it) here",
     "you('ll| will) need to contact",
     "(get|getting) in touch with (our|the) (support|customer service|care) (team|)",
+    "(please|) contact (your|the) (bank|card issuer|courier|carrier|delivery company)",
+    # The same bounce in the six other languages of the mood detector.
+    ("(bitte|) (wende* dich|wenden Sie sich|kontaktier*|melde* dich|melden Sie sich|frag*|ruf*) "
+     "(am besten|bitte|) (bei|an|) (unser*|den|die|das|dem|deine*|Ihre*) (Kundenservice|"
+     "Kundendienst|Support|Service|Buchhaltung|Versandabteilung|Bank|Paketdienst|Zusteller)"),
+    ("(merci de|veuillez|) (contacter|contactez|contacte|écrivez à|écris à|adressez-vous à|"
+     "adresse-toi à|appelez|appelle) (notre|le|la|votre|ta|ton) (service client*|SAV|support|"
+     "service après-vente|banque|transporteur)"),
+    ("(por favor|) (contacta|contacte|contactad|póngase en contacto con|ponte en contacto con|"
+     "escribe a|escriba a|llama a|llame a) (nuestro|nuestra|el|la|su|tu) (servicio de atención al "
+     "cliente|atención al cliente|servicio al cliente|soporte|banco|transportista|empresa de "
+     "transporte)"),
+    "(puede|puedes) consultar (el|) (seguimiento|estado) en la web de",
+    ("(por favor|) (contacte|contacta|entre em contacto com|entra em contacto com|fale com|"
+     "liga para|ligue para) (o nosso|a nossa|o|a|o seu|a sua|o teu|a tua) (apoio ao cliente|"
+     "serviço de apoio|atendimento ao cliente|suporte|banco|transportadora)"),
+    ("(la preghiamo di|ti preghiamo di|per favore|) (contatta|contatti|contattare|scrivi a|"
+     "scriva a|chiama|chiami) (il nostro|la nostra|il|la|la sua|la tua) (servizio clienti|"
+     "assistenza clienti|assistenza|supporto|banca|corriere)"),
+    ("(neem|neemt u|graag) contact op met (onze|de|uw|je) (klantenservice|klantendienst|support|"
+     "bank|bezorgdienst|vervoerder)"),
+    "(bel|mail) (onze|de) (klantenservice|klantendienst)",
 )
 DEFAULT_OWNERSHIP: Final = (
     "I've passed",
@@ -267,6 +289,8 @@ DEFAULT_OWNERSHIP: Final = (
     "I have (asked|flagged|escalated|raised|shared|forwarded|sent|arranged|booked|started|contacted)",
     "I'm (looking|checking|chasing|following)",
     "let me",
+    ("(ich werde|ich kümmere mich|ich kläre|je vais|je m'en occupe|voy a|me encargo|vou|"
+     "mi occupo|ik ga|ik zorg)"),
 )
 
 _DEFAULT_EMPATHY: Final[EmpathyRules] = EmpathyRules(

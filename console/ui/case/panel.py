@@ -504,16 +504,18 @@ class CasePanel(QWidget):
             self.body.hide()
             self.placeholder.show()
             return
-        def load(store: Store) -> tuple[CaseDetail, list[str], Reply | None, list[Reply]]:
+        def load(store: Store) -> tuple[CaseDetail, list[str], Reply | None, list[Reply], bool]:
             # The roster is one settings read: read it each time, so an edited team shows.
-            return (store.case_detail(case_id), store.owners(), store.open_draft(case_id),
-                    store.replies(case_id=CaseId(case_id)))
+            detail = store.case_detail(case_id)
+            return (detail, store.owners(), store.open_draft(case_id),
+                    store.replies(case_id=CaseId(case_id)), _has_prefill(detail))
 
         self._ops.query(load, parent=self).success(
             lambda result: self._loaded(case_id, *result)).run()
 
     def _loaded(self, case_id: int, detail: CaseDetail, owners: list[str],
-                draft: Reply | None = None, pending: list[Reply] | None = None) -> None:
+                draft: Reply | None = None, pending: list[Reply] | None = None,
+                prefill: bool = False) -> None:
         self._owners = owners
         if case_id != self._case_id:
             return  # the user moved on
@@ -529,6 +531,32 @@ class CasePanel(QWidget):
         self.body.show()
         self.composer.show_case(detail, draft)
         self.case_loaded.emit(case_id)
+        if prefill:
+            self._prefill_issues(case_id)
+
+    def _prefill_issues(self, case_id: int) -> None:
+        """Put the issues found in the customer's message in the empty checklist, through
+        the store (so the timeline has them); the person edits or deletes them."""
+        def add(store: Store) -> tuple[int, Changes]:
+            from console.core import replying  # the voice rules load on a worker, not at start
+
+            # Read again in the write: another window may have filled the checklist since.
+            detail = store.case_detail(CaseId(case_id))
+            target = replying.reply_target(detail)
+            changes = Changes()
+            issues = replying.prefill_issues(detail)
+            for text in issues:
+                changes = changes | store.add_issue(
+                    CaseId(case_id), text, source_message_id=target.id if target else None)[1]
+            return len(issues), changes
+
+        def done(count: int) -> None:
+            if count:
+                self.notice.emit(
+                    f"Case #{case_id}: {count} issue{'' if count == 1 else 's'} taken from the "
+                    "customer's message into the checklist; rename or delete any that are wrong.")
+
+        self._ops.write(add, parent=self).success(done).failure(self._failed).run(initiator=self)
 
     def _fill(self, detail: CaseDetail, owners: list[str]) -> None:
         case = detail.case
@@ -780,6 +808,16 @@ class CasePanel(QWidget):
     def focus_owner(self) -> None:
         self.owner_box.setFocus()
         self.owner_box.showPopup()  # pick with the arrows or the first letters, Enter
+
+
+def _has_prefill(detail: CaseDetail) -> bool:
+    """Whether opening the case pre-fills its checklist (read on the worker: the voice
+    rules it needs load there, not with the window)."""
+    if detail.checklist or detail.case.waiting_since is None:
+        return False  # the common case, without loading the voice rules
+    from console.core import replying
+
+    return bool(replying.prefill_issues(detail))
 
 
 def _undo_step(case_id: int, event_id: int) -> Callable[[Store], Changes]:
