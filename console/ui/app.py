@@ -121,17 +121,28 @@ class Session:
                                  secrets=self.secrets)
         self.throwaway = throwaway
         self.team: Any = None
+        self.offline: Any = None
         if is_server_address(db_path):
             from console.ui.team import TeamFollower
 
             self.team = TeamFollower(self.ops, str(db_path), password=password,
                                      parent=self.window)
             self.window.follow_team(self.team)
+            from console.ui.team import OfflineCopy, copy_path_for
+
+            self.offline = OfflineCopy(self.ops, str(db_path),
+                                       copy_path_for(str(db_path), data_dir),
+                                       password=password, parent=self.window)
+            self.team.connected.connect(
+                lambda up: self.offline.server_back() if up else self.offline.server_lost())
+            self.window.follow_offline(self.offline)
             self.team.start()
+            self.offline.start()
 
     def close(self) -> None:
         if self.team is not None:
             self.team.stop()
+            self.offline.stop()
         self.sync.timer.stop()
         if self.sync.running:
             self.sync.cancel()

@@ -465,6 +465,26 @@ class MainWindow(QMainWindow):
         # Polling for other writers is for a shared file; the server tells us instead.
         self._watch.stop()
 
+    def follow_offline(self, offline: Any) -> None:
+        """Team server lost: the window works on the copy of my cases; back: on the server."""
+        def switched(on_copy: bool) -> None:
+            if on_copy:
+                self.team_label.setText("Team server unreachable: working on your own cases; "
+                                        "replies you approve wait here until it is back")
+                self.team_label.show()
+                if self.sync is not None:
+                    self.sync.paused = ("Offline from the team server: syncing and sending "
+                                        "wait until it is back.")
+            else:
+                self.team_label.setText("Team server unreachable: reconnecting…")
+                self.team_label.hide()
+                if self.sync is not None:
+                    self.sync.paused = None
+            self.refresh()
+
+        offline.switched.connect(switched)
+        offline.pushed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+
     def show_presence(self) -> None:
         """Who else is replying in the selected case (team server)."""
         case_id = self._selected_case

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from console.core.changes import Changes
-from console.core.errors import BugError, KnownError
+from console.core.errors import BugError, KnownError, StorageError
 from console.core.store import Store, open_workspace
 from console.ui.signals import AppSignals
 from console.ui.tasks import TaskRunner
@@ -37,8 +37,21 @@ T = TypeVar("T")
 
 def show_error(parent: QWidget | None, exc: BaseException, *, title: str = "Community Console"
                ) -> None:
-    """A friendly message for known problems; a logged report for bugs."""
+    """A friendly message for known problems; a logged report for bugs.
+
+    A storage problem (the team server out of reach, a busy workspace) is said once: while
+    its box is open, the same kind of failure of other work adds no second box.
+    """
+    if isinstance(exc, StorageError):
+        from PySide6.QtWidgets import QApplication
+
+        for widget in QApplication.topLevelWidgets():
+            if (isinstance(widget, QMessageBox) and widget.isVisible()
+                    and widget.property("storage") == exc.reason):
+                return
     box = QMessageBox(parent)
+    if isinstance(exc, StorageError):
+        box.setProperty("storage", exc.reason)
     box.setWindowTitle(title)
     box.setTextFormat(Qt.TextFormat.PlainText)
     if isinstance(exc, KnownError):

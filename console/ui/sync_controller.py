@@ -78,6 +78,9 @@ class SyncController(QObject):
         self._queues: dict[Hashable, deque[Callable[[Callable[[], None]], None]]] = {}
         self._busy: set[Hashable] = set()
         self._page_done.connect(self._relay_page, Qt.ConnectionType.QueuedConnection)
+        # Why syncing and sending wait (the team server is lost and the window works on its
+        # offline copy), or None.
+        self.paused: str | None = None
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.sync_all)
 
@@ -133,6 +136,9 @@ class SyncController(QObject):
     def sync_all(self) -> None:
         """Sync every account (the demo workspace has none to sync)."""
         if self.running:
+            return
+        if self.paused:
+            self.progress.emit(0, 0, self.paused)
             return
 
         def accounts(store: Store) -> tuple[list[Account], bool]:
@@ -217,6 +223,8 @@ class SyncController(QObject):
     # ------------------------------------------------------------ outbox
     def send_outbox(self) -> None:
         """Send every approved reply (the demo workspace sends locally)."""
+        if self.paused:
+            return  # the offline copy of a team workspace never sends: the server's outbox does
         if self._send_cancel is not None:
             self._send_again = True  # one more run after this one picks up the new replies
             return

@@ -65,6 +65,34 @@ class TaskRunner(QObject):
         with self._lock:
             self._stores.append(store)
 
+    def retarget(self, db_path: Path | str, *, password: str | None = None) -> None:
+        """Work on another workspace from now on (the team server's offline copy, and back).
+
+        Each database thread closes its connection and opens the new one in turn, after
+        the work already queued: what is submitted from now on sees the new workspace.
+        """
+        if self._closed:
+            return  # the window is closing: nothing to switch
+        self.db_path = db_path if is_server_address(db_path) else Path(db_path)
+        self.password = password
+
+        def reopen(read_only: bool) -> None:
+            old = getattr(self._local, "store", None)
+            if old is not None:
+                with self._lock:
+                    if old in self._stores:
+                        self._stores.remove(old)
+                try:
+                    old.close()
+                except Exception:  # noqa: BLE001 - a connection to a lost server
+                    log.debug("closing the previous workspace failed", exc_info=True)
+            self._local.store = None
+            self._local.error = None
+            self._open_store(read_only)
+
+        self._write.submit(reopen, False)
+        self._read.submit(reopen, True)
+
     def _thread_store(self) -> Store:
         error = getattr(self._local, "error", None)
         if error is not None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.core.errors import KnownError
+from console.core.store import Store
 from console.core.store.listen import ChangeListener, TeamChanges
+from console.core.store.offline import PushResult, push_offline_work, snapshot_own_cases
 from console.ui.ops import Ops
 
 log = logging.getLogger(__name__)
@@ -104,3 +107,112 @@ def describe(got: TeamChanges) -> str:
         parts.append(f"{name} changed case {listed}{more}")
     return "; ".join(parts)
 
+
+
+class OfflineCopy(QObject):
+    """Offline in team mode: a local copy of the member's own cases, kept fresh while the
+    server is there; the window works on it while the server is lost, and what was written
+    there is pushed once when it is back (``core/store/offline.py``).
+
+    Signals:
+        switched(bool): True when the window now works on the copy, False when back.
+        pushed(str): what the push brought to the server, in words.
+    """
+
+    switched = Signal(bool)
+    pushed = Signal(str)
+
+    REFRESH_MS = 60_000
+
+    def __init__(self, ops: Ops, url: str, copy_path: Path, *, password: str | None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ops = ops
+        self._url = url
+        self._password = password
+        self.path = copy_path
+        self.offline = False
+        self._busy = False
+        self._stopped = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+
+    def start(self) -> None:
+        self._timer.start()
+        self.refresh()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._stopped = True
+
+    def refresh(self) -> None:
+        """Write a fresh copy of my open cases (a background thread, its own connection)."""
+        if self.offline or self._busy:
+            return
+        self._busy = True
+        url, password, path = self._url, self._password, self.path
+
+        def work() -> int:
+            server = Store.connect(url, password=password)
+            try:
+                return snapshot_own_cases(server, path)
+            finally:
+                server.close()
+
+        def done(_count: int | None = None) -> None:
+            self._busy = False
+
+        def failed(exc: BaseException) -> None:
+            self._busy = False
+            log.info("offline copy not refreshed: %s", exc)
+
+        self._ops.net(work, parent=self).success(done).failure(failed).run()
+
+    def server_lost(self) -> None:
+        """Work on the copy: read my cases, write and approve replies; nothing is sent."""
+        if self.offline or self._stopped or not self.path.exists():
+            return
+        self.offline = True
+        self._ops.runner.retarget(self.path)
+        self.switched.emit(True)
+
+    def server_back(self) -> None:
+        """Push what was written on the copy, once, then work on the server again."""
+        if not self.offline or self._stopped:
+            return
+        url, password, path = self._url, self._password, self.path
+
+        def work() -> PushResult:
+            server = Store.connect(url, password=password)
+            copy = Store.open(path)
+            try:
+                return push_offline_work(copy, server)
+            finally:
+                copy.close()
+                server.close()
+
+        def done(result: PushResult) -> None:
+            self.offline = False
+            self._ops.runner.retarget(url, password=password)
+            self.switched.emit(False)
+            self.pushed.emit(result.describe())
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            # Still on the copy, nothing lost: the next reconnection tries again.
+            log.warning("pushing the offline work failed: %s", exc)
+            self.pushed.emit(f"Back online, but the work done offline is not pushed yet: {exc}")
+
+        self._ops.net(work, parent=self).success(done).failure(failed).run()
+
+
+def copy_path_for(url: str, data_dir: Path | None) -> Path:
+    """Where the offline copy of this team workspace (for this login) lives."""
+    import hashlib
+
+    from console.core import paths
+    from console.core.store.pg import redact
+
+    key = hashlib.sha256(redact(url).encode()).hexdigest()[:16]
+    return paths.data_dir(data_dir) / "team" / f"offline-{key}.db"

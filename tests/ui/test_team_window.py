@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.core.store import Store
 from console.core.store.transfer import copy_workspace_rows
@@ -110,3 +110,55 @@ def test_a_draft_typed_while_the_server_is_lost_is_kept_and_saved_when_it_is_bac
     draft = check.open_draft(case_id)
     assert draft is not None and draft.body == "Hi! Checking with the courier now."
     check.close()
+
+
+def test_offline_from_the_team_server_work_goes_on_and_is_pushed_once_back(
+        qtbot, open_session, pg_server, pg_url, demo_template, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from console.core.models import ReplyState
+
+    tom_url = team_workspace(pg_server, pg_url, demo_template)
+    owner = Store.connect(pg_url)
+    needs = owner.cases_page()
+    mine = needs[0].id
+    owner.assign(mine, "Tom Okafor")
+    session = open_session(tom_url)
+    window = session.window
+    wait_loaded(qtbot, window)
+    qtbot.waitUntil(lambda: session.offline.path.exists(), timeout=15_000)
+
+    # The server goes away (for Tom): his window works on his copy of his own cases.
+    pg_server.admin("ALTER ROLE tom_okafor NOLOGIN")
+    pg_server.admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE usename = 'tom_okafor'")
+    qtbot.waitUntil(lambda: window.team_label.isVisible()
+                    and "working on your own cases" in window.team_label.text(), timeout=15_000)
+    qtbot.waitUntil(lambda: window.model.rowCount() >= 1
+                    and window.model.row_of(mine) >= 0, timeout=10_000)
+    assert window.sync.paused is not None
+    select_row(qtbot, window, window.model.row_of(mine))
+    composer = window.case_panel.composer
+    qtbot.keyClicks(composer.editor, "Sorry for the wait, a replacement is on its way.")
+    composer.approve()
+    def approved_in_copy() -> list[str]:
+        copy = Store.open(session.offline.path, read_only=True)
+        try:
+            return [r.body for r in copy.replies((ReplyState.APPROVED,), case_id=mine)]
+        finally:
+            copy.close()
+
+    qtbot.waitUntil(lambda: approved_in_copy() == [
+        "Sorry for the wait, a replacement is on its way."], timeout=10_000)
+    assert owner.replies((ReplyState.APPROVED,), case_id=mine) == []  # not on the server yet
+
+    # Back: what was approved offline is pushed once, and the window is on the server again.
+    pg_server.admin("ALTER ROLE tom_okafor LOGIN")
+    qtbot.waitUntil(lambda: "Back online: 1 reply(ies) queued"
+                    in window.statusBar().currentMessage(), timeout=30_000)
+    assert not window.team_label.isVisible() and window.sync.paused is None
+    boxes = [w.text() for w in QApplication.topLevelWidgets()
+             if isinstance(w, QMessageBox) and w.isVisible()]
+    # The lost server is said at most once (its label says the rest), and nothing else failed.
+    assert len(boxes) <= 1 and all("team server cannot be reached" in b for b in boxes), boxes
+    queued = owner.replies((ReplyState.APPROVED,), case_id=mine)
+    assert [r.body for r in queued] == ["Sorry for the wait, a replacement is on its way."]
+    owner.close()

@@ -33,7 +33,8 @@ class RepliesPart(CasesPart):
                    reply_id: ReplyId | None = None,
                    in_reply_to_message_id: MessageId | None = None,
                    template_id: TemplateId | None = None, template_body: str | None = None,
-                   actor: str | None = None) -> tuple[ReplyId, Changes]:
+                   actor: str | None = None,
+                   idempotency_key: str | None = None) -> tuple[ReplyId, Changes]:
         """Create or update the draft reply; called as the user types.
 
         Only creating a draft enters the timeline; keystrokes do not.
@@ -66,7 +67,7 @@ class RepliesPart(CasesPart):
                 "template_id, template_body, idempotency_key, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
                 [case_id, in_reply_to_message_id, account_id, body, template_id, template_body,
-                 str(uuid.uuid4()), now, now])
+                 idempotency_key or str(uuid.uuid4()), now, now])
             new_id = ReplyId(int(cur.lastrowid or 0))
             self._event(case_id, "reply_drafted", actor=actor, detail={"reply_id": new_id})
         return new_id, Changes(replies=True, cases=True, case_ids=frozenset({case_id}))
@@ -379,6 +380,17 @@ class RepliesPart(CasesPart):
         if self.dialect == "postgres":
             self.db.conn.execute("SELECT pg_advisory_unlock(?)",
                                  [self._SYNC_LOCK + int(account_id)]).fetchone()
+
+    def hold_for_review(self, reply_id: ReplyId, reason: str) -> Changes:
+        """Keep a reply as a draft with ``reason`` (shown beside it): someone must look
+        again before it is approved (one approved offline on a case answered meanwhile)."""
+        with self.db.atomic():
+            reply = self.reply(reply_id)
+            self.db.conn.execute("UPDATE replies SET state = 'draft', error = ?, updated_at = ? "
+                                 "WHERE id = ?",
+                                 [reason, timeutil.to_epoch(timeutil.now()), reply_id])
+            self._event(reply.case_id, "reply_held", after=reason, detail={"reply_id": reply_id})
+        return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
 
     def mark_reply_held(self, reply_id: ReplyId, reason: str) -> Changes:
         """Back to approved with the reason: nothing went out (the account needs reconnecting).
