@@ -302,9 +302,11 @@ class MainWindow(QMainWindow):
                  workspace_label: str = "", data_dir: Path | None = None,
                  sync: SyncController | None = None,
                  secrets: Callable[[], SecretStore] | None = None,
+                 seed_templates: Callable[[Store], Changes | None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data_dir = data_dir
+        self.seed_templates = seed_templates
         self.sync = sync
         self.secrets = secrets
         self.ops = ops
@@ -502,8 +504,9 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load accounts and counts, then the first inbox page; the rest once it is painted.
 
-        What the inbox does not show (the composer's templates and voice
-        profiles, follow-ups, the sync interval, warming up the voice checks)
+        What the inbox does not show (seeding the bundled templates, the
+        composer's templates and voice profiles, follow-ups, the sync interval,
+        warming up the voice checks)
         starts after the first paint with rows (or the empty state), so that it
         neither queues before the first page nor takes the GIL from the GUI
         thread while it paints; at the latest after DEFERRED_START_MS.
@@ -525,11 +528,29 @@ class MainWindow(QMainWindow):
         watch = getattr(self, "_first_paint_watch", None)
         if watch is not None:
             watch.stop()
-        self.load_composer_resources()
+        if self.seed_templates is None:
+            self.load_composer_resources()
+        else:
+            # The bundled templates the workspace lacks, then what the composer reads
+            # (templates among it): one after the other, the writer before the reader.
+            def not_seeded(exc: BaseException) -> None:
+                from console.ui.ops import show_error
+                show_error(self, exc)
+                self.load_composer_resources()
+
+            self.ops.write(self.seed_templates, parent=self).success(
+                lambda _: self._templates_seeded()).failure(not_seeded).run()
         self.wake_followups()
         if self.sync is not None:
             self.ops.query(lambda s: int(s.get_setting("sync.interval_minutes") or 0),
                            parent=self).success(self.sync.set_interval).run()
+
+    def _templates_seeded(self) -> None:
+        self.load_composer_resources()
+        dialog = self.settings_dialog
+        if dialog is not None and shiboken6.isValid(dialog):
+            # Opened in the moment before the seeding was written: list them all.
+            dialog.templates.refresh()
 
     def load_composer_resources(self) -> None:
         """Accounts, templates, settings (read worker) and voice profiles (compute worker).
