@@ -416,6 +416,7 @@ class MainWindow(QMainWindow):
 
         self.sidebar.filter_chosen.connect(self._filter_chosen)
         self._selected_case: CaseId | None = None
+        self._case_after_paint = False  # see start()
         self.review_queue: Any = None
         self.settings_dialog: Any = None
         self.accounts_dialog: Any = None
@@ -509,7 +510,9 @@ class MainWindow(QMainWindow):
         warming up the voice checks)
         starts after the first paint with rows (or the empty state), so that it
         neither queues before the first page nor takes the GIL from the GUI
-        thread while it paints; at the latest after DEFERRED_START_MS.
+        thread while it paints; at the latest after DEFERRED_START_MS. The
+        first case is selected with the first page but opened after that paint
+        too: the inbox shows first, the case panel fills a moment later.
         """
         self._deferred_started = False
         self.ops.query(lambda s: s.accounts(), parent=self).success(self._accounts_loaded).run()
@@ -519,6 +522,7 @@ class MainWindow(QMainWindow):
             self._start_deferred()
             return
         self._first_paint_watch = _FirstPaintWatch(self)
+        self._case_after_paint = True
         QTimer.singleShot(self.DEFERRED_START_MS, self, self._start_deferred)
 
     def _start_deferred(self) -> None:
@@ -528,6 +532,10 @@ class MainWindow(QMainWindow):
         watch = getattr(self, "_first_paint_watch", None)
         if watch is not None:
             watch.stop()
+        if self._case_after_paint:
+            self._case_after_paint = False
+            if self._selected_case is not None:  # first: the case the user looks at
+                self.case_panel.show_case(self._selected_case)
         if self.seed_templates is None:
             self.load_composer_resources()
         else:
@@ -741,7 +749,8 @@ class MainWindow(QMainWindow):
         case_id = self.model.data(indexes[0], InboxModel.CaseIdRole)
         if case_id != self._selected_case:
             self._selected_case = case_id
-            self.case_panel.show_case(case_id)
+            if not self._case_after_paint:  # else opened once the inbox has painted
+                self.case_panel.show_case(case_id)
 
     def _restore_selection(self) -> None:
         if self._selected_case is None:
