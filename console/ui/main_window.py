@@ -18,13 +18,16 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QProcess,
+    QRect,
     QSettings,
+    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -630,15 +633,44 @@ class MainWindow(QMainWindow):
         self.refresh_counts()
         self.case_panel.show_case(self._selected_case)
 
+    #: The first window's size (no remembered geometry), when the screen has room for it.
+    DEFAULT_SIZE = QSize(1380, 820)
+    #: Room the first window leaves on its screen: its frame and title bar, which the
+    #: available geometry does not include, and a panel a bare X server does not report.
+    SCREEN_MARGIN = QSize(32, 48)
+
+    def default_geometry(self) -> QRect:
+        """Where the first window goes: DEFAULT_SIZE, shrunk to fit the screen's available
+        geometry with SCREEN_MARGIN to spare, centred on it (without a window manager
+        nothing else would keep it on a 1280x800 screen)."""
+        rect = QRect(QPoint(0, 0), self.DEFAULT_SIZE)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return rect
+        area = screen.availableGeometry()
+        room = area.size() - self.SCREEN_MARGIN
+        rect.setSize(self.DEFAULT_SIZE.boundedTo(room.expandedTo(QSize(1, 1))))
+        rect.moveCenter(area.center())
+        return rect
+
     def _restore_state(self) -> None:
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+            self.restoreGeometry(geometry)  # the user's size, kept on screen by Qt
         else:
-            self.resize(1380, 820)
+            # Only this default is fitted to the screen: a size the user or a test sets
+            # later is theirs (the layout tests resize beyond the 800x800 offscreen screen).
+            rect = self.default_geometry()
+            self.resize(rect.size())
+            self.move(rect.topLeft())
         state = self.settings.value("window/splitter")
         # No saved panes: share the width when the window first shows (its real size).
         self._panes_fitted = isinstance(state, QByteArray) and self.splitter.restoreState(state)
+        # Until the user drags a divider, the panes are shared out for the window's width
+        # whenever it changes: a first window fitted to a small screen, then maximised (or
+        # resized by a tiling window manager), gets the layout of its new width.
+        self._panes_follow_width = not self._panes_fitted
+        self.splitter.splitterMoved.connect(self._panes_moved)
         state = self.settings.value("window/caseSplitter")
         if isinstance(state, QByteArray):
             self.case_panel.splitter.restoreState(state)
@@ -656,8 +688,13 @@ class MainWindow(QMainWindow):
             self._panes_fitted = True
             self.fit_panes(self.width())
 
+    def _panes_moved(self, _pos: int, _index: int) -> None:
+        self._panes_follow_width = False  # the user's layout from now on
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self._panes_follow_width and self._panes_fitted:
+            self.fit_panes(event.size().width())
         if event.size().width() < event.oldSize().width():
             # After the splitter has shared out the new width.
             QTimer.singleShot(0, self.rebalance_panes)
