@@ -21,12 +21,23 @@ per run, through their real entry points:
 "Cold" means a new process each time; the operating system's file cache is warm
 (after the first round every file has been read before).
 
+The screen: on the offscreen platform every variant gets one screen of ``--screen``
+(default 1920x1080, through the plugin's ``configfile``), so that the app's first
+window is its full 1380x820 like the bare window's: on the plugin's own 800x800
+screen the app fits its first window to the screen (a smaller window paints sooner),
+which would flatter it.
+
+``--phases N`` then runs the wheel N more times through a wrapper that notes when
+each step of the start-up ends (imports, QApplication, window built, inbox painted,
+first case shown), and prints the median of each: where the time goes. Those runs
+are not part of the figures above.
+
 The machine's load average is printed with the figures: on a shared machine,
 compare only variants measured in the same run.
 
 Usage: python bench/cold_start.py [--runs 5] [--src DIR] [--baseline DIR]
                                   [--frozen DIR | --build] [--platform offscreen]
-                                  [--out bench/out]
+                                  [--screen 1920x1080] [--phases 0] [--out bench/out]
 """
 
 from __future__ import annotations
@@ -81,6 +92,94 @@ def bare_window() -> int:
     view.viewport().installEventFilter(watch)
     window.show()
     return app.exec()
+
+
+# ------------------------------------------------------------------ phases
+PHASES = (
+    ("interpreter", "Python up, this wrapper imported"),
+    ("cli", "console.cli imported (store, sqlite-utils, models)"),
+    ("ui_modules", "console.ui.app imported (Qt, window modules)"),
+    ("qapplication", "QApplication made, stylesheet applied"),
+    ("workspace", "workspace checked (opened and closed once)"),
+    ("window", "services started, MainWindow built"),
+    ("shown", "window shown, first queries queued"),
+    ("painted", "inbox painted with rows (what the figures time)"),
+    ("case", "first case shown in the case panel"),
+)
+
+
+def phase_child(argv: list[str]) -> int:
+    """Run the app (``python -m console`` ARGV) noting when each step ends; print them."""
+    t0 = float(os.environ[LAUNCH_T0_ENV])
+    marks: dict[str, float] = {}
+
+    def mark(name: str) -> None:
+        marks.setdefault(name, time.time() - t0)
+
+    mark("interpreter")
+    import console.cli
+    mark("cli")
+    import console.ui.app as ui_app
+    mark("ui_modules")
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    make_app, store_open = ui_app.make_app, ui_app.Store.open
+    window_class = ui_app.MainWindow
+
+    def timed_make_app(*args: object, **kwargs: object) -> object:
+        app = make_app(*args, **kwargs)
+        mark("qapplication")
+        return app
+
+    def timed_open(*args: object, **kwargs: object) -> object:
+        store = store_open(*args, **kwargs)
+        mark("workspace")  # the first open: Session's check, on the GUI thread
+        return store
+
+    class TimedWindow(window_class):  # type: ignore[misc, valid-type]
+        def start(self) -> None:
+            mark("window")
+            super().start()
+            mark("shown")
+
+    def watch(window: object) -> None:
+        class Paint(QObject):
+            def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+                if event.type() == QEvent.Type.Paint and window.model.rowCount() > 0:
+                    mark("painted")
+                return False
+
+        def case_shown(_case_id: int) -> None:
+            mark("case")
+            print(json.dumps(marks), flush=True)
+            QTimer.singleShot(0, window.close)
+            QTimer.singleShot(0, QApplication.quit)
+
+        window.inbox.viewport().installEventFilter(Paint(window))
+        window.case_panel.case_loaded.connect(case_shown)
+        QTimer.singleShot(30_000, QApplication.quit)
+
+    ui_app.make_app = timed_make_app
+    ui_app.Store.open = timed_open  # type: ignore[method-assign]
+    ui_app.MainWindow = TimedWindow
+    ui_app.exit_after_first_paint = watch
+    try:
+        return console.cli.main(argv)
+    finally:
+        ui_app.Store.open = store_open  # type: ignore[method-assign]
+
+
+def screen_platform(platform: str, screen: str, folder: Path) -> str:
+    """The offscreen platform with one screen of ``screen`` (WxH); other platforms as given."""
+    if platform != "offscreen":
+        return platform
+    width, height = (int(v) for v in screen.lower().split("x"))
+    config = folder / "screen.json"
+    config.write_text(json.dumps({"screens": [{
+        "name": "bench", "x": 0, "y": 0, "width": width, "height": height,
+        "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}]}))
+    return f"offscreen:configfile={config}"
 
 
 # ------------------------------------------------------------------ measuring
@@ -143,10 +242,17 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path,
                         help="another source tree, measured as the 'baseline' variant")
     parser.add_argument("--platform", default="offscreen", help="QT_QPA_PLATFORM for all")
+    parser.add_argument("--screen", default="1920x1080",
+                        help="the offscreen platform's screen, WxH (default %(default)s)")
+    parser.add_argument("--phases", type=int, default=0, metavar="N",
+                        help="then N runs of the wheel noting each start-up step")
+    parser.add_argument("--phase-child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
     if args.bare_window:
         return bare_window()
+    if args.phase_child is not None:
+        return phase_child(args.phase_child)
 
     src = args.src.resolve()
     tmp = Path(tempfile.mkdtemp(prefix="cc-cold-start-"))
@@ -183,7 +289,8 @@ def main() -> int:
                   "measuring the wheel only", file=sys.stderr)
 
         base_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        base_env.update(QT_QPA_PLATFORM=args.platform, CC_EXIT_AFTER_FIRST_PAINT="1")
+        platform = screen_platform(args.platform, args.screen, tmp)
+        base_env.update(QT_QPA_PLATFORM=platform, CC_EXIT_AFTER_FIRST_PAINT="1")
         template = tmp / "template"
         make_demo = ("import sys; from pathlib import Path\n"
                      "from console.cli import default_scorer\n"
@@ -214,13 +321,32 @@ def main() -> int:
                 print(f"round {i + 1}/{args.runs} {name:<6} "
                       f"{results[name][-1]['wall_s']:.3f} s", file=sys.stderr)
 
+        phases: list[dict[str, float]] = []
+        for i in range(args.phases):
+            run_dir = tmp / "runs" / f"phases-{i}"
+            (run_dir / "workspaces").mkdir(parents=True)
+            shutil.copyfile(template / "demo.db", run_dir / "workspaces" / "bench.db")
+            env = {k: v for k, v in variants["wheel"][1].items()
+                   if k != "CC_EXIT_AFTER_FIRST_PAINT"}
+            env.update(XDG_CONFIG_HOME=str(run_dir / "config"),
+                       **{LAUNCH_T0_ENV: repr(time.time())})
+            done = subprocess.run(
+                [python, str(Path(__file__).resolve()), "--phase-child", "--data-dir",
+                 str(run_dir), "--workspace", "bench"], env=env, cwd=run_dir,
+                capture_output=True, text=True, timeout=120, check=False)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+            if done.returncode != 0 or not lines:
+                raise SystemExit(f"phase run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+            phases.append(json.loads(lines[-1]))
+            print(f"phases {i + 1}/{args.phases}", file=sys.stderr)
+
         load = os.getloadavg()
-        summary: dict[str, object] = {"runs": args.runs, "platform": args.platform,
+        summary: dict[str, object] = {"runs": args.runs, "platform": platform,
                                       "python": sys.version.split()[0], "variants": {},
                                       "load_average": load}
         bare = statistics.median(r["wall_s"] for r in results["bare"])
         print(f"\nCold start to the first painted inbox page, median of {args.runs} "
-              f"fresh processes ({args.platform}; load average "
+              f"fresh processes ({args.platform} {args.screen}; load average "
               f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}):")
         print(f"  {'variant':<8} {'median':>8} {'min':>8} {'max':>8} {'in-proc':>8}  vs bare")
         for name, runs in results.items():
@@ -249,6 +375,17 @@ def main() -> int:
         if build_s is not None:
             print(f"  PyInstaller build took {build_s:.0f} s")
             summary["build_s"] = build_s
+        if phases:
+            print(f"  where the wheel's start-up goes, median of {len(phases)} runs "
+                  "(seconds since launch, and the step's own share):")
+            before = 0.0
+            medians = {}
+            for key, label in PHASES:
+                at = statistics.median(p[key] for p in phases if key in p)
+                medians[key] = at
+                print(f"    {at:6.3f}s  +{at - before:5.3f}s  {label}")
+                before = at
+            summary["phases_median_s"] = medians
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "cold_start.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(f"  written to {args.out / 'cold_start.json'}")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from console.core import export as export_mod
-from console.core import importer, paths, reports, timeutil
+from console.core import paths, timeutil
 from console.core.errors import KnownError
 from console.core.models import CaseStatus
 from console.core.store import CaseFilter, Store, View
@@ -147,6 +147,8 @@ def cmd_export(store: Store, args: argparse.Namespace, out: TextIO, err: TextIO)
 
 
 def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
+    from console.core import importer  # here, not above: the window starts through cli.py
+
     data = importer.load_case_log(args.path)  # check the file before touching a workspace
     if args.demo:
         from console.cli import open_store
@@ -168,6 +170,8 @@ def cmd_import(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_report(store: Store, args: argparse.Namespace, out: TextIO) -> int:
+    from console.core import reports  # here, not above: the window starts through cli.py
+
     until = parse_date(args.until, option="--until") if args.until else timeutil.now()
     if args.since:
         since = parse_date(args.since, option="--since")

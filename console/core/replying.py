@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from console.core import paths, templates, voice
-from console.core.models import (
-    Account,
-    CaseDetail,
-    CaseStatus,
-    Direction,
-    Message,
-    MessageKind,
-)
-from console.core.templates import MissingVariable
+from console.core import paths
+from console.core.models import Account, CaseDetail, CaseStatus, Direction, Message, MessageKind
+
+if TYPE_CHECKING:
+    from console.core import templates, voice
+    from console.core.templates import MissingVariable
+
+# voice (its rules, the mood detector) and templates (jinja2) are imported by the
+# functions that use them: the window calls reply_target before its first paint, and
+# importing them costs the start-up 0.1 s (bench/cold_start.py).
 
 DEFAULT_PROFILE = "playful"
 
@@ -31,6 +31,8 @@ def profiles_dirs(data_dir: Path | None = None) -> list[Path]:
 
 
 def load_profiles(data_dir: Path | None = None) -> dict[str, voice.Profile]:
+    from console.core import voice
+
     profiles: dict[str, voice.Profile] = {}
     for directory in profiles_dirs(data_dir):
         profiles.update(voice.load_profiles(directory))
@@ -59,6 +61,8 @@ def profile_for(account: Account | None, profiles: dict[str, voice.Profile]) -> 
 
 
 def builtin_templates() -> list[templates.Template]:
+    from console.core import templates
+
     return templates.load_builtin(paths.resource_path("templates"))
 
 
@@ -68,6 +72,8 @@ def template_reference(template_body: str, draft: str) -> str:
     The template's variables are filled with whatever the draft has in their
     place, so a stock answer compares equal however its variables were filled.
     """
+    from console.core import templates
+
     names = sorted(templates.variables(template_body))
     markers = {name: f"\x00{i}\x00" for i, name in enumerate(names)}
     try:
@@ -135,6 +141,8 @@ def suggested_issues(detail: CaseDetail) -> list[str]:
     target = reply_target(detail)
     if target is None:
         return []
+    from console.core import voice
+
     have = {i.text.strip().lower() for i in detail.checklist}
     return [i for i in voice.extract_issues(target.text) if i.lower() not in have]
 
@@ -174,6 +182,8 @@ def check_context(*, detail: CaseDetail | None, account: Account | None,
     When the case has no checklist yet, the issues are taken from the
     customer's message.
     """
+    from console.core import voice
+
     target = reply_target(detail) if detail else None
     open_issues = [i.text for i in detail.checklist if not i.done] if detail else []
     brand = brand or {}

@@ -18,13 +18,16 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QProcess,
+    QRect,
     QSettings,
+    QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QCloseEvent, QResizeEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -302,9 +305,11 @@ class MainWindow(QMainWindow):
                  workspace_label: str = "", data_dir: Path | None = None,
                  sync: SyncController | None = None,
                  secrets: Callable[[], SecretStore] | None = None,
+                 seed_templates: Callable[[Store], Changes | None] | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.data_dir = data_dir
+        self.seed_templates = seed_templates
         self.sync = sync
         self.secrets = secrets
         self.ops = ops
@@ -414,6 +419,7 @@ class MainWindow(QMainWindow):
 
         self.sidebar.filter_chosen.connect(self._filter_chosen)
         self._selected_case: CaseId | None = None
+        self._case_after_paint = False  # see start()
         self.review_queue: Any = None
         self.settings_dialog: Any = None
         self.accounts_dialog: Any = None
@@ -556,11 +562,14 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load accounts and counts, then the first inbox page; the rest once it is painted.
 
-        What the inbox does not show (the composer's templates and voice
-        profiles, follow-ups, the sync interval, warming up the voice checks)
+        What the inbox does not show (seeding the bundled templates, the
+        composer's templates and voice profiles, follow-ups, the sync interval,
+        warming up the voice checks)
         starts after the first paint with rows (or the empty state), so that it
         neither queues before the first page nor takes the GIL from the GUI
-        thread while it paints; at the latest after DEFERRED_START_MS.
+        thread while it paints; at the latest after DEFERRED_START_MS. The
+        first case is selected with the first page but opened after that paint
+        too: the inbox shows first, the case panel fills a moment later.
         """
         self._deferred_started = False
         self.ops.query(lambda s: s.accounts(), parent=self).success(self._accounts_loaded).run()
@@ -570,6 +579,7 @@ class MainWindow(QMainWindow):
             self._start_deferred()
             return
         self._first_paint_watch = _FirstPaintWatch(self)
+        self._case_after_paint = True
         QTimer.singleShot(self.DEFERRED_START_MS, self, self._start_deferred)
 
     def _start_deferred(self) -> None:
@@ -579,11 +589,33 @@ class MainWindow(QMainWindow):
         watch = getattr(self, "_first_paint_watch", None)
         if watch is not None:
             watch.stop()
-        self.load_composer_resources()
+        if self._case_after_paint:
+            self._case_after_paint = False
+            if self._selected_case is not None:  # first: the case the user looks at
+                self.case_panel.show_case(self._selected_case)
+        if self.seed_templates is None:
+            self.load_composer_resources()
+        else:
+            # The bundled templates the workspace lacks, then what the composer reads
+            # (templates among it): one after the other, the writer before the reader.
+            def not_seeded(exc: BaseException) -> None:
+                from console.ui.ops import show_error
+                show_error(self, exc)
+                self.load_composer_resources()
+
+            self.ops.write(self.seed_templates, parent=self).success(
+                lambda _: self._templates_seeded()).failure(not_seeded).run()
         self.wake_followups()
         if self.sync is not None:
             self.ops.query(lambda s: int(s.get_setting("sync.interval_minutes") or 0),
                            parent=self).success(self.sync.set_interval).run()
+
+    def _templates_seeded(self) -> None:
+        self.load_composer_resources()
+        dialog = self.settings_dialog
+        if dialog is not None and shiboken6.isValid(dialog):
+            # Opened in the moment before the seeding was written: list them all.
+            dialog.templates.refresh()
 
     def load_composer_resources(self) -> None:
         """Accounts, templates, settings (read worker) and voice profiles (compute worker).
@@ -655,15 +687,44 @@ class MainWindow(QMainWindow):
         self.refresh_counts()
         self.case_panel.show_case(self._selected_case)
 
+    #: The first window's size (no remembered geometry), when the screen has room for it.
+    DEFAULT_SIZE = QSize(1380, 820)
+    #: Room the first window leaves on its screen: its frame and title bar, which the
+    #: available geometry does not include, and a panel a bare X server does not report.
+    SCREEN_MARGIN = QSize(32, 48)
+
+    def default_geometry(self) -> QRect:
+        """Where the first window goes: DEFAULT_SIZE, shrunk to fit the screen's available
+        geometry with SCREEN_MARGIN to spare, centred on it (without a window manager
+        nothing else would keep it on a 1280x800 screen)."""
+        rect = QRect(QPoint(0, 0), self.DEFAULT_SIZE)
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return rect
+        area = screen.availableGeometry()
+        room = area.size() - self.SCREEN_MARGIN
+        rect.setSize(self.DEFAULT_SIZE.boundedTo(room.expandedTo(QSize(1, 1))))
+        rect.moveCenter(area.center())
+        return rect
+
     def _restore_state(self) -> None:
         geometry = self.settings.value("window/geometry")
         if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
+            self.restoreGeometry(geometry)  # the user's size, kept on screen by Qt
         else:
-            self.resize(1380, 820)
+            # Only this default is fitted to the screen: a size the user or a test sets
+            # later is theirs (the layout tests resize beyond the 800x800 offscreen screen).
+            rect = self.default_geometry()
+            self.resize(rect.size())
+            self.move(rect.topLeft())
         state = self.settings.value("window/splitter")
         # No saved panes: share the width when the window first shows (its real size).
         self._panes_fitted = isinstance(state, QByteArray) and self.splitter.restoreState(state)
+        # Until the user drags a divider, the panes are shared out for the window's width
+        # whenever it changes: a first window fitted to a small screen, then maximised (or
+        # resized by a tiling window manager), gets the layout of its new width.
+        self._panes_follow_width = not self._panes_fitted
+        self.splitter.splitterMoved.connect(self._panes_moved)
         state = self.settings.value("window/caseSplitter")
         if isinstance(state, QByteArray):
             self.case_panel.splitter.restoreState(state)
@@ -681,8 +742,13 @@ class MainWindow(QMainWindow):
             self._panes_fitted = True
             self.fit_panes(self.width())
 
+    def _panes_moved(self, _pos: int, _index: int) -> None:
+        self._panes_follow_width = False  # the user's layout from now on
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        if self._panes_follow_width and self._panes_fitted:
+            self.fit_panes(event.size().width())
         if event.size().width() < event.oldSize().width():
             # After the splitter has shared out the new width.
             QTimer.singleShot(0, self.rebalance_panes)
@@ -774,7 +840,8 @@ class MainWindow(QMainWindow):
         case_id = self.model.data(indexes[0], InboxModel.CaseIdRole)
         if case_id != self._selected_case:
             self._selected_case = case_id
-            self.case_panel.show_case(case_id)
+            if not self._case_after_paint:  # else opened once the inbox has painted
+                self.case_panel.show_case(case_id)
             self.case_panel.composer.set_teammates([])
             self.show_presence()
 

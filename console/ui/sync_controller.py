@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from console.connectors.base import Connector
 from console.core.models import Account
 from console.core.store import Store
-from console.sync import engine
 from console.ui.ops import Ops
 
-if TYPE_CHECKING:  # keyring and the connectors (requests) load with the first sync
+if TYPE_CHECKING:  # keyring, the engine and the connectors load with the first sync
+    from console.connectors.base import Connector
     from console.core.secrets import SecretStore
+    from console.sync import engine
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +157,8 @@ class SyncController(QObject):
                                if demo else "No accounts yet: add one in Accounts.")
             self.finished.emit([])
             return
+        from console.sync import engine
+
         cancel = self._cancel = engine.CancelToken()
         self._results = []
         self._total = len(accounts)
@@ -167,6 +169,8 @@ class SyncController(QObject):
 
     def _sync_job(self, account: Account, cancel: engine.CancelToken
                   ) -> Callable[[Callable[[], None]], None]:
+        from console.sync import engine
+
         db = self._ops.writer(initiator=self)
         report = self._page_done.emit
         scorer = self._scorer
@@ -228,6 +232,8 @@ class SyncController(QObject):
         if self._send_cancel is not None:
             self._send_again = True  # one more run after this one picks up the new replies
             return
+        from console.sync import engine
+
         cancel = self._send_cancel = engine.CancelToken()
         db = self._ops.writer(initiator=self)
 

@@ -274,11 +274,11 @@ def test_voice_profile_edited_in_the_app(qtbot, open_session, demo_db, tmp_path)
 
 
 def test_user_template_added_in_the_app(qtbot, open_session, demo_db):
-    from console.ui.settings_dialog import SettingsDialog
-
     session = open_session(demo_db)
-    dialog = SettingsDialog(session.ops)
-    qtbot.addWidget(dialog)
+    # Opened from the window at once: the bundled templates, seeded on the writer after
+    # the inbox's first paint, are listed when they arrive.
+    session.window.show_settings()
+    dialog = session.window.settings_dialog
     tab = dialog.templates
     qtbot.waitUntil(lambda: tab.list.count() >= 25, timeout=5_000)
     qtbot.mouseClick(tab.new_button, Qt.MouseButton.LeftButton)

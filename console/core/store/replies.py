@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from console.core import textlen, timeutil
+from console.core import timeutil
 from console.core.changes import Changes
 from console.core.errors import KnownError, NotFoundError
 from console.core.ids import AccountId, CaseId, MessageId, ReplyId, TemplateId
@@ -422,6 +422,8 @@ class RepliesPart(CasesPart):
     @staticmethod
     def _check_length(body: str, platform: str) -> None:
         """A platform limit is a fact, not a judgement: over it, approval is refused."""
+        from console.core import textlen  # regex: not imported before the window paints
+
         info = textlen.count(body, platform)
         if info.over_bytes:
             raise KnownError(
