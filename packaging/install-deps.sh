@@ -19,7 +19,7 @@ if [ "${1:-}" = "--test" ]; then
     dbus gnome-keyring   # a real Secret Service keyring for the credential tests
     poppler-utils        # pdftotext, to read exported PDFs
     desktop-file-utils appstream  # validators for the .desktop file and metainfo
-    postgresql postgresql-contrib  # a throwaway team server (initdb) for the team tests
+    postgresql postgresql-contrib openssl  # a throwaway team server (initdb, TLS) for the team tests
   )
 fi
 

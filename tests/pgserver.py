@@ -58,13 +58,43 @@ class PgServer:
             raise RuntimeError(f"{args[0]} failed ({result.returncode}): "
                                f"{(result.stderr or result.stdout)[-2000:]}")
 
+    def _make_certificates(self) -> None:
+        """A throwaway CA and a server certificate for 127.0.0.1/localhost (TLS tests)."""
+        tls = self.root / "tls"
+        tls.mkdir()
+        self.ca_file = tls / "root.crt"
+        cert, key = tls / "server.crt", tls / "server.key"
+
+        def openssl(*args: str) -> None:
+            subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=60)
+
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                "-subj", "/CN=cc-test-ca", "-keyout", str(tls / "ca.key"),
+                "-out", str(self.ca_file))
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                "-keyout", str(key), "-out", str(tls / "server.csr"))
+        (tls / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        openssl("x509", "-req", "-in", str(tls / "server.csr"), "-CA", str(self.ca_file),
+                "-CAkey", str(tls / "ca.key"), "-CAcreateserial", "-days", "2",
+                "-extfile", str(tls / "san.ext"), "-out", str(cert))
+        os.chmod(key, 0o600)
+        if self.run_as:
+            for path in (tls, cert, key, self.ca_file):
+                shutil.chown(path, "postgres")
+        self.tls_options = f" -c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}"
+
     def start(self) -> PgServer:
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
                   "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
+        self.tls_options = ""
+        self.ca_file: Path | None = None
+        if shutil.which("openssl"):
+            self._make_certificates()
         # A test cluster: durability off (the data dies with the run), sockets in our folder.
         options = (f"-p {self.port} -c listen_addresses=127.0.0.1 "
                    f"-c unix_socket_directories={self.root} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+                   + self.tls_options)
         self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
                   str(self.root / "postgres.log"), "-o", options, "-w", "-t", "60", "start")
         return self

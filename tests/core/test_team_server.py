@@ -7,6 +7,7 @@ rest of the store suite runs on it too (the ``backend`` parameter of ``store``/`
 from __future__ import annotations
 
 import io
+import subprocess
 import threading
 import time
 from typing import Any
@@ -23,6 +24,7 @@ from console.core.store import Store
 from console.core.store.pg import redact, translate
 from console.sync import engine
 from tests.conftest import msg
+from tests.helpers import need
 from tests.sync.test_engine import approve
 
 
@@ -272,3 +274,20 @@ def test_a_lost_connection_fails_once_then_the_store_connects_again(
             store.add_note(store.cases_page()[0].id, "second half")
     assert not store.case_detail(store.cases_page()[0].id).notes
     store.close()
+
+
+def test_tls_to_the_team_server_checks_the_server_identity(pg_server: Any, pg_url: str,
+                                                          tmp_path: Any) -> None:
+    need(pg_server.ca_file is not None, "openssl (Debian package openssl) for the TLS test")
+    verified = f"{pg_url}?sslmode=verify-full&sslrootcert={pg_server.ca_file}"
+    store = Store.connect(verified)
+    assert store.db.conn.execute(
+        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()[0] is True
+    store.close()
+    # Another CA (a server that is not ours, a man in the middle): refused, said plainly.
+    other = tmp_path / "other-ca.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=someone-else", "-keyout", str(tmp_path / "k"), "-out",
+                    str(other)], check=True, capture_output=True)
+    with pytest.raises(StorageError, match="Cannot connect to the team server.*certificate"):
+        Store.connect(f"{pg_url}?sslmode=verify-full&sslrootcert={other}")
