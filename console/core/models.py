@@ -223,6 +223,7 @@ class Reply:
     updated_at: dt.datetime
     contact_name: str = ""
     visibility: str | None = None  # "direct": sent privately; None: as the message answered
+    author: str | None = None  # the team member who wrote it (team server); None on a laptop
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,11 @@ def test_a_teammates_change_reaches_the_open_window_within_a_second(
     qtbot.waitUntil(lambda: presence.isVisible(), timeout=5_000)
     assert presence.text() == "Tom Okafor is replying to this customer too."
     assert panel.composer.editor.toPlainText() == ""
+    from console.ui.case.panel import ReplyBubble
+
+    qtbot.waitUntil(lambda: any("by Tom Okafor" in b.state_label.text()
+                                for b in panel.conversation.findChildren(ReplyBubble)),
+                    timeout=5_000)  # his draft, in the thread, under his name
     tom.close()
 
 

@@ -29,6 +29,11 @@ class RepliesPart(CasesPart):
     _REPLY_FROM = ("FROM replies r JOIN accounts a ON a.id = r.account_id "
                    "JOIN cases c ON c.id = r.case_id LEFT JOIN contacts k ON k.id = c.contact_id")
 
+    @property
+    def _reply_columns(self) -> str:
+        # Who wrote a reply is kept on a team server (each member connects as themselves).
+        return self._REPLY_COLUMNS + (", r.author" if self.dialect == "postgres" else ", NULL")
+
     def save_draft(self, case_id: CaseId, *, account_id: AccountId, body: str,
                    reply_id: ReplyId | None = None,
                    in_reply_to_message_id: MessageId | None = None,
@@ -156,7 +161,7 @@ class RepliesPart(CasesPart):
         return Changes(replies=True, cases=True, case_ids=frozenset({reply.case_id}))
 
     def reply(self, reply_id: ReplyId) -> Reply:
-        row = self.db.conn.execute(f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} "
+        row = self.db.conn.execute(f"SELECT {self._reply_columns} {self._REPLY_FROM} "
                                    "WHERE r.id = ?", [reply_id]).fetchone()
         if row is None:
             raise NotFoundError(f"There is no reply #{reply_id}.")
@@ -169,7 +174,7 @@ class RepliesPart(CasesPart):
         mine = (" AND coalesce(r.author, '') IN ('', cc_member_name())"
                 if self.dialect == "postgres" else "")
         row = self.db.conn.execute(
-            f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} WHERE r.case_id = ? "
+            f"SELECT {self._reply_columns} {self._REPLY_FROM} WHERE r.case_id = ? "
             f"AND r.state IN ('draft', 'failed'){mine} "
             "ORDER BY r.updated_at DESC, r.id DESC LIMIT 1", [case_id]).fetchone()
         return _reply(row) if row else None
@@ -204,7 +209,7 @@ class RepliesPart(CasesPart):
             where += " AND r.case_id = ?"
             params.append(case_id)
         rows = self.db.conn.execute(
-            f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} WHERE {where} "
+            f"SELECT {self._reply_columns} {self._REPLY_FROM} WHERE {where} "
             "ORDER BY r.case_id, r.created_at, r.id", params).fetchall()
         return [_reply(r) for r in rows]
 
@@ -439,7 +444,7 @@ class RepliesPart(CasesPart):
     def approved_replies(self) -> list[Reply]:
         """The outbox in sending order: by case, oldest approval first."""
         rows = self.db.conn.execute(
-            f"SELECT {self._REPLY_COLUMNS} {self._REPLY_FROM} "
+            f"SELECT {self._reply_columns} {self._REPLY_FROM} "
             "WHERE r.state IN ('approved', 'sending') "
             "ORDER BY r.case_id, coalesce(r.approved_at, r.created_at), r.id").fetchall()
         return [_reply(r) for r in rows]

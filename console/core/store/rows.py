@@ -85,7 +85,7 @@ def _reply(r: Sequence[Any]) -> Reply:
         findings=tuple(json.loads(r[10])) if r[10] else (), override_reason=r[11],
         idempotency_key=r[12], attempts=r[13], error=r[14], sent_remote_id=r[15],
         sent_url=r[16], created_at=_dt(r[17]), updated_at=_dt(r[18]), contact_name=r[19],
-        visibility=r[20] if len(r) > 20 else None)
+        visibility=r[20] if len(r) > 20 else None, author=r[21] if len(r) > 21 else None)
 
 
 def _template(r: Sequence[Any]) -> TemplateRecord:

@@ -180,8 +180,10 @@ class ReplyBubble(QFrame):
         layout.setContentsMargins(10, 6, 10, 8)
         layout.setSpacing(2)
         state = REPLY_STATE_TEXT.get(reply.state.value, reply.state.value)
-        if reply.state.value == "failed" and reply.error:
-            state += f": {reply.error}"
+        if reply.state.value in ("failed", "draft") and reply.error:
+            state += f": {reply.error}"  # why it failed, or why it is held for review
+        if reply.author:
+            state += f" · by {reply.author}"
         meta = (f"{state} · via {reply.account_handle} · "
                 f"{PLATFORM_NAMES.get(reply.platform.value, reply.platform.value)} · "
                 f"{when(reply.updated_at)}")
