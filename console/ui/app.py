@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from console import APP_ID, APP_NAME, __version__
 from console.core import demo, paths
 from console.core.changes import Changes
-from console.core.errors import KnownError
+from console.core.errors import KnownError, StorageError
 from console.core.store import Store, is_server_address, open_workspace
 from console.ui import style
 from console.ui.main_window import MainWindow
@@ -109,9 +109,22 @@ class Session:
                  password: str | None = None) -> None:
         # Open once on this thread first: a corrupt or too-new file (or an unreachable
         # team server) is refused here, with a clear message, before any worker starts.
-        open_workspace(db_path, password=password).close()
+        start_on: Path | str = db_path
+        copy = None
+        if is_server_address(db_path):
+            from console.ui.team import copy_path_for
+
+            copy = copy_path_for(str(db_path), data_dir)
+        try:
+            open_workspace(db_path, password=password).close()
+        except StorageError:
+            if copy is None or not copy.exists():
+                raise
+            # The team server is out of reach, but my cases were copied last time: work on
+            # them; what is written there is pushed once the server answers.
+            start_on = copy
         self.signals = AppSignals()
-        self.runner = TaskRunner(db_path, password=password)
+        self.runner = TaskRunner(start_on, password=password)
         self.ops = Ops(self.runner, self.signals)
         self.secrets = secrets or keyring_secrets
         self.sync = SyncController(self.ops, self.secrets, scorer=score_mood)
@@ -127,14 +140,16 @@ class Session:
             self.team = TeamFollower(self.ops, str(db_path), password=password,
                                      parent=self.window)
             self.window.follow_team(self.team)
-            from console.ui.team import OfflineCopy, copy_path_for
+            from console.ui.team import OfflineCopy
 
-            self.offline = OfflineCopy(self.ops, str(db_path),
-                                       copy_path_for(str(db_path), data_dir),
-                                       password=password, parent=self.window)
+            assert copy is not None
+            self.offline = OfflineCopy(self.ops, str(db_path), copy, password=password,
+                                       parent=self.window)
             self.team.connected.connect(
                 lambda up: self.offline.server_back() if up else self.offline.server_lost())
             self.window.follow_offline(self.offline)
+            if start_on == copy:
+                self.offline.started_offline()
             self.team.start()
             self.offline.start()
 

@@ -169,6 +169,11 @@ class OfflineCopy(QObject):
 
         self._ops.net(work, parent=self).success(done).failure(failed).run()
 
+    def started_offline(self) -> None:
+        """The window opened on the copy (the server did not answer at start)."""
+        self.offline = True
+        self.switched.emit(True)
+
     def server_lost(self) -> None:
         """Work on the copy: read my cases, write and approve replies; nothing is sent."""
         if self.offline or self._stopped or not self.path.exists():

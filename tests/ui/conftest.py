@@ -38,7 +38,9 @@ def open_session(qtbot, tmp_path: Path) -> Iterator:  # type: ignore[no-untyped-
     def opener(path: Path, settings_file: Path | None = None) -> Session:
         settings = QSettings(str(settings_file or tmp_path / "settings.ini"),
                              QSettings.Format.IniFormat)
-        session = Session(path, settings=settings, label="test")
+        # Its own data folder: nothing a session writes (a team server's offline copy,
+        # profiles) lands in the user's home.
+        session = Session(path, settings=settings, label="test", data_dir=tmp_path / "data")
         qtbot.addWidget(session.window)
         session.window.show()
         session.window.start()

@@ -167,3 +167,32 @@ def test_offline_from_the_team_server_work_goes_on_and_is_pushed_once_back(
     queued = owner.replies((ReplyState.APPROVED,), case_id=mine)
     assert [r.body for r in queued] == ["Sorry for the wait, a replacement is on its way."]
     owner.close()
+
+
+def test_a_window_opened_while_the_server_is_away_starts_on_the_copy(
+        qtbot, open_session, pg_server, pg_url, demo_template, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from console.core.store.offline import snapshot_own_cases
+    from console.ui.team import copy_path_for
+
+    tom_url = team_workspace(pg_server, pg_url, demo_template)
+    owner = Store.connect(pg_url)
+    mine = owner.cases_page()[0].id
+    owner.assign(mine, "Tom Okafor")
+    tom = Store.connect(tom_url)
+    # The copy a previous session left (in open_session's data folder).
+    snapshot_own_cases(tom, copy_path_for(tom_url, tmp_path / "data"))
+    tom.close()
+    pg_server.admin("ALTER ROLE tom_okafor NOLOGIN")
+    try:
+        session = open_session(tom_url)
+        window = session.window
+        qtbot.waitUntil(lambda: window.model.row_of(mine) >= 0, timeout=10_000)
+        assert window.team_label.isVisible()
+        assert "working on your own cases" in window.team_label.text()
+        assert session.offline.offline and window.sync.paused is not None
+    finally:
+        pg_server.admin("ALTER ROLE tom_okafor LOGIN")
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Back online"),
+                    timeout=30_000)
+    assert not session.offline.offline and window.sync.paused is None
+    owner.close()
