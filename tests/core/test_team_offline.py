@@ -50,6 +50,8 @@ def test_offline_copy_push_once_and_hold_what_was_answered_meanwhile(
     kept = approve(copy, cases["@ann@x.social"], "Sorry Ann, a new kettle is on its way.")
     approve(copy, cases["@ben@x.social"], "Sorry Ben, a new lid is on its way.")
     copy.add_note(cases["@ann@x.social"], "Promised a replacement while offline")
+    copy.add_issue(cases["@ann@x.social"], "replacement kettle")
+    copy.set_status(cases["@ben@x.social"], "waiting")
     # ... and meanwhile Priya answers Ben on the server.
     priya = Store.connect(priya_url)
     approve(priya, cases["@ben@x.social"], "Hi Ben, replacement lid sent today.")
@@ -66,9 +68,14 @@ def test_offline_copy_push_once_and_hold_what_was_answered_meanwhile(
     assert held[0].error is not None and held[0].error.startswith("Held for review")
     assert [n.body for n in tom.case_detail(cases["@ann@x.social"]).notes] == \
         ["Promised a replacement while offline"]
+    # Triage done offline is made on the server too (its rules apply), and said.
+    assert result.triage == 2 and not result.refused
+    assert [i.text for i in tom.case_detail(cases["@ann@x.social"]).checklist] == \
+        ["replacement kettle"]
+    assert tom.case_row(cases["@ben@x.social"]).status.value == "waiting"
     # Pushed once: a second push (an interrupted one run again) brings nothing twice.
     again = push_offline_work(copy, tom)
-    assert (again.approved, again.replies_added, again.notes_added) == (0, 0, 0)
+    assert (again.approved, again.replies_added, again.notes_added, again.triage) == (0, 0, 0, 0)
     assert len(tom.replies((ReplyState.APPROVED,), case_id=cases["@ann@x.social"])) == 1
     assert len(tom.case_detail(cases["@ann@x.social"]).notes) == 1
     # Cat's case is Priya's business: never in Tom's copy.

@@ -32,6 +32,7 @@ from console.core.store.sql import status_in
 SNAPSHOT_AT = "_offline.snapshot_at"
 SERVER = "_offline.server"
 NOTES_BEFORE = "_offline.notes_before"  # the copy's notes up to this id came from the server
+EVENTS_BEFORE = "_offline.events_before"  # ... and its timeline entries up to this id
 MAX_CASES = 2000  # a person's open cases; the newest first if there are more
 
 
@@ -42,6 +43,8 @@ class PushResult:
     approved: int = 0
     held: list[tuple[int, str]] = field(default_factory=list)  # (case id, why)
     notes_added: int = 0
+    triage: int = 0  # status, owner and checklist changes made offline, made on the server
+    refused: list[str] = field(default_factory=list)  # offline changes the server refused
     skipped: int = 0  # already on the server (a push run again) or moved on there
 
     def describe(self) -> str:
@@ -55,6 +58,10 @@ class PushResult:
             parts.append(f"{drafts} draft(s) saved")
         if self.notes_added:
             parts.append(f"{self.notes_added} note(s) added")
+        if self.triage:
+            parts.append(f"{self.triage} case change(s) made")
+        if self.refused:
+            parts.append(f"{len(self.refused)} change(s) refused ({self.refused[0]})")
         return ("Back online: " + ", ".join(parts) + ".") if parts else "Back online."
 
 
@@ -127,9 +134,11 @@ def snapshot_own_cases(server: Store, path: Path) -> int:
             _copy(server, local, "checklist_items", "case_id", case_ids)
             _copy(server, local, "replies", "case_id", case_ids)
             top = local.db.conn.execute("SELECT coalesce(max(id), 0) FROM notes").fetchone()[0]
+            last = local.db.conn.execute(
+                "SELECT coalesce(max(id), 0) FROM case_events").fetchone()[0]
             for name, value in ((SNAPSHOT_AT, timeutil.to_epoch(timeutil.now())),
                                 (SERVER, server.server or ""), (NOTES_BEFORE, top),
-                                ("user.name", me)):
+                                (EVENTS_BEFORE, last), ("user.name", me)):
                 local.db.conn.execute(
                     "INSERT INTO settings (name, value) VALUES (?, ?) "
                     "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
@@ -223,6 +232,7 @@ def push_offline_work(copy: Store, server: Store) -> PushResult:
             server.approve_reply(reply_id, findings=json.loads(row[3] or "[]"),
                                  override_reason=row[4])
             result.approved += 1
+    _push_triage(copy, server, result)
     first = _setting(copy, NOTES_BEFORE) or 0
     for case_id, author, body, created_at in copy.db.conn.execute(
             "SELECT case_id, author, body, created_at FROM notes WHERE id > ? ORDER BY id",
@@ -236,3 +246,43 @@ def push_offline_work(copy: Store, server: Store) -> PushResult:
         server.add_note(case_id, body, actor=author, at=timeutil.from_epoch(created_at))
         result.notes_added += 1
     return result
+
+
+def _push_triage(copy: Store, server: Store, result: PushResult) -> None:
+    """Status, owner and checklist changes made offline, made again on the server in order
+    (with its rules: a change the server refuses is reported, never forced).  A change the
+    server already shows (the push run again) is left alone."""
+    import json
+
+    first = _setting(copy, EVENTS_BEFORE)
+    if first is None:
+        return
+    rows = copy.db.conn.execute(
+        "SELECT case_id, kind, before, after, detail FROM case_events WHERE id > ? "
+        "AND kind IN ('status', 'assign', 'issue_added', 'issue_ticked', 'issue_unticked') "
+        "ORDER BY id", [first]).fetchall()
+    for case_id, kind, _before, after, detail_text in rows:
+        detail = json.loads(detail_text) if detail_text else {}
+        try:
+            state = server.case_row(case_id)
+            if kind == "status":
+                if state.status.value != after:
+                    server.set_status(case_id, str(after))
+                    result.triage += 1
+            elif kind == "assign":
+                if state.owner != after:
+                    server.assign(case_id, str(after))
+                    result.triage += 1
+            else:
+                items = {i.text: i for i in server.case_detail(case_id).checklist}
+                text = str(after if kind == "issue_added" else detail.get("text", ""))
+                if kind == "issue_added" and text not in items:
+                    server.add_issue(case_id, text)
+                    result.triage += 1
+                elif kind != "issue_added" and text in items:
+                    done = kind == "issue_ticked"
+                    if items[text].done != done:
+                        server.set_issue_done(items[text].id, done)
+                        result.triage += 1
+        except KnownError as exc:
+            result.refused.append(f"case #{case_id}: {exc}")
