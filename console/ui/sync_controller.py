@@ -142,6 +142,8 @@ class SyncController(QObject):
             return
 
         def accounts(store: Store) -> tuple[list[Account], bool]:
+            from console.sync import engine  # loaded with the first sync, not at start-up
+
             # The demo's own accounts are fictional; a real account added to it syncs.
             demo = bool(store.get_setting("workspace.demo"))
             return [a for a in store.accounts()
