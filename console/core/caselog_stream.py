@@ -1,10 +1,10 @@
 """Read a case log without holding it: the cases are decoded one at a time, on each pass.
 
 A case log is one JSON object whose ``cases`` array is written one case per line
-(``export.write_json``).  ``read_case_log`` decodes everything else at once (accounts,
-contacts, the summary) and gives ``cases`` as a ``StreamedCases``: each iteration reads
-the file again and decodes one case at a time, so importing 100,000 cases needs the
-memory of one case plus what the import keeps, not of the whole file.
+(``export.write_json``).  ``read_case_log`` decodes the small members at once (accounts,
+links, the summary) and gives ``contacts`` and ``cases`` as ``StreamedArray``s: each
+iteration reads the file again and decodes one element at a time, so importing 100,000
+cases needs the memory of one case plus what the import keeps, not of the whole file.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ class _Reader:
         self.eof = False
         self.decoder = json.JSONDecoder()
 
-    def _more(self) -> bool:
+    def _more(self, size: int | None = None) -> bool:
         if self.eof:
             return False
-        chunk = self.fh.read(CHUNK)
+        chunk = self.fh.read(size or CHUNK)
         if not chunk:
             self.eof = True
             return False
@@ -64,12 +64,16 @@ class _Reader:
     def value(self) -> Any:
         """The next whole JSON value."""
         self.peek()
+        size = CHUNK
         while True:
             try:
                 value, end = self.decoder.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if self._more():
-                    continue  # the value goes on in the next chunk
+                # The value goes on past the buffer: read as much again as it holds, so a
+                # big value (the contacts of 100,000 cases) is re-decoded a few times only.
+                size = max(size, len(self.buf) - self.pos)
+                if self._more(size):
+                    continue
                 raise CaseLogSyntaxError(str(exc)) from exc
             if end == len(self.buf) and self._more():
                 continue  # a number may go on in the next chunk: decode it whole
@@ -111,27 +115,44 @@ def _array(reader: _Reader) -> Iterator[Any]:
         return
 
 
-class StreamedCases:
-    """The ``cases`` of a case log file, read again (one case at a time) on each pass."""
+#: The arrays that grow with the log (a contact per customer, a case each): streamed.
+STREAMED = ("contacts", "cases")
 
-    def __init__(self, path: Path, count: int) -> None:
+
+class StreamedArray:
+    """One of a case log's big arrays, read again (one element at a time) on each pass."""
+
+    def __init__(self, path: Path, key: str, count: int) -> None:
         self.path = path
+        self.key = key
         self._count = count
 
     def __iter__(self) -> Iterator[Any]:
         with self.path.open(encoding="utf-8") as fh:
             reader = _Reader(fh)
             for key in _members(reader):
-                if key == "cases":
+                if key == self.key:
                     yield from _array(reader)
                     return
-                reader.value()  # the head again: small next to the cases
+                _skip(reader)
 
     def __len__(self) -> int:
         return self._count
 
     def __bool__(self) -> bool:
         return self._count > 0
+
+
+StreamedCases = StreamedArray  # the name the cases' type had first
+
+
+def _skip(reader: _Reader) -> None:
+    """Step over a value; an array one element at a time (never the whole of it in memory)."""
+    if reader.peek() == "[":
+        for _ in _array(reader):
+            pass
+    else:
+        reader.value()
 
 
 def read_case_log(path: str | Path) -> dict[str, Any]:
@@ -149,9 +170,9 @@ def read_case_log(path: str | Path) -> dict[str, Any]:
             value = reader.value()  # valid JSON of another kind: the validator refuses it
             return value if isinstance(value, dict) else {"": value}
         for key in _members(reader):
-            if key == "cases" and reader.peek() == "[":
-                # Counted (each case decoded and dropped) here; read for real on each pass.
-                data["cases"] = StreamedCases(path, sum(1 for _ in _array(reader)))
+            if key in STREAMED and reader.peek() == "[":
+                # Counted (each element decoded and dropped) here; read on each pass.
+                data[key] = StreamedArray(path, key, sum(1 for _ in _array(reader)))
             else:
                 data[key] = reader.value()
         if reader.peek():

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from console.core import timeutil
-from console.core.caselog_stream import CaseLogSyntaxError, StreamedCases, read_case_log
+from console.core.caselog_stream import CaseLogSyntaxError, StreamedArray, read_case_log
 from console.core.changes import Changes
 from console.core.errors import KnownError
 from console.core.export import FORMAT_NAME, FORMAT_VERSION
@@ -218,7 +218,7 @@ def validate_case_log(data: Any, *, name: str = "the file") -> None:
                     raise bad(f"{where} has a bad time in {key!r}") from exc
 
     for key in ("accounts", "contacts", "cases"):
-        if not isinstance(data.get(key), list | StreamedCases):
+        if not isinstance(data.get(key), list | StreamedArray):
             raise bad(f"{key!r} is missing")
     if not isinstance(data.get("links", []), list):
         raise bad("'links' is not a list")
@@ -376,21 +376,30 @@ class _Merge:
             if known[(a["platform"], a["handle"])] in created_set]
 
     def _contacts(self) -> None:
-        by_id = {c["id"]: c for c in self.data["contacts"]}
+        # The contacts are streamed (a case log of 100,000 cases has as many): keep only
+        # who was merged into whom, and the few contacts the links name.
+        named = {int(link.get(side) or 0) for link in self.data.get("links", [])
+                 for side in ("keep_contact", "other_contact")}
+        merged_into: dict[int, Any] = {}
+        by_id: dict[int, dict[str, Any]] = {}
+        for c in self.data["contacts"]:
+            merged_into[c["id"]] = c.get("merged_into")
+            if c["id"] in named:
+                by_id[c["id"]] = c
 
-        def survivor(contact: dict[str, Any]) -> dict[str, Any]:
+        def survivor(contact_id: int) -> int:
             seen = set()
-            while contact.get("merged_into") in by_id and contact["id"] not in seen:
-                seen.add(contact["id"])
-                contact = by_id[contact["merged_into"]]
-            return contact
+            while merged_into.get(contact_id) in merged_into and contact_id not in seen:
+                seen.add(contact_id)
+                contact_id = merged_into[contact_id]
+            return contact_id
 
         links = [link for link in self.data.get("links", []) if link.get("unlinked_at") is None]
         # Handles a standing link moved belong to that link's other side: it is made here
         # as a link (undoable, in the timeline), not by giving the kept contact the handles.
         moved = {(h["platform"], h["handle"]) for link in links for h in link["other_handles"]}
         for contact in self.data["contacts"]:
-            if survivor(contact) is not contact:
+            if survivor(contact["id"]) != contact["id"]:
                 continue
             handles = [(h["platform"], h["handle"], h.get("remote_id"))
                        for h in contact["handles"] if (h["platform"], h["handle"]) not in moved]
@@ -413,7 +422,7 @@ class _Merge:
         for contact in self.data["contacts"]:
             if contact["id"] in self.contacts:
                 continue
-            into = ContactId(self.contacts[survivor(contact)["id"]])
+            into = ContactId(self.contacts[survivor(contact["id"])])
             local = self.store.import_find_merged_contact(contact["display_name"], into=into)
             if local is None:
                 local = self.store.import_add_contact(

@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 
 from console.core import caselog_stream, export
-from console.core.caselog_stream import CaseLogSyntaxError, StreamedCases, read_case_log
+from console.core.caselog_stream import CaseLogSyntaxError, StreamedArray, read_case_log
 from console.core.export import Selection
 from console.core.store import Store
 from tests.conftest import msg
 
 
 def materialized(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, StreamedCases) else v for k, v in data.items()}
+    return {k: list(v) if isinstance(v, StreamedArray) else v for k, v in data.items()}
 
 
 @pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 16])
@@ -28,7 +28,7 @@ def test_a_real_export_reads_back_as_json_load_reads_it(
     export.export(store, Selection(), "json", path)
     monkeypatch.setattr(caselog_stream, "CHUNK", chunk)
     data = read_case_log(path)
-    assert isinstance(data["cases"], StreamedCases) and len(data["cases"]) == len(texts)
+    assert isinstance(data["cases"], StreamedArray) and len(data["cases"]) == len(texts)
     assert materialized(data) == json.loads(path.read_text(encoding="utf-8"))
     assert list(data["cases"]) == list(data["cases"])  # every pass reads the same cases
 
