@@ -95,9 +95,18 @@ class PgServer:
                    f"-c unix_socket_directories={self.root} -c fsync=off "
                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
                    + self.tls_options)
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
-                  str(self.root / "postgres.log"), "-o", options, "-w", "-t", "60", "start")
+        self._options = options
+        self.resume()
         return self
+
+    def pause(self) -> None:
+        """Stop the server (an outage): every connection drops and none can be made."""
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-l",
+                  str(self.root / "postgres.log"), "-o", self._options, "-w", "-t", "60",
+                  "start")
 
     def url(self, dbname: str = "postgres", user: str = "postgres") -> str:
         return f"postgresql://{user}@127.0.0.1:{self.port}/{dbname}"

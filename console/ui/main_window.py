@@ -487,6 +487,7 @@ class MainWindow(QMainWindow):
                 if self.sync is not None:
                     self.sync.paused = None
             self.refresh()
+            self.load_composer_resources()  # accounts, templates: from the workspace now used
 
         offline.switched.connect(switched)
         offline.pushed.connect(lambda text: self.statusBar().showMessage(text, 15_000))

@@ -17,6 +17,7 @@ def team_workspace(pg_server: Any, pg_url: str, demo_template: Path) -> str:
     """The demo workspace pushed to the server, with Tom Okafor as a member of his own."""
     pg_server.admin("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
                     "'tom_okafor') THEN CREATE ROLE tom_okafor LOGIN; END IF; END $$")
+    pg_server.admin("ALTER ROLE tom_okafor LOGIN")  # roles are the cluster's: reset it
     laptop = Store.open(demo_template, read_only=True)
     server = Store.connect(pg_url)
     copy_workspace_rows(laptop, server)
@@ -83,6 +84,7 @@ def test_approving_beside_a_queued_teammate_reply_asks_first(
 
     monkeypatch.setattr(QMessageBox, "exec", refuse)
     composer = panel.composer
+    qtbot.waitUntil(lambda: composer.current_account() is not None, timeout=10_000)
     qtbot.keyClicks(composer.editor, "Thanks for waiting, we are on it.")
     composer.approve()
     qtbot.waitUntil(lambda: bool(asked), timeout=5_000)
@@ -102,13 +104,20 @@ def test_a_draft_typed_while_the_server_is_lost_is_kept_and_saved_when_it_is_bac
     wait_loaded(qtbot, window)
     case_id = select_row(qtbot, window, 0)
     composer = window.case_panel.composer
-    writer_pids: list[int] = []
-    session.ops.write(lambda s: s.backend_pid()).success(writer_pids.append).run()
-    qtbot.waitUntil(lambda: bool(writer_pids), timeout=5_000)
-    pg_server.admin(f"SELECT pg_terminate_backend({writer_pids[0]})")  # the link drops
-    qtbot.keyClicks(composer.editor, "Hi! Checking with the courier now.")
-    composer.save_now()
-    qtbot.waitUntil(lambda: composer.status.text().startswith("Not saved yet"), timeout=5_000)
+    # This test is about the composer, not the offline copy: without a copy the window
+    # stays on the server through the outage.
+    qtbot.waitUntil(lambda: session.offline.path.exists()
+                    and composer.current_account() is not None, timeout=15_000)
+    session.offline.stop()
+    session.offline.path.unlink()
+    pg_server.pause()  # the server goes down
+    try:
+        qtbot.keyClicks(composer.editor, "Hi! Checking with the courier now.")
+        composer.save_now()
+        qtbot.waitUntil(lambda: composer.status.text().startswith("Not saved yet"),
+                        timeout=10_000)
+    finally:
+        pg_server.resume()
     assert composer.editor.toPlainText() == "Hi! Checking with the courier now."
     qtbot.waitUntil(lambda: composer.status.text() == "Draft saved", timeout=10_000)
     check = Store.connect(pg_url)
@@ -142,8 +151,8 @@ def test_offline_from_the_team_server_work_goes_on_and_is_pushed_once_back(
     assert window.sync.paused is not None
     select_row(qtbot, window, window.model.row_of(mine))
     composer = window.case_panel.composer
-    qtbot.keyClicks(composer.editor, "Sorry for the wait, a replacement is on its way.")
-    composer.approve()
+    text = "Sorry for the wait, a replacement is on its way."
+
     def approved_in_copy() -> list[str]:
         copy = Store.open(session.offline.path, read_only=True)
         try:
@@ -151,14 +160,21 @@ def test_offline_from_the_team_server_work_goes_on_and_is_pushed_once_back(
         finally:
             copy.close()
 
-    qtbot.waitUntil(lambda: approved_in_copy() == [
-        "Sorry for the wait, a replacement is on its way."], timeout=10_000)
+    # The switch reloads the window (the case, its checklist pre-fill): let it settle first.
+    qtbot.waitUntil(lambda: window.case_panel.detail is not None
+                    and window.case_panel.detail.case.id == mine, timeout=10_000)
+    qtbot.wait(1_000)
+    qtbot.keyClicks(composer.editor, text)
+    assert composer.editor.toPlainText() == text
+    composer.approve()
+    qtbot.waitUntil(lambda: approved_in_copy() == [text], timeout=15_000)
     assert owner.replies((ReplyState.APPROVED,), case_id=mine) == []  # not on the server yet
 
     # Back: what was approved offline is pushed once, and the window is on the server again.
     pg_server.admin("ALTER ROLE tom_okafor LOGIN")
-    qtbot.waitUntil(lambda: "Back online: 1 reply(ies) queued"
-                    in window.statusBar().currentMessage(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Back online")
+                    and "1 reply(ies) queued" in window.statusBar().currentMessage(),
+                    timeout=30_000)
     assert not window.team_label.isVisible() and window.sync.paused is None
     boxes = [w.text() for w in QApplication.topLevelWidgets()
              if isinstance(w, QMessageBox) and w.isVisible()]

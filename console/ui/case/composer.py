@@ -696,6 +696,12 @@ class Composer(QWidget):
         if self._detail is None or not self.editor.toPlainText().strip():
             self.status.setText("Nothing to approve yet.")
             return
+        if self.current_account() is None:
+            # The accounts are still loading (or could not be read): nothing was saved yet,
+            # so there is nothing to approve; the text stays here.
+            self.status.setText("Not approved: no account to reply from yet. Try again in "
+                                "a moment.")
+            return
         from console.core import voice
 
         profile = self.profile()
