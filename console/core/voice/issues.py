@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from typing import Final
 
 from console.core import moodwords
@@ -132,12 +133,29 @@ _STOP: Final = _words(
     o os um uma é são não meu minha eu com para que em do da no na
     il lo gli un una e è sono non mio mia io con per che di del della nel
     de het een en is zijn niet geen mijn ik met van voor op dat die
+    dem den im am zum zur beim vom ins ihr ihre ihren ihrem unser unsere unseren euch euer
+    habe hab hast hat haben hatte wird werden wurde kann können könnt muss soll bitte dann
+    hallo guten morgen tag abend moin danke nur mal man jemand etwas hier
+    ai as avons avez ont était sera suis es c'est n'est j'ai je suis votre vos notre nos ton ta tes
+    son sa ses leur leurs ces cet bonjour bonsoir salut coucou merci rien tout très bien peut
+    mais ou donc car y en lui eux moi toi
+    le lo les sus su tu tus nuestro nuestra nuestros vuestro he ha han hemos habéis está están
+    estoy muy también pero ya hola buenas buenos días gracias puede pueden podéis algo todo
+    se me te nos os le les ese esa
+    o os as seu sua seus suas nosso nossa vocês você tem têm foi está estou muito também mas já
+    olá oi bom boa dia obrigado obrigada pode podem algo tudo se me te nos lhe
+    i la le lei suo sua suoi nostro nostra vostro ho hai abbiamo avete hanno era sarà sto sei
+    molto anche ma già ciao buongiorno buonasera salve grazie può possono qualcosa tutto si mi ti
+    ci vi ne da su al allo alla ai agli alle dal dalla col
+    u uw je jullie we wij ons onze hun ik heb hebt heeft hebben was wordt worden kan kunnen
+    moet zal ook maar al nog heel hoi hallo goedemorgen goedemiddag goedenavond dag dank bedankt
+    iets alles er om te aan bij uit naar dan
     """
 )
 
 _WORD: Final = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _STRIP: Final = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+")
-_CLAUSE: Final = re.compile(r"(?<=[.!?;…])\s+|\n+|\s[-–—]\s|,\s*(?:and|also|plus|und|et|y|e|en)\s|\s(?:and also|also|plus|as well as|und auch|et aussi|y también|e também|e anche|en ook)\s", re.IGNORECASE)
+_CLAUSE: Final = re.compile(r"(?<=[.!?;…])\s+|\n+|\s[-–—]\s|,\s*(?:and|also|plus|und|et|y|e|en)\s|\s(?:and also|also|as well as|und auch|et aussi|y también|e também|e anche|en ook)\s", re.IGNORECASE)
 _AND: Final = re.compile(r"\s(?:and|und|et|y|e|en)\s", re.IGNORECASE)
 _ASKS: Final = re.compile(
     r"\?|^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
@@ -160,7 +178,20 @@ _ISSUE_WORDS: Final = re.compile(
     r"crash|froze|freez|fail|error|bug|stuck|deleted|declined|rejected|loose|"
     r"never|still|nobody|no one|no (?:reply|answer|response|parcel|package|refund|update|tracking|"
     r"delivery|call|email|card|receipt)|haven't|hasn't|didn't|won't|doesn't|"
-    r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*",
+    r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*"
+    # The same in the six other languages: a negation, still, missing, wrong,
+    # late, waiting, broken, charged, a refund (a word start, any ending).
+    r"|\b(?:nicht|kein|nie|niemand|nichts|immer noch|noch immer|fehl|falsch|spät|verspät|überfällig|"
+    r"wart|kaputt|defekt|beschädig|zerbroch|gesprung|berechnet|abgebucht|erstatt|rückerstatt|"
+    r"ne|n'|pas|plus|jamais|personne|rien|aucun|toujours|manqu|mauvais|erron|retard|attend|"
+    r"cass|fissur|fêl|ébréch|abîm|débit|rembours|"
+    r"nunca|nadie|nada|ningun|ningún|sin|todavía|aún|sigue|falt|equivoc|incorrect|retras|esper|"
+    r"rot[oa]s?\b|dañad|estropead|cobr|reembols|devoluci|"
+    r"não|ninguém|sem|ainda|errad|atras|aguard|quebr|rachad|amassad|danificad|"
+    r"non|mai|nessun|niente|nulla|senza|ancora|manc|sbagliat|ritard|aspett|rott|scheggi|"
+    r"incrinat|ammaccat|addebit|rimbors|"
+    r"niet|geen|nooit|niets|niks|zonder|nog steeds|ontbre|verkeerd|laat|vertraag|wacht|kapot|"
+    r"gebarst|gebroken|beschadig|afgeschreven|terugbetal)\w*",
     re.IGNORECASE,
 )
 _PROBLEM_ANY: Final = re.compile(
@@ -176,11 +207,36 @@ _LEAD: Final = re.compile(
 )
 
 
+def _fold(word: str) -> str:
+    """``word`` in lower case without accents ("envío" and "envio" are one word)."""
+    word = word.lower().replace("’", "'")
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+# Inflectional endings of the seven languages, longest first, so that
+# "bestellt"/"Bestellung", "livrons"/"livraison", "enviamos"/"envío",
+# "rimborsato"/"rimborso" and "bezorgd"/"bezorging" meet on one stem. One
+# list for every language: the customer's and the reply's words are stemmed
+# alike, and a word rarely takes another language's ending to a wrong stem.
+_SUFFIXES: Final = tuple(sorted(set("""
+    ies ing edly ed ment ness ably able ible ly es s est er e
+    ungen ung heit keit lich isch en ern em es st t
+    ements ement aisons aison ations ation ions ons ez ent ees ee es er ir re
+    aciones acion amos emos imos ando endo iendo ados adas ado ada idos idas ido ida mente ar os as o a
+    coes cao ando ados adas am em
+    zioni zione iamo ati ate ato ata iti ite ito ita are ere ire i
+    ingen ing te de
+    """.split()), key=len, reverse=True))
+
+
 def _stem(word: str) -> str:
-    word = word.lower().replace("’", "'").removesuffix("'s")
-    for suffix in ("ies", "ing", "edly", "ed", "ment", "ness", "ably", "able", "ible", "ly", "es",
-                   "s", "est", "er", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+    word = _fold(word).removesuffix("'s")
+    if "'" in word[:3]:
+        word = word.split("'", 1)[1]  # "l'infusore", "d'attendre"
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= (3 if len(suffix) > 1 else 4):
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
 
@@ -190,7 +246,7 @@ def _concept_index() -> tuple[dict[str, str], int]:
     index: dict[str, str] = {}
     for concept, stems in _CONCEPTS.items():
         for stem in stems.split():
-            index.setdefault(stem.lower(), concept)
+            index.setdefault(_fold(stem), concept)
     return index, max(len(k) for k in index)
 
 
@@ -200,6 +256,11 @@ def _concept(word: str) -> str | None:
     low = word.lower().replace("’", "'")
     if low in _STOP or len(low) < 3:
         return None
+    low = _fold(low)
+    if "'" in low[:3]:
+        low = low.split("'", 1)[1]  # "l'envoi", "d'attendre": the word after the article
+        if low in _STOP or len(low) < 3:
+            return None
     index, longest = _concept_index()
     for k in range(min(len(low), longest), 2, -1):
         concept = index.get(low[:k])
@@ -322,9 +383,16 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
             # "is anyone reading these?" is the mood, not an issue; what the
             # clause asks besides the complaint may be one.
             rest = _COMPLAINT_ANY.sub(" ", low)
-            keys = concepts(rest)
-            if not keys or keys <= {"time"} or keys <= {"reply"}:
-                continue
+            rest_keys = concepts(rest)
+            if not rest_keys or rest_keys <= {"time"} or rest_keys <= {"reply"}:
+                # A complaint phrase that spans the whole clause still names an
+                # issue when it is about a parcel, a refund, a charge...
+                # ("¿hace falta llamar cinco veces para saber dónde está mi paquete?").
+                if not keys & (_ASPECTS - {"reply", "channel", "check"}):
+                    continue
+                rest = low
+            else:
+                keys = rest_keys
             # "do you even check what goes in the box??" asks nothing: the rest
             # must report a problem or ask in words, not only open with "what".
             if not (_ISSUE_WORDS.search(rest) or _PROBLEM_ANY.search(rest)
