@@ -87,7 +87,9 @@ _NUMBER_WORDS: Final = (
 _UNITS: Final = (
     r"(?:working |business )?(?:days?|hours?|weeks?|minutes?)|"
     r"(?:werk)?tag\w*|stunden?|wochen?|jours?(?: ouvrés)?|heures?|semaines?|días?(?: hábiles)?|"
-    r"horas?|semanas?|dias?(?: úteis)?|giorni|or[ae]|settiman[ae]|(?:werk)?dag(?:en)?|uur|weken?"
+    r"horas?|semanas?|dias?(?: úteis)?|giorni|or[ae]|settiman[ae]|(?:werk)?dag(?:en)?|uur|weken?|"
+    # a duration ("how long is the guarantee?": "five years")
+    r"years?|months?|jahre?n?|monate?n?|ans|années?|mois|años|meses|anos|anni|mesi|jaar|maanden"
 )
 _TIME_ANSWER: Final = re.compile(
     rf"\b(?:{_WEEKDAYS})\b|\b\d{{1,2}}(?:st|nd|rd|th|er|e|º|°)?\s+(?:of\s+)?(?:{_MONTHS})\b|"

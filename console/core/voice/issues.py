@@ -100,6 +100,10 @@ _PHRASES: Final = (
     (re.compile(r"\b\d+\s*%\s*off\b", re.IGNORECASE), " discount "),
     (re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr)\b|\b\d{1,2}[:.]\d\d\b", re.IGNORECASE), " hour "),
     (re.compile(r"\bnew one\b", re.IGNORECASE), " replace "),
+    (re.compile(r"\b(?:in|into) pieces\b|\bin stücke\w*|\ben (?:mille )?morceaux\b|\ben pedazos\b|"
+                r"\bem pedaços\b|\ba pezzi\b|\bin stukken\b", re.IGNORECASE), " broken "),
+    (re.compile(r"\b(?:in|into) pieces\b|\bin stücke\w*|\ben (?:morceaux|mille morceaux)\b|"
+                r"\ben pedazos\b|\bem pedaços\b|\ba pezzi\b|\bin stukken\b", re.IGNORECASE), " broken "),
 )
 
 #: Words that say nothing about which issue is meant.
@@ -179,19 +183,20 @@ _ISSUE_WORDS: Final = re.compile(
     r"never|still|nobody|no one|no (?:reply|answer|response|parcel|package|refund|update|tracking|"
     r"delivery|call|email|card|receipt)|haven't|hasn't|didn't|won't|doesn't|"
     r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*"
-    # The same in the six other languages: a negation, still, missing, wrong,
-    # late, waiting, broken, charged, a refund (a word start, any ending).
-    r"|\b(?:nicht|kein|nie|niemand|nichts|immer noch|noch immer|fehl|falsch|spät|verspät|überfällig|"
-    r"wart|kaputt|defekt|beschädig|zerbroch|gesprung|berechnet|abgebucht|erstatt|rückerstatt|"
-    r"ne|n'|pas|plus|jamais|personne|rien|aucun|toujours|manqu|mauvais|erron|retard|attend|"
-    r"cass|fissur|fêl|ébréch|abîm|débit|rembours|"
-    r"nunca|nadie|nada|ningun|ningún|sin|todavía|aún|sigue|falt|equivoc|incorrect|retras|esper|"
-    r"rot[oa]s?\b|dañad|estropead|cobr|reembols|devoluci|"
-    r"não|ninguém|sem|ainda|errad|atras|aguard|quebr|rachad|amassad|danificad|"
-    r"non|mai|nessun|niente|nulla|senza|ancora|manc|sbagliat|ritard|aspett|rott|scheggi|"
-    r"incrinat|ammaccat|addebit|rimbors|"
-    r"niet|geen|nooit|niets|niks|zonder|nog steeds|ontbre|verkeerd|laat|vertraag|wacht|kapot|"
-    r"gebarst|gebroken|beschadig|afgeschreven|terugbetal)\w*",
+    # The same in the six other languages: a negation or "still" (whole
+    # words: "ne", "mai", "pas" start "new", "mail", "past")...
+    r"|\b(?:nicht|kein|keine|keinen|nie|niemand|nichts|immer noch|noch immer|ne|n'|pas|plus|"
+    r"jamais|personne|rien|aucune?|toujours|nunca|nadie|nada|ningún|ninguna|sin|todavía|aún|"
+    r"sigue|siguen|não|ninguém|sem|ainda|non|mai|nessuno|nessuna|niente|nulla|senza|ancora|"
+    r"niet|geen|nooit|niets|niks|zonder|nog steeds|te laat)\b"
+    # ...or a word of missing, wrong, late, waiting, broken, charged, refund.
+    r"|\b(?:fehl|falsch|spät|verspät|überfällig|warte|kaputt|defekt|beschädig|zerbroch|gesprung|"
+    r"berechnet|abgebucht|erstatt|rückerstatt|manqu|mauvais|erron|retard|attend|cassé|fissur|"
+    r"fêl|ébréch|abîm|débit|rembours|falta|faltan|equivoc|incorrect|retras|esperando|espero|"
+    r"rot[oa]s?\b|dañad|estropead|cobrad|cobrar|reembols|devoluci|errad|atrasad|aguard|quebrad|"
+    r"rachad|amassad|danificad|faltam|manca\b|mancan|sbagliat|ritard|aspett|rott[oaie]\b|"
+    r"scheggi|incrinat|ammaccat|addebit|rimbors|ontbre|verkeerd|vertraag|wacht|kapot|gebarst|"
+    r"gebroken|beschadig|afgeschreven|terugbetal)\w*",
     re.IGNORECASE,
 )
 _PROBLEM_ANY: Final = re.compile(

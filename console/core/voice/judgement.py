@@ -153,7 +153,8 @@ def _check_open_issues(
         rule = "open_issues.from_message"
     typed = rule == "open_issues.min_share"
     answer = _without_bounces(doc.own, profile.deflection.phrases)
-    acknowledged = profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own)
+    acknowledged = ((profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own))
+                    or _APOLOGY.search(doc.own))
     open_ones = [
         issue
         for issue in issues
@@ -184,6 +185,16 @@ def _check_open_issues(
         else:
             message = f"The customer wrote “{issue.strip()}”: the reply does not answer it."
         yield Finding("unaddressed-issue", rule, rules.severity, 0, 0, message)
+
+
+# An apology in the seven languages ("je vous prie de nous excuser", "scusaci"),
+# whatever the profile's own acknowledgement phrases: it owns a silence.
+_APOLOGY: Final = re.compile(
+    r"\b(?:sorry|apolog\w*|excus\w*|entschuldig\w*|(?:tut|tat) (?:mir|uns) \w* ?leid|"
+    r"désolée?s?|navrée?s?|pardon\w*|perdón|perdon\w*|disculp\w*|lament\w*|desculp\w*|"
+    r"(?:mi |ci )?scus\w*|dispiace|spijt)\b",
+    re.IGNORECASE,
+)
 
 
 _SENTENCE: Final = re.compile(r"[^.!?\n]+[.!?]*")
