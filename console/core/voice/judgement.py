@@ -214,6 +214,7 @@ def _without_bounces(text: str, phrases: PhraseSet | None = None) -> str:
     (nor does "contact our support team", in any language of ``phrases``)."""
     def bounces(part: str) -> bool:
         return bool(_other_platform(part) or _dm_ask(part) or _CONTACT.search(part)
+                    or _GO_ELSEWHERE.search(part)
                     or (phrases is not None and phrases.search(part)))
 
     if not bounces(text):
@@ -224,6 +225,57 @@ def _without_bounces(text: str, phrases: PhraseSet | None = None) -> str:
 _CONTACT: Final = re.compile(
     r"\b(?:contact|call|ring|email|e-mail|write to|reach out to|get in touch with|tweet|message)\s+"
     r"(?:our|the|@)\s*\w+",
+    re.IGNORECASE,
+)
+
+# Sending the customer elsewhere, in words no phrase list foresees: a request
+# to the customer (an imperative, "please", "you can", "le rogamos que") to get
+# in touch with, consult or turn to somewhere that is not this conversation (a
+# department, a form, the courier, the bank, the phone or the post), both in
+# one sentence. Seven languages. (Pointing to the FAQ or the website is not
+# counted here: the corpus reads it as a stock answer that leaves the issue open.)
+_GO_ELSEWHERE: Final = re.compile(
+    r"(?:^|(?<=[\s,;:(]))(?:"
+    # English: an imperative opening the sentence, or asked for
+    r"(?:(?:please|kindly|you (?:can|could|may|should|need to|'ll need to|will need to|might want to)|"
+    r"(?:it's |it is |is )?best (?:to|is to)|feel free to|try (?:to )?|simply)\s+)?"
+    r"(?:contact|call|ring|phone|e-?mail|write to|reach out to|get in touch with|check|see|visit|"
+    r"consult|look at|head (?:over )?to|fill (?:in|out)|use|go to|refer to|ask)\b"
+    # German imperatives and polite forms
+    r"|wenden sie sich|wende dich|kontaktieren sie|kontaktiere|melden sie sich|melde dich|rufen sie|"
+    r"ruf|schreiben sie|schreib|fragen sie|frag|schau|schauen sie|besuchen sie|versuchen sie|versuch|"
+    r"füllen sie|nutzen sie|findest du|finden sie"
+    # French
+    r"|contactez|contacte|contacter|écrivez|écris|écrire|appelez|appelle|appeler|adressez-vous|"
+    r"adresse-toi|consultez|consulte|consulter|regardez|rendez-vous|passez par|passe par|utilisez|"
+    r"remplissez|renvoyer|renvoyez|vous trouverez|tu trouveras"
+    # Spanish
+    r"|contacte|contacta|contactar|contactes|escriba|escribe|escribir|escribas|llame|llama|llamar|"
+    r"llames|consulte|consulta|consultar|consultes|mire|visite|visita|acuda|acude|acudir|diríjase|"
+    r"dirígete|póngase|ponte|utilice|rellene|rellena"
+    # Portuguese
+    r"|entre em contacto|entre em contato|entra em contacto|fale|fala|falar|ligue|liga|ligar|"
+    r"escreva|escreve|escrever|consulte|consulta|consultar|veja|visite|dirija-se|utilize|preencha"
+    # Italian
+    r"|contatti|contatta|contattare|scriva|scrivi|scrivere|chiami|chiama|chiamare|consulti|guardi|"
+    r"visiti|si rivolga|rivolgiti|rivolgersi|di rivolgersi|utilizzi|compili"
+    # Dutch
+    r"|neem (?:dan |even |gerust )?contact op|neemt u contact op|contact opnemen|bel|belt u|mail|"
+    r"mailt u|stuur|stuurt u|schrijf|kijk|kijkt u|bezoek|raadpleeg|gebruik|vul|indienen|dien|"
+    r"wend u|wend je)\b"
+    r"[^.!?\n]{0,70}?\b(?:"
+    r"(?:customer |tech(?:nical)? |)(?:support|service|care|services)\b|(?:\w+ )?(?:team|department|desk)|"
+    r"(?:contact |web |online |)form|help ?desk|help ?line|hotline|courier|carrier|bank|manufacturer|accounts|billing|colleagues|"
+    r"kundenservice|kundendienst|abteilung|\w+abteilung|buchhaltung|\w*formular|"
+    r"telefonisch|paketdienst|zusteller|kollegen|"
+    r"service(?: client| après-vente|)|sav|équipe|formulaire|"
+    r"transporteur|banque|courrier|comptabilité|"
+    r"servicio|atención al cliente|departamento|equipo|formulario|"
+    r"mensajería|transportista|banco|"
+    r"apoio|serviço|equipa|formulário|transportadora|linha de apoio|"
+    r"servizio|assistenza|ufficio|reparto|modulo|corriere|banca|"
+    r"klantenservice|klantendienst|afdeling|\w+afdeling|formulier|vervoerder|bezorgdienst|"
+    r"collega's)",
     re.IGNORECASE,
 )
 
@@ -346,6 +398,24 @@ def _check_deflection(
                 end,
                 "This sends the customer somewhere else without owning the problem: "
                 "say what you will do (“I've passed this to our team and I'll update you”).",
+            )
+    if not owned:
+        for sentence in _SENTENCE.finditer(own):
+            m = _GO_ELSEWHERE.search(sentence.group())
+            if m is None:
+                continue
+            span = (sentence.start() + m.start(), sentence.start() + m.end())
+            if _overlaps(span, flagged) or _names_brand(doc.text[span[0]:span[1]], ctx):
+                continue
+            flagged.append(span)
+            yield Finding(
+                "deflection",
+                "deflection.elsewhere",
+                rules.severity,
+                span[0],
+                span[1],
+                "This sends the customer somewhere else without owning the problem: "
+                "answer here, or say what you will do.",
             )
     for m in _OTHER_PLATFORM.finditer(own) if _MAY_NAME_PLATFORM.search(own) else ():
         found = m.group().lower()
