@@ -205,6 +205,18 @@ _PROBLEM_ANY: Final = re.compile(
 _COMPLAINT_ANY: Final = re.compile(
     "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.ANGRY[lang])
 )
+# The customer saying a problem needs nothing ("no rush", "nada de grave").
+_FOR_INFORMATION: Final = re.compile(
+    r"\b(?:just (?:letting you know|thought you should know|so you know|fyi)|no rush|no big deal|"
+    r"not a big deal|nothing serious|no harm done|(?:itself|otherwise) (?:is |was )?(?:perfect|fine)|"
+    r"nur zur info|nichts schlimmes|halb so wild|kein drama|nur damit ihr\w* wisst|"
+    r"rien de grave|pas (?:bien )?grave|juste pour (?:info|vous prévenir|te prévenir)|pour info|"
+    r"nada grave|no pasa nada|para que lo sep\w+|"
+    r"nada de grave|só para (?:saberem|saber|avisar)|"
+    r"niente di grave|nulla di grave|solo per (?:info|farvi sapere|dirvelo)|"
+    r"geen probleem hoor|niet erg|ter info|geen ramp|niks ernstigs|niets ernstigs)\b",
+    re.IGNORECASE,
+)
 _LEAD: Final = re.compile(
     r"^(?:(?:and|also|plus|but|oh|so|then|hi|hello|hey|und|aber|et|mais|y|pero|e|mas|maar)"
     r"\b[\s,:]*)+",
@@ -363,6 +375,9 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
         The issues in the customer's words, in order, without duplicates.
     """
     text = _STRIP.sub(" ", message)
+    # "slightly dented box, but the block is perfect, just letting you know":
+    # a problem told for information asks nothing; only its questions are issues.
+    for_information = _FOR_INFORMATION.search(message) is not None
     clauses: list[str] = []
     for part in _CLAUSE.split(text):
         items = [i for i in part.split(",") if i.strip()]
@@ -404,6 +419,8 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
                     or _REQUEST_WORDS.search(rest)):
                 continue
         if not (_ISSUE_WORDS.search(low) or _PROBLEM_ANY.search(low) or _ASKS.search(clause)):
+            continue
+        if for_information and not _ASKS.search(clause):
             continue
         if any(keys <= s or s <= keys for s in seen):
             continue

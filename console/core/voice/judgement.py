@@ -264,7 +264,7 @@ _GO_ELSEWHERE: Final = re.compile(
     r"mailt u|stuur|stuurt u|schrijf|kijk|kijkt u|bezoek|raadpleeg|gebruik|vul|indienen|dien|"
     r"wend u|wend je)\b"
     r"[^.!?\n]{0,70}?\b(?:"
-    r"(?:customer |tech(?:nical)? |)(?:support|service|care|services)\b|(?:\w+ )?(?:team|department|desk)|"
+    r"(?:customer |tech(?:nical)? |)(?:support|service|services)\b|customer care|(?:\w+ )?(?:team|department|desk)|"
     r"(?:contact |web |online |)form|help ?desk|help ?line|hotline|courier|carrier|bank|manufacturer|accounts|billing|colleagues|"
     r"kundenservice|kundendienst|abteilung|\w+abteilung|buchhaltung|\w*formular|"
     r"telefonisch|paketdienst|zusteller|kollegen|"
