@@ -26,7 +26,8 @@ from console.core.voice.model import _words
 # Concept -> word stems in seven languages (a stem matches any ending).
 _CONCEPTS: Final[dict[str, str]] = {
     "condition": """broke broken break crack smash shatter damag dent faulty defect chipp scratch torn tear ripp hole
-        leak replac repair fix fail snapp died dead spark trip fuse smell burn smok kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
+        leak replac repair fix fail snapp died dead spark trip fuse smell burn smok melt geschmolz
+        fondu derrit derret sciogl smelt kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
         abîm endommag fissur remplac roto rota rotos dañad estropead reempla sustitu arregl
         quebrad danificad rachad substitu consert rotto rotta rotti danneggi difett sostitu ripar
         kapot beschadig gebroken vervang""",
@@ -60,6 +61,8 @@ _CONCEPTS: Final[dict[str, str]] = {
     "charge": """charg payment pay paid bill invoice twice double card abgebucht bezahl zahlung
         rechnung payé pai prélev factur cobr pago pagad factura pagament pagat addebit fattur
         betaling betaald factuur""",
+    "missing": """missing miss lost fehlt fehlen fehlend verloren manqu perdu falta faltan faltaba
+        perdid faltam faltando manca mancan mancant pers ontbre kwijt""",
     "cancel": "cancel storn annul cancela annull",
     "return": """return send-back exchange label umtausch rücksend retour renvo échang devol
         cambi troca reso restitu ruil""",
@@ -192,7 +195,7 @@ _ISSUE_WORDS: Final = re.compile(
     # ...or a word of missing, wrong, late, waiting, broken, charged, refund.
     r"|\b(?:fehl|falsch|spät|verspät|überfällig|warte|kaputt|defekt|beschädig|zerbroch|gesprung|"
     r"berechnet|abgebucht|erstatt|rückerstatt|manqu|mauvais|erron|retard|attend|cassé|fissur|"
-    r"fêl|ébréch|abîm|débit|rembours|falta|faltan|equivoc|incorrect|retras|esperando|espero|"
+    r"fêl|ébréch|abîm|débit|rembours|falta|faltan|equivoc|incorrect|retras|esperando|espero|esperar|"
     r"rot[oa]s?\b|dañad|estropead|cobrad|cobrar|reembols|devoluci|errad|atrasad|aguard|quebrad|"
     r"rachad|amassad|danificad|faltam|manca\b|mancan|sbagliat|ritard|aspett|rott[oaie]\b|"
     r"scheggi|incrinat|ammaccat|addebit|rimbors|ontbre|verkeerd|vertraag|wacht|kapot|gebarst|"
@@ -297,6 +300,26 @@ def concepts(text: str) -> frozenset[str]:
         text = pattern.sub(token, text)
     found = (_concept(w) for w in _WORD.findall(text))
     return frozenset(c for c in found if c)
+
+
+def states_problem(clause: str) -> bool:
+    """Whether ``clause`` states a problem (a failure, a negation, "still"...) in any of the seven languages."""
+    low = clause.lower()
+    return bool(_PROBLEM_ANY.search(low) or _ISSUE_WORDS.search(low))
+
+
+def about_something(message: str) -> bool:
+    """Whether ``message`` is about a parcel, a refund, an item... (not only about
+    being ignored, nor told for information)."""
+    if _FOR_INFORMATION.search(message):
+        return False
+    return bool(concepts(message) & (_ASPECTS - {"reply", "channel", "check"}))
+
+
+def complains(message: str) -> bool:
+    """Whether ``message`` reports a failure or complains, in any of the seven languages."""
+    low = message.lower()
+    return bool(_PROBLEM_ANY.search(low) or _COMPLAINT_ANY.search(low))
 
 
 def about_silence(issue: str) -> bool:

@@ -11,7 +11,7 @@ from typing import Final
 
 from console.core import sentiment
 from console.core.voice.aspects import asked, gives, owns, reports_problem
-from console.core.voice.issues import about_silence, extract_issues, issue_answered
+from console.core.voice.issues import about_silence, about_something, complains, states_problem, concepts, extract_issues, issue_answered
 from console.core.voice.model import CheckContext, Finding, Fix
 from console.core.voice.phrases import _HANDLE_RX, PhraseSet
 from console.core.voice.profile import Profile
@@ -147,10 +147,24 @@ def _check_open_issues(
     issues: Sequence[str] = ctx.open_issues
     rule = "open_issues.min_share"
     if not issues and ctx.derive_issues and ctx.reply_to:
-        if _dm_ask(doc.own) and _DM_REASON.search(doc.own):
-            return  # the reply takes the case to a direct message, with a reason
+        if _dm_ask(doc.own) and (_DM_REASON.search(doc.own) or _PERSONAL_CASE.search(ctx.reply_to)
+                                 or "problem" in mood_of(ctx).cues):
+            # The reply takes the case to a direct message, with a reason or for
+            # the customer's own order or failure (as the deflection check allows).
+            return
         issues = extract_issues(ctx.reply_to)
         rule = "open_issues.from_message"
+        if not issues and complains(ctx.reply_to) and about_something(ctx.reply_to):
+            # A complaint with no clause to point at ("grazie tante, terza
+            # caffettiera che si scioglie"): a reply that neither helps (a
+            # remedy, a date, taking it on) nor talks about what the message
+            # talks about leaves it unanswered ("Prego! Buon caffè").
+            own = _without_bounces(doc.own, profile.deflection.phrases)
+            helps = gives("remedy", own) or gives("when", own) or owns(own)
+            if not helps and not concepts(own) & concepts(ctx.reply_to) - {"time"}:
+                yield Finding("unaddressed-issue", rule, rules.severity, 0, 0,
+                              "The customer complains about something the reply does not address.")
+            return
     typed = rule == "open_issues.min_share"
     answer = _without_bounces(doc.own, profile.deflection.phrases)
     acknowledged = ((profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own))
@@ -176,7 +190,7 @@ def _check_open_issues(
             # takes nothing on.
             helps = gives("remedy", answer) or gives("when", answer) or owns(answer)
             open_ones = [issue for issue in open_ones if asked(issue) is not None
-                         or (not helps and reports_problem(issue))]
+                         or (not helps and (reports_problem(issue) or states_problem(issue)))]
             if not open_ones:
                 return
     for issue in open_ones:
