@@ -62,7 +62,7 @@ _CONCEPTS: Final[dict[str, str]] = {
         rechnung payé pai prélev factur cobr pago pagad factura pagament pagat addebit fattur
         betaling betaald factuur""",
     "missing": """missing miss lost fehlt fehlen fehlend verloren manqu perdu falta faltan faltaba
-        perdid faltam faltando manca mancan mancant pers ontbre kwijt""",
+        perdid faltam faltando manca mancan mancant ontbre kwijt""",
     "cancel": "cancel storn annul cancela annull",
     "return": """return send-back exchange label umtausch rücksend retour renvo échang devol
         cambi troca reso restitu ruil""",
@@ -82,6 +82,8 @@ _CONCEPTS: Final[dict[str, str]] = {
 }
 
 _ASPECTS: Final = frozenset(_CONCEPTS) - {"time"}
+#: The aspects of a problem (every concept but time), for the rules that weigh them.
+ASPECTS: Final = _ASPECTS
 # Failures of the item itself, which a replacement answers.
 _REPLACEABLE: Final = frozenset({"condition", "correctness", "colour", "size"})
 
@@ -163,7 +165,11 @@ _STOP: Final = _words(
 _WORD: Final = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _STRIP: Final = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+")
 _CLAUSE: Final = re.compile(r"(?<=[.!?;…])\s+|\n+|\s[-–—]\s|,\s*(?:and|also|plus|und|et|y|e|en)\s|\s(?:and also|also|as well as|und auch|et aussi|y también|e também|e anche|en ook)\s", re.IGNORECASE)
-_AND: Final = re.compile(r"\s(?:and|und|et|y|e|en)\s", re.IGNORECASE)
+_AND: Final = re.compile(r"\s(?:and|und|et|y|e)\s", re.IGNORECASE)
+# "en" joins clauses in Dutch only (in Spanish and French it is "in").
+_AND_NL: Final = re.compile(r"\s(?:and|en)\s", re.IGNORECASE)
+_DUTCH: Final = re.compile(r"\b(?:het|ik|niet|mijn|jullie|geen|wij|ook|nog|heb|hoe|waar|kunnen|bij|uw)\b",
+                           re.IGNORECASE)
 _ASKS: Final = re.compile(
     r"\?|^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
     r"|\b(?:i (?:want|need|would like|'d like)|please|let me know|wann|wo|warum|quand|où|pourquoi"
@@ -331,7 +337,8 @@ def about_silence(issue: str) -> bool:
 
 
 def issue_answered(
-    issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True
+    issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True,
+    opening_answers: bool = True,
 ) -> bool:
     """Whether ``draft`` answers ``issue`` by meaning.
 
@@ -364,13 +371,16 @@ def issue_answered(
         if not gives(aspect, draft):
             return False
         if aspect == "yesno":
-            return bool(keys & concepts(draft)) or gives("yesno", first_words(draft))
+            # An opening "Yes," answers the one yes/no question, not each of several.
+            return bool(keys & concepts(draft)) or (opening_answers and gives("yesno", first_words(draft)))
         return True
     if not keys:
         return True
-    if (not typed and keys & _REPLACEABLE and not keys & {"charge", "refund"}
-            and reports_problem(issue) and gives("remedy", draft)):
-        return True  # a broken or wrong item in the customer's words, met by a replacement
+    if (keys & _REPLACEABLE and not keys & {"charge", "refund"} and gives("remedy", draft)
+            and (reports_problem(issue) if not typed else bool(keys - _ASPECTS & concepts(draft)))):
+        # a broken or wrong item, met by a replacement (of the very thing, for a
+        # terse checklist item: "Kettle whistle broken", "a new whistle ships")
+        return True
     shared = keys & concepts(draft)
     aspects = keys & _ASPECTS
     if aspects and not aspects & shared:
@@ -401,13 +411,14 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
     # "slightly dented box, but the block is perfect, just letting you know":
     # a problem told for information asks nothing; only its questions are issues.
     for_information = _FOR_INFORMATION.search(message) is not None
+    dutch = len(_DUTCH.findall(message)) >= 2
     clauses: list[str] = []
     for part in _CLAUSE.split(text):
         items = [i for i in part.split(",") if i.strip()]
         if len(items) >= 3 and all(len(i.split()) <= 4 for i in items):
             clauses += items  # a list: "3 weeks, no parcel, no reply, no refund"
             continue
-        pieces = _AND.split(part)
+        pieces = (_AND_NL if dutch else _AND).split(part)
         if len(pieces) > 1 and all(len(concepts(p)) >= 2 for p in pieces):
             clauses += pieces
         else:

@@ -11,7 +11,7 @@ from typing import Final
 
 from console.core import sentiment
 from console.core.voice.aspects import asked, gives, owns, reports_problem
-from console.core.voice.issues import about_silence, about_something, complains, states_problem, concepts, extract_issues, issue_answered
+from console.core.voice.issues import ASPECTS, about_silence, about_something, complains, states_problem, concepts, extract_issues, issue_answered
 from console.core.voice.model import CheckContext, Finding, Fix
 from console.core.voice.phrases import _HANDLE_RX, PhraseSet
 from console.core.voice.profile import Profile
@@ -161,7 +161,7 @@ def _check_open_issues(
             # talks about leaves it unanswered ("Prego! Buon caffè").
             own = _without_bounces(doc.own, profile.deflection.phrases)
             helps = gives("remedy", own) or gives("when", own) or owns(own)
-            if not helps and not concepts(own) & concepts(ctx.reply_to) - {"time"}:
+            if not helps and not concepts(own) & concepts(ctx.reply_to) & ASPECTS:
                 yield Finding("unaddressed-issue", rule, rules.severity, 0, 0,
                               "The customer complains about something the reply does not address.")
             return
@@ -169,10 +169,12 @@ def _check_open_issues(
     answer = _without_bounces(doc.own, profile.deflection.phrases)
     acknowledged = ((profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own))
                     or _APOLOGY.search(doc.own))
+    yesnos = sum(1 for issue in issues if asked(issue) == "yesno")
     open_ones = [
         issue
         for issue in issues
-        if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed)
+        if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed,
+                              opening_answers=yesnos <= 1)
         # "nobody answers my emails" is met by owning it ("sorry nobody got back to you")
         # (and not by sending them to the channel that did not answer)
         and not (not typed and acknowledged and answer == doc.own and about_silence(issue))
