@@ -64,8 +64,8 @@ _CONCEPTS: Final[dict[str, str]] = {
     "missing": """missing miss lost fehlt fehlen fehlend verloren manqu perdu falta faltan faltaba
         perdid faltam faltando manca mancan mancant ontbre kwijt""",
     "cancel": "cancel storn annul cancela annull",
-    "return": """return send-back exchange label umtausch rücksend retour renvo échang devol
-        cambi troca reso restitu ruil""",
+    "return": """return send-back exchange swap label umtausch tausch rücksend retour renvo échang
+        devol cambi troca trocar reso restitu scambi ruil omruil""",
     "account": "account login log-in password sign-in konto passwort compte cuenta conta",
     "discount": """code voucher discount coupon promo gutschein rabatt réduction remise descuento
         cupón desconto cupom sconto korting""",
@@ -411,7 +411,7 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
     # "slightly dented box, but the block is perfect, just letting you know":
     # a problem told for information asks nothing; only its questions are issues.
     for_information = _FOR_INFORMATION.search(message) is not None
-    dutch = len(_DUTCH.findall(message)) >= 2
+    dutch = _DUTCH.search(message) is not None
     clauses: list[str] = []
     for part in _CLAUSE.split(text):
         items = [i for i in part.split(",") if i.strip()]

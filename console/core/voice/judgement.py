@@ -169,12 +169,19 @@ def _check_open_issues(
     answer = _without_bounces(doc.own, profile.deflection.phrases)
     acknowledged = ((profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own))
                     or _APOLOGY.search(doc.own))
-    yesnos = sum(1 for issue in issues if asked(issue) == "yesno")
+    # An opening "Yes," answers a yes/no question unless the reply is plainly
+    # about another one ("Yes, we ship to Norway" leaves "is there a customs charge?").
+    yesnos = [issue for issue in issues if asked(issue) == "yesno"]
+    answer_keys = concepts(answer)
+
+    def opening_answers(issue: str) -> bool:
+        return not any(other != issue and concepts(other) & answer_keys for other in yesnos)
+
     open_ones = [
         issue
         for issue in issues
         if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed,
-                              opening_answers=yesnos <= 1)
+                              opening_answers=opening_answers(issue))
         # "nobody answers my emails" is met by owning it ("sorry nobody got back to you")
         # (and not by sending them to the channel that did not answer)
         and not (not typed and acknowledged and answer == doc.own and about_silence(issue))
