@@ -332,7 +332,15 @@ _DM_ASK: Final = re.compile(
     r"(?:dm|mensagem (?:direta|privada)|privado)"
     r"|(?:mandaci|mandami|inviaci|inviami|scrivici|scrivimi)\b[^.!?\n]{0,40}?\b(?:in|per|via)\s+"
     r"(?:dm|privato|messaggio (?:privato|diretto))"
-    r"|stuur\s+(?:ons|me|mij)\b[^.!?\n]{0,40}?\b(?:per|via|in een)\s+(?:dm|pb|privébericht))",
+    r"|stuur\s+(?:ons|me|mij)\b[^.!?\n]{0,40}?\b(?:per|via|in een)\s+(?:dm|pb|privébericht)"
+    # Any other way of asking to be written to in private, in the seven languages:
+    # a verb of writing or sending to us, then a private channel.
+    r"|(?:écri\w*|envo\w*|contact\w*|escrib\w*|escríb\w*|mánd\w*|mand\w*|escrev\w*|envi\w*|"
+    r"scriv\w*|invia\w*|contatta\w*|stuur\w*|schrijf\w*|schreib\w*|schick\w*|kontaktier\w*|"
+    r"write|message|contact|reach)\b[^.!?\n]{0,30}?\b(?:en|por|em|in|per|via|by|over|als|par)\s+"
+    r"(?:un\s+|uma?\s+|een\s+|a\s+)?(?:dm|md|mp|pm|pn|pb|privé|privado|privato|"
+    r"message privé|mensaje (?:privado|directo)|mensagem (?:privada|direta)|messaggio (?:privato|diretto)|"
+    r"privébericht|privatnachricht|direktnachricht|private message|direct message)\b)",
     re.IGNORECASE,
 )
 # What makes going private necessary: the customer's own order, account,
