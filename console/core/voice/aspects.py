@@ -185,7 +185,8 @@ def asked(issue: str) -> Aspect | None:
         # Other languages put the verb first too ("avete ancora il servizio blu?",
         # "habt ihr...?", "leveren jullie...?"): a question that opens with no
         # question word asks for a yes or a no.
-        body = text[_OPENING.match(text).end():] if _OPENING.match(text) else text
+        opening = _OPENING.match(text)
+        body = text[opening.end():] if opening else text
         first = body.lstrip("¿ ").split(" ", 1)[0].lower().strip(",").split("'")[0]
         if (first and first not in _QUESTION_WORDS and not _ASKS_WHEN.search(text)
                 and not _ENGLISH.search(body)):

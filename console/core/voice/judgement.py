@@ -11,7 +11,16 @@ from typing import Final
 
 from console.core import sentiment
 from console.core.voice.aspects import asked, gives, owns, reports_problem
-from console.core.voice.issues import ASPECTS, about_silence, about_something, complains, states_problem, concepts, extract_issues, issue_answered
+from console.core.voice.issues import (
+    ASPECTS,
+    about_silence,
+    about_something,
+    complains,
+    concepts,
+    extract_issues,
+    issue_answered,
+    states_problem,
+)
 from console.core.voice.model import CheckContext, Finding, Fix
 from console.core.voice.phrases import _HANDLE_RX, PhraseSet
 from console.core.voice.profile import Profile
