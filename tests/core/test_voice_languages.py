@@ -86,3 +86,14 @@ def test_deflection_in_other_words(profiles: dict[str, Profile], message: str, d
 def test_taking_it_on_is_not_a_deflection(profiles: dict[str, Profile]) -> None:
     draft = "Es tut mir leid. Ich kümmere mich heute selbst darum und melde mich bei Ihnen. ^PK"
     assert "deflection" not in kinds(draft, profiles["playful"], reply_to="Meine Erstattung ist überfällig.")
+
+
+@pytest.mark.parametrize(("message", "draft", "fires"), [
+    ("Estou farto de esperar pelo reembolso.", "Bom dia. Os reembolsos demoram até 14 dias.\n— PK", True),
+    ("Estou farto de esperar pelo reembolso.", "Bom dia. O seu reembolso sai hoje.\n— PK", False),
+    ("Me cobrasteis el pedido dos veces.", "Lo siento. Ya he anulado el segundo cargo.\n— PK", False),
+])
+def test_a_general_rule_does_not_answer_a_reported_problem(
+    profiles: dict[str, Profile], message: str, draft: str, fires: bool
+) -> None:
+    assert ("unaddressed-issue" in kinds(draft, profiles["prestige"], reply_to=message)) is fires

@@ -59,11 +59,11 @@ _CONCEPTS: Final[dict[str, str]] = {
     "channel": """email e-mail mail dm messag chat phone call ring ticket form inbox nachricht anruf
         courriel appel mensaje correo llamad mensagem ligaç messaggi chiamat bericht gebeld""",
     "charge": """charg payment pay paid bill invoice twice double card abgebucht bezahl zahlung
-        rechnung payé pai prélev factur cobr pago pagad factura pagament pagat addebit fattur
+        rechnung payé pai prélev factur cobr cargo pago pagad factura pagament pagat addebit fattur
         betaling betaald factuur""",
     "missing": """missing miss lost fehlt fehlen fehlend verloren manqu perdu falta faltan faltaba
         perdid faltam faltando manca mancan mancant ontbre kwijt""",
-    "cancel": "cancel storn annul cancela annull",
+    "cancel": "cancel storn annul anul cancela annull",
     "return": """return send-back exchange swap label umtausch tausch rücksend retour renvo échang
         devol cambi troca trocar reso restitu scambi ruil omruil""",
     "account": "account login log-in password sign-in konto passwort compte cuenta conta",

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from typing import Final
 
 from console.core import sentiment
-from console.core.voice.aspects import asked, gives, owns, reports_problem
+from console.core.voice.aspects import _WEEKDAYS, asked, gives, owns, reports_problem
 from console.core.voice.issues import (
     ASPECTS,
     about_silence,
@@ -170,7 +170,7 @@ def _check_open_issues(
             # talks about leaves it unanswered ("Prego! Buon caffè").
             own = _without_bounces(doc.own, profile.deflection.phrases)
             helps = gives("remedy", own) or gives("when", own) or owns(own)
-            if not helps and not concepts(own) & concepts(ctx.reply_to) & ASPECTS:
+            if not helps and (general(own) or not concepts(own) & concepts(ctx.reply_to) & ASPECTS):
                 yield Finding("unaddressed-issue", rule, rules.severity, 0, 0,
                               "The customer complains about something the reply does not address.")
             return
@@ -186,6 +186,19 @@ def _check_open_issues(
     def opening_answers(issue: str) -> bool:
         return not any(other != issue and concepts(other) & answer_keys for other in yesnos)
 
+    if not typed and ctx.reply_to and general(answer) and complains(ctx.reply_to):
+        # "Refunds take up to 14 days", "delivery times can vary": a rule about
+        # everyone's orders, to a customer reporting what went wrong with theirs,
+        # answers none of what they reported.
+        # (A question is left to the rules below: "Ja, das geht" answers "kann ich tauschen?".)
+        open_ones = [issue for issue in issues if asked(issue) is None
+                     and (states_problem(issue) or reports_problem(issue))]
+        if open_ones:
+            for issue in open_ones:
+                yield Finding("unaddressed-issue", rule, rules.severity, 0, 0,
+                              f"The customer wrote “{issue.strip()}”: the reply states a general "
+                              "rule, not what happens with their case.")
+            return
     open_ones = [
         issue
         for issue in issues
@@ -217,6 +230,36 @@ def _check_open_issues(
         else:
             message = f"The customer wrote “{issue.strip()}”: the reply does not answer it."
         yield Finding("unaddressed-issue", rule, rules.severity, 0, 0, message)
+
+
+# Words that make a reply about this customer's case: "you", "your", "I", a
+# day ("today"), in the seven languages. A reply with none of them states a
+# general rule ("Refunds take up to 14 days", "Nos colis sont livrés par...").
+_ADDRESSED: Final = re.compile(
+    r"\b(?:you|your|yours|you're|you'll|you've|i|i'm|i've|i'll|i'd|we've|we'll|today|tomorrow|tonight|"
+    r"this (?:morning|afternoon|evening)|"
+    r"du|dich|dir|dein\w*|sie|ihnen|ihr\w*|euch|euer|ich|heute|"
+    r"tu|te|t'|toi|ton|ta|tes|vous|votre|vos|je|j'|aujourd'hui|demain|"
+    r"usted|ustedes|tus|ti|vuestr\w*|hoy|mañana|"
+    r"você|vocês|teu|tua|seu|sua|lhe|hoje|amanhã|"
+    r"tuo|tuoi|lei|oggi|domani|"
+    r"jij|jouw|u|uw|jullie|ik|vandaag|"
+    # the customer as the subject of a verb ("¿has probado...?", "kannst du")
+    r"has|habéis|puedes|podéis|tienes|hai|puoi|sei|podes|tens|estás|kannst|hast|bist|peux|avez|"
+    # what the brand has done ("ya he anulado", "ho già", "j'ai", "wir haben")
+    r"he|hemos|ho|abbiamo|tenho|temos|heb|habe|avons|ya|já|già|"
+    # a refusal is an answer too ("we are unable to...", "only manufacturing faults")
+    r"unable|cannot|can't|only|leider|malheureusement|lamentablemente|infelizmente|purtroppo|helaas|"
+    # something of theirs on its way ("the refund is on its way")
+    r"on (?:its|the|their) way|unterwegs|en route|en camino|a caminho|in arrivo|onderweg|"
+    r"{days})\b".replace("{days}", _WEEKDAYS),
+    re.IGNORECASE,
+)
+
+
+def general(reply: str) -> bool:
+    """Whether ``reply`` states a general rule rather than speaking to the customer's case."""
+    return _ADDRESSED.search(reply) is None and not owns(reply)
 
 
 # An apology in the seven languages ("je vous prie de nous excuser", "scusaci"),
