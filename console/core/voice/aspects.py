@@ -87,7 +87,9 @@ _NUMBER_WORDS: Final = (
 _UNITS: Final = (
     r"(?:working |business )?(?:days?|hours?|weeks?|minutes?)|"
     r"(?:werk)?tag\w*|stunden?|wochen?|jours?(?: ouvrés)?|heures?|semaines?|días?(?: hábiles)?|"
-    r"horas?|semanas?|dias?(?: úteis)?|giorni|or[ae]|settiman[ae]|(?:werk)?dag(?:en)?|uur|weken?"
+    r"horas?|semanas?|dias?(?: úteis)?|giorni|or[ae]|settiman[ae]|(?:werk)?dag(?:en)?|uur|weken?|"
+    # a duration ("how long is the guarantee?": "five years")
+    r"years?|months?|jahre?n?|monate?n?|ans|années?|mois|años|meses|anos|anni|mesi|jaar|maanden"
 )
 _TIME_ANSWER: Final = re.compile(
     rf"\b(?:{_WEEKDAYS})\b|\b\d{{1,2}}(?:st|nd|rd|th|er|e|º|°)?\s+(?:of\s+)?(?:{_MONTHS})\b|"
@@ -120,7 +122,13 @@ _REMEDY_ANSWER: Final = re.compile(
     r"verschickt|rembours\w*|remplac\w*|renvo\w*|devuelto|devolvemos|devolveremos|reembols\w*|"
     r"reemplaz\w*|te (?:enviamos|mando|envío) (?:otr|un nuev)\w*|"
     r"devolvido|devolvemos|substitu\w*|rimborsat\w*|rimborser\w*|sostitu\w*|"
-    r"terugbetaald|terugstorten|teruggestort|vervang\w*|nieuwe \w+)\b",
+    r"terugbetaald|terugstorten|teruggestort|vervang\w*|nieuwe \w+|"
+    # sending the customer a new one, or refunding them, in words of the six languages
+    r"(?:ti|vi|le|gli) (?:mando|mandiamo|spedisco|spediamo|invio|inviamo|rimborso|rimborsiamo)|"
+    r"(?:te|le|os|les) (?:mando|mandamos|envío|enviamos|reembolso|reembolsamos)|"
+    r"(?:envio|enviamos|mandamos|envio-lhe|enviamos-lhe)-?(?:te|lhe)?\b(?= (?:um|uma|hoje|amanhã))|"
+    r"(?:on|je|nous) (?:t'|vous |te |)(?:envoie|envoyons|renvoie|renvoyons|rembourse|remboursons)|"
+    r"(?:ich|wir) (?:schicke|schicken|sende|senden)|(?:ik|we|wij) (?:stuur|sturen))\b",
     _I,
 )
 _AMOUNT_ANSWER: Final = re.compile(
@@ -133,7 +141,8 @@ _YES_NO: Final = re.compile(
     r"sure|sadly|unfortunately|afraid|(?:it|they|we|you|she|he) (?:do|does|did|is|are|will|"
     r"can|can't|cannot|won't|don't|doesn't|isn't|aren't|fits?|works?)|"
     r"it's (?:not|fine|safe|ok)|done|(?:i|we)(?:'ve| have| 've)? (?:just |now )?\w+ed\b|"
-    r"ja|nein|nicht|leider|klar|natürlich|oui|non|pas|bien sûr|malheureusement|sí|si|claro|"
+    r"ja|jawohl|nein|nicht|leider|klar|natürlich|oui|non|pas|bien sûr|malheureusement|sí|si|claro|"
+    r"jazeker|zeker weten|ja hoor|certo|certamente|ovviamente|"
     r"por supuesto|lamentablemente|sim|não|certo|infelizmente|sì|certamente|purtroppo|"
     r"nee|niet|natuurlijk|helaas|zeker|there (?:is|are|isn't|aren't)|es gibt|il y a|hay|há|c'è|"
     r"ci sono|er (?:is|zijn))\b",
@@ -172,7 +181,28 @@ def asked(issue: str) -> Aspect | None:
         return "amount"
     if question and _ASKS_YESNO.search(text.lstrip("¿")) and not _EITHER.search(text):
         return "yesno"
+    if question and text.endswith("?") and not _EITHER.search(text):
+        # Other languages put the verb first too ("avete ancora il servizio blu?",
+        # "habt ihr...?", "leveren jullie...?"): a question that opens with no
+        # question word asks for a yes or a no.
+        opening = _OPENING.match(text)
+        body = text[opening.end():] if opening else text
+        first = body.lstrip("¿ ").split(" ", 1)[0].lower().strip(",").split("'")[0]
+        if (first and first not in _QUESTION_WORDS and not _ASKS_WHEN.search(text)
+                and not _ENGLISH.search(body)):
+            return "yesno"
     return None
+
+
+# English questions are read by `_ASKS_YESNO` alone ("My order hasn't shipped, can you check?").
+_ENGLISH: Final = re.compile(r"\b(?:the|my|you|your|it|is|are|and|to|of|can|do|does|what|with)\b", _I)
+_QUESTION_WORDS: Final = frozenset("""
+    what which who whom whose why how where when wie was welche welcher welches wer warum wo wann
+    woher wohin wieso weshalb que quoi quel quelle quels quelles qui pourquoi comment où quand
+    combien qué cuál cuáles quién quiénes por cómo dónde cuándo cuánto cuánta cuántos cuántas o
+    qual quais quem porque como onde quando quanto quanta cosa che quale quali chi perché come
+    dove wat welk welke waarom hoe waar wanneer hoeveel
+    """.split())
 
 
 _INDIRECT: Final = re.compile(

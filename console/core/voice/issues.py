@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from typing import Final
 
 from console.core import moodwords
@@ -25,7 +26,8 @@ from console.core.voice.model import _words
 # Concept -> word stems in seven languages (a stem matches any ending).
 _CONCEPTS: Final[dict[str, str]] = {
     "condition": """broke broken break crack smash shatter damag dent faulty defect chipp scratch torn tear ripp hole
-        leak replac repair fix fail snapp died dead spark trip fuse smell burn smok kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
+        leak replac repair fix fail snapp died dead spark trip fuse smell burn smok melt geschmolz
+        fondu derrit derret sciogl smelt kaputt defekt beschädig zerbroch gesprung ersatz repar cassé cassee
         abîm endommag fissur remplac roto rota rotos dañad estropead reempla sustitu arregl
         quebrad danificad rachad substitu consert rotto rotta rotti danneggi difett sostitu ripar
         kapot beschadig gebroken vervang""",
@@ -57,11 +59,13 @@ _CONCEPTS: Final[dict[str, str]] = {
     "channel": """email e-mail mail dm messag chat phone call ring ticket form inbox nachricht anruf
         courriel appel mensaje correo llamad mensagem ligaç messaggi chiamat bericht gebeld""",
     "charge": """charg payment pay paid bill invoice twice double card abgebucht bezahl zahlung
-        rechnung payé pai prélev factur cobr pago pagad factura pagament pagat addebit fattur
+        rechnung payé pai prélev factur cobr cargo pago pagad factura pagament pagat addebit fattur
         betaling betaald factuur""",
-    "cancel": "cancel storn annul cancela annull",
-    "return": """return send-back exchange label umtausch rücksend retour renvo échang devol
-        cambi troca reso restitu ruil""",
+    "missing": """missing miss lost fehlt fehlen fehlend verloren manqu perdu falta faltan faltaba
+        perdid faltam faltando manca mancan mancant ontbre kwijt""",
+    "cancel": "cancel storn annul anul cancela annull",
+    "return": """return send-back exchange swap label umtausch tausch rücksend retour renvo échang
+        devol cambi troca trocar reso restitu scambi ruil omruil""",
     "account": "account login log-in password sign-in konto passwort compte cuenta conta",
     "discount": """code voucher discount coupon promo gutschein rabatt réduction remise descuento
         cupón desconto cupom sconto korting""",
@@ -78,6 +82,8 @@ _CONCEPTS: Final[dict[str, str]] = {
 }
 
 _ASPECTS: Final = frozenset(_CONCEPTS) - {"time"}
+#: The aspects of a problem (every concept but time), for the rules that weigh them.
+ASPECTS: Final = _ASPECTS
 # Failures of the item itself, which a replacement answers.
 _REPLACEABLE: Final = frozenset({"condition", "correctness", "colour", "size"})
 
@@ -99,6 +105,10 @@ _PHRASES: Final = (
     (re.compile(r"\b\d+\s*%\s*off\b", re.IGNORECASE), " discount "),
     (re.compile(r"\b\d{1,2}(?:[:.]\d\d)?\s*(?:am|pm|h|uhr)\b|\b\d{1,2}[:.]\d\d\b", re.IGNORECASE), " hour "),
     (re.compile(r"\bnew one\b", re.IGNORECASE), " replace "),
+    (re.compile(r"\b(?:in|into) pieces\b|\bin stücke\w*|\ben (?:mille )?morceaux\b|\ben pedazos\b|"
+                r"\bem pedaços\b|\ba pezzi\b|\bin stukken\b", re.IGNORECASE), " broken "),
+    (re.compile(r"\b(?:in|into) pieces\b|\bin stücke\w*|\ben (?:morceaux|mille morceaux)\b|"
+                r"\ben pedazos\b|\bem pedaços\b|\ba pezzi\b|\bin stukken\b", re.IGNORECASE), " broken "),
 )
 
 #: Words that say nothing about which issue is meant.
@@ -132,13 +142,34 @@ _STOP: Final = _words(
     o os um uma é são não meu minha eu com para que em do da no na
     il lo gli un una e è sono non mio mia io con per che di del della nel
     de het een en is zijn niet geen mijn ik met van voor op dat die
+    dem den im am zum zur beim vom ins ihr ihre ihren ihrem unser unsere unseren euch euer
+    habe hab hast hat haben hatte wird werden wurde kann können könnt muss soll bitte dann
+    hallo guten morgen tag abend moin danke nur mal man jemand etwas hier
+    ai as avons avez ont était sera suis es c'est n'est j'ai je suis votre vos notre nos ton ta tes
+    son sa ses leur leurs ces cet bonjour bonsoir salut coucou merci rien tout très bien peut
+    mais ou donc car y en lui eux moi toi
+    le lo les sus su tu tus nuestro nuestra nuestros vuestro he ha han hemos habéis está están
+    estoy muy también pero ya hola buenas buenos días gracias puede pueden podéis algo todo
+    se me te nos os le les ese esa
+    o os as seu sua seus suas nosso nossa vocês você tem têm foi está estou muito também mas já
+    olá oi bom boa dia obrigado obrigada pode podem algo tudo se me te nos lhe
+    i la le lei suo sua suoi nostro nostra vostro ho hai abbiamo avete hanno era sarà sto sei
+    molto anche ma già ciao buongiorno buonasera salve grazie può possono qualcosa tutto si mi ti
+    ci vi ne da su al allo alla ai agli alle dal dalla col
+    u uw je jullie we wij ons onze hun ik heb hebt heeft hebben was wordt worden kan kunnen
+    moet zal ook maar al nog heel hoi hallo goedemorgen goedemiddag goedenavond dag dank bedankt
+    iets alles er om te aan bij uit naar dan
     """
 )
 
 _WORD: Final = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _STRIP: Final = re.compile(r"https?://\S+|www\.\S+|[@#][\w.@-]+")
-_CLAUSE: Final = re.compile(r"(?<=[.!?;…])\s+|\n+|\s[-–—]\s|,\s*(?:and|also|plus|und|et|y|e|en)\s|\s(?:and also|also|plus|as well as|und auch|et aussi|y también|e também|e anche|en ook)\s", re.IGNORECASE)
-_AND: Final = re.compile(r"\s(?:and|und|et|y|e|en)\s", re.IGNORECASE)
+_CLAUSE: Final = re.compile(r"(?<=[.!?;…])\s+|\n+|\s[-–—]\s|,\s*(?:and|also|plus|und|et|y|e|en)\s|\s(?:and also|also|as well as|und auch|et aussi|y también|e também|e anche|en ook)\s", re.IGNORECASE)
+_AND: Final = re.compile(r"\s(?:and|und|et|y|e)\s", re.IGNORECASE)
+# "en" joins clauses in Dutch only (in Spanish and French it is "in").
+_AND_NL: Final = re.compile(r"\s(?:and|en)\s", re.IGNORECASE)
+_DUTCH: Final = re.compile(r"\b(?:het|ik|niet|mijn|jullie|geen|wij|ook|nog|heb|hoe|waar|kunnen|bij|uw)\b",
+                           re.IGNORECASE)
 _ASKS: Final = re.compile(
     r"\?|^\s*(?:can|could|would|will|when|where|why|how|is|are|do|does|did|what|which|any)\b"
     r"|\b(?:i (?:want|need|would like|'d like)|please|let me know|wann|wo|warum|quand|où|pourquoi"
@@ -160,7 +191,21 @@ _ISSUE_WORDS: Final = re.compile(
     r"crash|froze|freez|fail|error|bug|stuck|deleted|declined|rejected|loose|"
     r"never|still|nobody|no one|no (?:reply|answer|response|parcel|package|refund|update|tracking|"
     r"delivery|call|email|card|receipt)|haven't|hasn't|didn't|won't|doesn't|"
-    r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*",
+    r"can't|cannot|leak|crack|dent|faulty|defect|overcharged|twice|instead of)\w*"
+    # The same in the six other languages: a negation or "still" (whole
+    # words: "ne", "mai", "pas" start "new", "mail", "past")...
+    r"|\b(?:nicht|kein|keine|keinen|nie|niemand|nichts|immer noch|noch immer|ne|n'|pas|plus|"
+    r"jamais|personne|rien|aucune?|toujours|nunca|nadie|nada|ningún|ninguna|sin|todavía|aún|"
+    r"sigue|siguen|não|ninguém|sem|ainda|non|mai|nessuno|nessuna|niente|nulla|senza|ancora|"
+    r"niet|geen|nooit|niets|niks|zonder|nog steeds|te laat)\b"
+    # ...or a word of missing, wrong, late, waiting, broken, charged, refund.
+    r"|\b(?:fehl|falsch|spät|verspät|überfällig|warte|kaputt|defekt|beschädig|zerbroch|gesprung|"
+    r"berechnet|abgebucht|erstatt|rückerstatt|manqu|mauvais|erron|retard|attend|cassé|fissur|"
+    r"fêl|ébréch|abîm|débit|rembours|falta|faltan|equivoc|incorrect|retras|esperando|espero|esperar|"
+    r"rot[oa]s?\b|dañad|estropead|cobrad|cobrar|reembols|devoluci|errad|atrasad|aguard|quebrad|"
+    r"rachad|amassad|danificad|faltam|manca\b|mancan|sbagliat|ritard|aspett|rott[oaie]\b|"
+    r"scheggi|incrinat|ammaccat|addebit|rimbors|ontbre|verkeerd|vertraag|wacht|kapot|gebarst|"
+    r"gebroken|beschadig|afgeschreven|terugbetal)\w*",
     re.IGNORECASE,
 )
 _PROBLEM_ANY: Final = re.compile(
@@ -169,6 +214,18 @@ _PROBLEM_ANY: Final = re.compile(
 _COMPLAINT_ANY: Final = re.compile(
     "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.ANGRY[lang])
 )
+# The customer saying a problem needs nothing ("no rush", "nada de grave").
+_FOR_INFORMATION: Final = re.compile(
+    r"\b(?:just (?:letting you know|thought you should know|so you know|fyi)|no rush|no big deal|"
+    r"not a big deal|nothing serious|no harm done|(?:itself|otherwise) (?:is |was )?(?:perfect|fine)|"
+    r"nur zur info|nichts schlimmes|halb so wild|kein drama|nur damit ihr\w* wisst|"
+    r"rien de grave|pas (?:bien )?grave|juste pour (?:info|vous prévenir|te prévenir)|pour info|"
+    r"nada grave|no pasa nada|para que lo sep\w+|"
+    r"nada de grave|só para (?:saberem|saber|avisar)|"
+    r"niente di grave|nulla di grave|solo per (?:info|farvi sapere|dirvelo)|"
+    r"geen probleem hoor|niet erg|ter info|geen ramp|niks ernstigs|niets ernstigs)\b",
+    re.IGNORECASE,
+)
 _LEAD: Final = re.compile(
     r"^(?:(?:and|also|plus|but|oh|so|then|hi|hello|hey|und|aber|et|mais|y|pero|e|mas|maar)"
     r"\b[\s,:]*)+",
@@ -176,11 +233,36 @@ _LEAD: Final = re.compile(
 )
 
 
+def _fold(word: str) -> str:
+    """``word`` in lower case without accents ("envío" and "envio" are one word)."""
+    word = word.lower().replace("’", "'")
+    if word.isascii():
+        return word
+    return "".join(c for c in unicodedata.normalize("NFD", word) if not unicodedata.combining(c))
+
+
+# Inflectional endings of the seven languages, longest first, so that
+# "bestellt"/"Bestellung", "livrons"/"livraison", "enviamos"/"envío",
+# "rimborsato"/"rimborso" and "bezorgd"/"bezorging" meet on one stem. One
+# list for every language: the customer's and the reply's words are stemmed
+# alike, and a word rarely takes another language's ending to a wrong stem.
+_SUFFIXES: Final = tuple(sorted(set("""
+    ies ing edly ed ment ness ably able ible ly es s est er e
+    ungen ung heit keit lich isch en ern em es st t
+    ements ement aisons aison ations ation ions ons ez ent ees ee es er ir re
+    aciones acion amos emos imos ando endo iendo ados adas ado ada idos idas ido ida mente ar os as o a
+    coes cao ando ados adas am em
+    zioni zione iamo ati ate ato ata iti ite ito ita are ere ire i
+    ingen ing te de
+    """.split()), key=len, reverse=True))
+
+
 def _stem(word: str) -> str:
-    word = word.lower().replace("’", "'").removesuffix("'s")
-    for suffix in ("ies", "ing", "edly", "ed", "ment", "ness", "ably", "able", "ible", "ly", "es",
-                   "s", "est", "er", "e"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+    word = _fold(word).removesuffix("'s")
+    if "'" in word[:3]:
+        word = word.split("'", 1)[1]  # "l'infusore", "d'attendre"
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= (3 if len(suffix) > 1 else 4):
             return word[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return word
 
@@ -190,7 +272,7 @@ def _concept_index() -> tuple[dict[str, str], int]:
     index: dict[str, str] = {}
     for concept, stems in _CONCEPTS.items():
         for stem in stems.split():
-            index.setdefault(stem.lower(), concept)
+            index.setdefault(_fold(stem), concept)
     return index, max(len(k) for k in index)
 
 
@@ -200,6 +282,11 @@ def _concept(word: str) -> str | None:
     low = word.lower().replace("’", "'")
     if low in _STOP or len(low) < 3:
         return None
+    low = _fold(low)
+    if "'" in low[:3]:
+        low = low.split("'", 1)[1]  # "l'envoi", "d'attendre": the word after the article
+        if low in _STOP or len(low) < 3:
+            return None
     index, longest = _concept_index()
     for k in range(min(len(low), longest), 2, -1):
         concept = index.get(low[:k])
@@ -221,6 +308,26 @@ def concepts(text: str) -> frozenset[str]:
     return frozenset(c for c in found if c)
 
 
+def states_problem(clause: str) -> bool:
+    """Whether ``clause`` states a problem (a failure, a negation, "still"...) in any of the seven languages."""
+    low = clause.lower()
+    return bool(_PROBLEM_ANY.search(low) or _ISSUE_WORDS.search(low))
+
+
+def about_something(message: str) -> bool:
+    """Whether ``message`` is about a parcel, a refund, an item... (not only about
+    being ignored, nor told for information)."""
+    if _FOR_INFORMATION.search(message):
+        return False
+    return bool(concepts(message) & (_ASPECTS - {"reply", "channel", "check"}))
+
+
+def complains(message: str) -> bool:
+    """Whether ``message`` reports a failure or complains, in any of the seven languages."""
+    low = message.lower()
+    return bool(_PROBLEM_ANY.search(low) or _COMPLAINT_ANY.search(low))
+
+
 def about_silence(issue: str) -> bool:
     """Whether ``issue`` is the customer not being answered ("third email and
     no answer", "nobody picks up the phone"): it is answered by owning it (an
@@ -230,7 +337,8 @@ def about_silence(issue: str) -> bool:
 
 
 def issue_answered(
-    issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True
+    issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True,
+    opening_answers: bool = True,
 ) -> bool:
     """Whether ``draft`` answers ``issue`` by meaning.
 
@@ -263,13 +371,16 @@ def issue_answered(
         if not gives(aspect, draft):
             return False
         if aspect == "yesno":
-            return bool(keys & concepts(draft)) or gives("yesno", first_words(draft))
+            # An opening "Yes," answers the one yes/no question, not each of several.
+            return bool(keys & concepts(draft)) or (opening_answers and gives("yesno", first_words(draft)))
         return True
     if not keys:
         return True
-    if (not typed and keys & _REPLACEABLE and not keys & {"charge", "refund"}
-            and reports_problem(issue) and gives("remedy", draft)):
-        return True  # a broken or wrong item in the customer's words, met by a replacement
+    if (keys & _REPLACEABLE and not keys & {"charge", "refund"} and gives("remedy", draft)
+            and (reports_problem(issue) if not typed else bool(keys - _ASPECTS & concepts(draft)))):
+        # a broken or wrong item, met by a replacement (of the very thing, for a
+        # terse checklist item: "Kettle whistle broken", "a new whistle ships")
+        return True
     shared = keys & concepts(draft)
     aspects = keys & _ASPECTS
     if aspects and not aspects & shared:
@@ -297,13 +408,17 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
         The issues in the customer's words, in order, without duplicates.
     """
     text = _STRIP.sub(" ", message)
+    # "slightly dented box, but the block is perfect, just letting you know":
+    # a problem told for information asks nothing; only its questions are issues.
+    for_information = _FOR_INFORMATION.search(message) is not None
+    dutch = _DUTCH.search(message) is not None
     clauses: list[str] = []
     for part in _CLAUSE.split(text):
         items = [i for i in part.split(",") if i.strip()]
         if len(items) >= 3 and all(len(i.split()) <= 4 for i in items):
             clauses += items  # a list: "3 weeks, no parcel, no reply, no refund"
             continue
-        pieces = _AND.split(part)
+        pieces = (_AND_NL if dutch else _AND).split(part)
         if len(pieces) > 1 and all(len(concepts(p)) >= 2 for p in pieces):
             clauses += pieces
         else:
@@ -322,15 +437,24 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
             # "is anyone reading these?" is the mood, not an issue; what the
             # clause asks besides the complaint may be one.
             rest = _COMPLAINT_ANY.sub(" ", low)
-            keys = concepts(rest)
-            if not keys or keys <= {"time"} or keys <= {"reply"}:
-                continue
+            rest_keys = concepts(rest)
+            if not rest_keys or rest_keys <= {"time"} or rest_keys <= {"reply"}:
+                # A complaint phrase that spans the whole clause still names an
+                # issue when it is about a parcel, a refund, a charge...
+                # ("¿hace falta llamar cinco veces para saber dónde está mi paquete?").
+                if not keys & (_ASPECTS - {"reply", "channel", "check"}):
+                    continue
+                rest = low
+            else:
+                keys = rest_keys
             # "do you even check what goes in the box??" asks nothing: the rest
             # must report a problem or ask in words, not only open with "what".
             if not (_ISSUE_WORDS.search(rest) or _PROBLEM_ANY.search(rest)
                     or _REQUEST_WORDS.search(rest)):
                 continue
         if not (_ISSUE_WORDS.search(low) or _PROBLEM_ANY.search(low) or _ASKS.search(clause)):
+            continue
+        if for_information and not _ASKS.search(clause):
             continue
         if any(keys <= s or s <= keys for s in seen):
             continue

@@ -10,8 +10,17 @@ from collections.abc import Iterator, Sequence
 from typing import Final
 
 from console.core import sentiment
-from console.core.voice.aspects import asked, gives, owns, reports_problem
-from console.core.voice.issues import about_silence, extract_issues, issue_answered
+from console.core.voice.aspects import _WEEKDAYS, asked, gives, owns, reports_problem
+from console.core.voice.issues import (
+    ASPECTS,
+    about_silence,
+    about_something,
+    complains,
+    concepts,
+    extract_issues,
+    issue_answered,
+    states_problem,
+)
 from console.core.voice.model import CheckContext, Finding, Fix
 from console.core.voice.phrases import _HANDLE_RX, PhraseSet
 from console.core.voice.profile import Profile
@@ -147,17 +156,54 @@ def _check_open_issues(
     issues: Sequence[str] = ctx.open_issues
     rule = "open_issues.min_share"
     if not issues and ctx.derive_issues and ctx.reply_to:
-        if _dm_ask(doc.own) and _DM_REASON.search(doc.own):
-            return  # the reply takes the case to a direct message, with a reason
+        if _dm_ask(doc.own) and (_DM_REASON.search(doc.own) or _PERSONAL_CASE.search(ctx.reply_to)
+                                 or "problem" in mood_of(ctx).cues):
+            # The reply takes the case to a direct message, with a reason or for
+            # the customer's own order or failure (as the deflection check allows).
+            return
         issues = extract_issues(ctx.reply_to)
         rule = "open_issues.from_message"
+        if not issues and complains(ctx.reply_to) and about_something(ctx.reply_to):
+            # A complaint with no clause to point at ("grazie tante, terza
+            # caffettiera che si scioglie"): a reply that neither helps (a
+            # remedy, a date, taking it on) nor talks about what the message
+            # talks about leaves it unanswered ("Prego! Buon caffè").
+            own = _without_bounces(doc.own, profile.deflection.phrases)
+            helps = gives("remedy", own) or gives("when", own) or owns(own)
+            if not helps and (general(own) or not concepts(own) & concepts(ctx.reply_to) & ASPECTS):
+                yield Finding("unaddressed-issue", rule, rules.severity, 0, 0,
+                              "The customer complains about something the reply does not address.")
+            return
     typed = rule == "open_issues.min_share"
     answer = _without_bounces(doc.own, profile.deflection.phrases)
-    acknowledged = profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own)
+    acknowledged = ((profile.empathy.enabled and profile.empathy.acknowledge.search(doc.own))
+                    or _APOLOGY.search(doc.own))
+    # An opening "Yes," answers a yes/no question unless the reply is plainly
+    # about another one ("Yes, we ship to Norway" leaves "is there a customs charge?").
+    yesnos = [issue for issue in issues if asked(issue) == "yesno"]
+    answer_keys = concepts(answer)
+
+    def opening_answers(issue: str) -> bool:
+        return not any(other != issue and concepts(other) & answer_keys for other in yesnos)
+
+    if not typed and ctx.reply_to and general(answer) and complains(ctx.reply_to):
+        # "Refunds take up to 14 days", "delivery times can vary": a rule about
+        # everyone's orders, to a customer reporting what went wrong with theirs,
+        # answers none of what they reported.
+        # (A question is left to the rules below: "Ja, das geht" answers "kann ich tauschen?".)
+        open_ones = [issue for issue in issues if asked(issue) is None
+                     and (states_problem(issue) or reports_problem(issue))]
+        if open_ones:
+            for issue in open_ones:
+                yield Finding("unaddressed-issue", rule, rules.severity, 0, 0,
+                              f"The customer wrote “{issue.strip()}”: the reply states a general "
+                              "rule, not what happens with their case.")
+            return
     open_ones = [
         issue
         for issue in issues
-        if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed)
+        if not issue_answered(issue, answer, min_share=rules.min_share, typed=typed,
+                              opening_answers=opening_answers(issue))
         # "nobody answers my emails" is met by owning it ("sorry nobody got back to you")
         # (and not by sending them to the channel that did not answer)
         and not (not typed and acknowledged and answer == doc.own and about_silence(issue))
@@ -175,7 +221,7 @@ def _check_open_issues(
             # takes nothing on.
             helps = gives("remedy", answer) or gives("when", answer) or owns(answer)
             open_ones = [issue for issue in open_ones if asked(issue) is not None
-                         or (not helps and reports_problem(issue))]
+                         or (not helps and (reports_problem(issue) or states_problem(issue)))]
             if not open_ones:
                 return
     for issue in open_ones:
@@ -184,6 +230,46 @@ def _check_open_issues(
         else:
             message = f"The customer wrote “{issue.strip()}”: the reply does not answer it."
         yield Finding("unaddressed-issue", rule, rules.severity, 0, 0, message)
+
+
+# Words that make a reply about this customer's case: "you", "your", "I", a
+# day ("today"), in the seven languages. A reply with none of them states a
+# general rule ("Refunds take up to 14 days", "Nos colis sont livrés par...").
+_ADDRESSED: Final = re.compile(
+    r"\b(?:you|your|yours|you're|you'll|you've|i|i'm|i've|i'll|i'd|we've|we'll|today|tomorrow|tonight|"
+    r"this (?:morning|afternoon|evening)|"
+    r"du|dich|dir|dein\w*|sie|ihnen|ihr\w*|euch|euer|ich|heute|"
+    r"tu|te|t'|toi|ton|ta|tes|vous|votre|vos|je|j'|aujourd'hui|demain|"
+    r"usted|ustedes|tus|ti|vuestr\w*|hoy|mañana|"
+    r"você|vocês|teu|tua|seu|sua|lhe|hoje|amanhã|"
+    r"tuo|tuoi|lei|oggi|domani|"
+    r"jij|jouw|u|uw|jullie|ik|vandaag|"
+    # the customer as the subject of a verb ("¿has probado...?", "kannst du")
+    r"has|habéis|puedes|podéis|tienes|hai|puoi|sei|podes|tens|estás|kannst|hast|bist|peux|avez|"
+    # what the brand has done ("ya he anulado", "ho già", "j'ai", "wir haben")
+    r"he|hemos|ho|abbiamo|tenho|temos|heb|habe|avons|ya|já|già|"
+    # a refusal is an answer too ("we are unable to...", "only manufacturing faults")
+    r"unable|cannot|can't|only|leider|malheureusement|lamentablemente|infelizmente|purtroppo|helaas|"
+    # something of theirs on its way ("the refund is on its way")
+    r"on (?:its|the|their) way|unterwegs|en route|en camino|a caminho|in arrivo|onderweg|"
+    r"{days})\b".replace("{days}", _WEEKDAYS),
+    re.IGNORECASE,
+)
+
+
+def general(reply: str) -> bool:
+    """Whether ``reply`` states a general rule rather than speaking to the customer's case."""
+    return _ADDRESSED.search(reply) is None and not owns(reply)
+
+
+# An apology in the seven languages ("je vous prie de nous excuser", "scusaci"),
+# whatever the profile's own acknowledgement phrases: it owns a silence.
+_APOLOGY: Final = re.compile(
+    r"\b(?:sorry|apolog\w*|excus\w*|entschuldig\w*|(?:tut|tat) (?:mir|uns) \w* ?leid|"
+    r"désolée?s?|navrée?s?|pardon\w*|perdón|perdon\w*|disculp\w*|lament\w*|desculp\w*|"
+    r"(?:mi |ci )?scus\w*|dispiace|spijt)\b",
+    re.IGNORECASE,
+)
 
 
 _SENTENCE: Final = re.compile(r"[^.!?\n]+[.!?]*")
@@ -203,6 +289,7 @@ def _without_bounces(text: str, phrases: PhraseSet | None = None) -> str:
     (nor does "contact our support team", in any language of ``phrases``)."""
     def bounces(part: str) -> bool:
         return bool(_other_platform(part) or _dm_ask(part) or _CONTACT.search(part)
+                    or _GO_ELSEWHERE.search(part)
                     or (phrases is not None and phrases.search(part)))
 
     if not bounces(text):
@@ -213,6 +300,57 @@ def _without_bounces(text: str, phrases: PhraseSet | None = None) -> str:
 _CONTACT: Final = re.compile(
     r"\b(?:contact|call|ring|email|e-mail|write to|reach out to|get in touch with|tweet|message)\s+"
     r"(?:our|the|@)\s*\w+",
+    re.IGNORECASE,
+)
+
+# Sending the customer elsewhere, in words no phrase list foresees: a request
+# to the customer (an imperative, "please", "you can", "le rogamos que") to get
+# in touch with, consult or turn to somewhere that is not this conversation (a
+# department, a form, the courier, the bank, the phone or the post), both in
+# one sentence. Seven languages. (Pointing to the FAQ or the website is not
+# counted here: the corpus reads it as a stock answer that leaves the issue open.)
+_GO_ELSEWHERE: Final = re.compile(
+    r"(?:^|(?<=[\s,;:(]))(?:"
+    # English: an imperative opening the sentence, or asked for
+    r"(?:(?:please|kindly|you (?:can|could|may|should|need to|'ll need to|will need to|might want to)|"
+    r"(?:it's |it is |is )?best (?:to|is to)|feel free to|try (?:to )?|simply)\s+)?"
+    r"(?:contact|call|ring|phone|e-?mail|write to|reach out to|get in touch with|check|see|visit|"
+    r"consult|look at|head (?:over )?to|fill (?:in|out)|use|go to|refer to|ask)\b"
+    # German imperatives and polite forms
+    r"|wenden sie sich|wende dich|kontaktieren sie|kontaktiere|melden sie sich|melde dich|rufen sie|"
+    r"ruf|schreiben sie|schreib|fragen sie|frag|schau|schauen sie|besuchen sie|versuchen sie|versuch|"
+    r"füllen sie|nutzen sie|findest du|finden sie"
+    # French
+    r"|contactez|contacte|contacter|écrivez|écris|écrire|appelez|appelle|appeler|adressez-vous|"
+    r"adresse-toi|consultez|consulte|consulter|regardez|rendez-vous|passez par|passe par|utilisez|"
+    r"remplissez|renvoyer|renvoyez|vous trouverez|tu trouveras"
+    # Spanish
+    r"|contacte|contacta|contactar|contactes|escriba|escribe|escribir|escribas|llame|llama|llamar|"
+    r"llames|consulte|consulta|consultar|consultes|mire|visite|visita|acuda|acude|acudir|diríjase|"
+    r"dirígete|póngase|ponte|utilice|rellene|rellena"
+    # Portuguese
+    r"|entre em contacto|entre em contato|entra em contacto|fale|fala|falar|ligue|liga|ligar|"
+    r"escreva|escreve|escrever|consulte|consulta|consultar|veja|visite|dirija-se|utilize|preencha"
+    # Italian
+    r"|contatti|contatta|contattare|scriva|scrivi|scrivere|chiami|chiama|chiamare|consulti|guardi|"
+    r"visiti|si rivolga|rivolgiti|rivolgersi|di rivolgersi|utilizzi|compili"
+    # Dutch
+    r"|neem (?:dan |even |gerust )?contact op|neemt u contact op|contact opnemen|bel|belt u|mail|"
+    r"mailt u|stuur|stuurt u|schrijf|kijk|kijkt u|bezoek|raadpleeg|gebruik|vul|indienen|dien|"
+    r"wend u|wend je)\b"
+    r"[^.!?\n]{0,70}?\b(?:"
+    r"(?:customer |tech(?:nical)? |)(?:support|service|services)\b|customer care|(?:\w+ )?(?:team|department|desk)|"
+    r"(?:contact |web |online |)form|help ?desk|help ?line|hotline|courier|carrier|bank|manufacturer|accounts|billing|colleagues|"
+    r"kundenservice|kundendienst|abteilung|\w+abteilung|buchhaltung|\w*formular|"
+    r"telefonisch|paketdienst|zusteller|kollegen|"
+    r"service(?: client| après-vente|)|sav|équipe|formulaire|"
+    r"transporteur|banque|courrier|comptabilité|"
+    r"servicio|atención al cliente|departamento|equipo|formulario|"
+    r"mensajería|transportista|banco|"
+    r"apoio|serviço|equipa|formulário|transportadora|linha de apoio|"
+    r"servizio|assistenza|ufficio|reparto|modulo|corriere|banca|"
+    r"klantenservice|klantendienst|afdeling|\w+afdeling|formulier|vervoerder|bezorgdienst|"
+    r"collega's)",
     re.IGNORECASE,
 )
 
@@ -246,7 +384,15 @@ _DM_ASK: Final = re.compile(
     r"(?:dm|mensagem (?:direta|privada)|privado)"
     r"|(?:mandaci|mandami|inviaci|inviami|scrivici|scrivimi)\b[^.!?\n]{0,40}?\b(?:in|per|via)\s+"
     r"(?:dm|privato|messaggio (?:privato|diretto))"
-    r"|stuur\s+(?:ons|me|mij)\b[^.!?\n]{0,40}?\b(?:per|via|in een)\s+(?:dm|pb|privébericht))",
+    r"|stuur\s+(?:ons|me|mij)\b[^.!?\n]{0,40}?\b(?:per|via|in een)\s+(?:dm|pb|privébericht)"
+    # Any other way of asking to be written to in private, in the seven languages:
+    # a verb of writing or sending to us, then a private channel.
+    r"|(?:écri\w*|envo\w*|contact\w*|escrib\w*|escríb\w*|mánd\w*|mand\w*|escrev\w*|envi\w*|"
+    r"scriv\w*|invia\w*|contatta\w*|stuur\w*|schrijf\w*|schreib\w*|schick\w*|kontaktier\w*|"
+    r"write|message|contact|reach)\b[^.!?\n]{0,30}?\b(?:en|por|em|in|per|via|by|over|als|par)\s+"
+    r"(?:un\s+|uma?\s+|een\s+|a\s+)?(?:dm|md|mp|pm|pn|pb|privé|privado|privato|"
+    r"message privé|mensaje (?:privado|directo)|mensagem (?:privada|direta)|messaggio (?:privato|diretto)|"
+    r"privébericht|privatnachricht|direktnachricht|private message|direct message)\b)",
     re.IGNORECASE,
 )
 # What makes going private necessary: the customer's own order, account,
@@ -335,6 +481,24 @@ def _check_deflection(
                 end,
                 "This sends the customer somewhere else without owning the problem: "
                 "say what you will do (“I've passed this to our team and I'll update you”).",
+            )
+    if not owned:
+        for sentence in _SENTENCE.finditer(own):
+            m = _GO_ELSEWHERE.search(sentence.group())
+            if m is None:
+                continue
+            span = (sentence.start() + m.start(), sentence.start() + m.end())
+            if _overlaps(span, flagged) or _names_brand(doc.text[span[0]:span[1]], ctx):
+                continue
+            flagged.append(span)
+            yield Finding(
+                "deflection",
+                "deflection.elsewhere",
+                rules.severity,
+                span[0],
+                span[1],
+                "This sends the customer somewhere else without owning the problem: "
+                "answer here, or say what you will do.",
             )
     for m in _OTHER_PLATFORM.finditer(own) if _MAY_NAME_PLATFORM.search(own) else ():
         found = m.group().lower()
