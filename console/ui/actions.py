@@ -67,6 +67,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("export", "Export cases…", ("Ctrl+Shift+E",), "File",
                "export the selected case, the view or a date range"),
     ActionSpec("import", "Import case log…", (), "File", "import a colleague's JSON case log"),
+    ActionSpec("team", "Connect to a team server…", (), "File",
+               "work on the team's shared workspace on a PostgreSQL server"),
     ActionSpec("quit", "Quit", ("Ctrl+Q",), "File", "quit", separator_before=True),
     # Case (the selected case)
     ActionSpec("resolve", "Resolve", ("e",), "Case", "resolve the case"),

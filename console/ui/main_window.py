@@ -428,6 +428,7 @@ class MainWindow(QMainWindow):
         self.reports_dialog: Any = None
         self._search_pending = ""
         self.shortcuts_dialog: Any = None
+        self.team_dialog: Any = None
         self._build_actions()
 
         self._tick = QTimer(self)
@@ -525,6 +526,7 @@ class MainWindow(QMainWindow):
         handlers: dict[str, Callable[[], object]] = {
             "export": self.show_export,
             "import": self.show_import,
+            "team": self.show_team_server,
             "quit": self.close,
             "resolve": lambda: status(CaseStatus.RESOLVED),
             "waiting": lambda: status(CaseStatus.WAITING),
@@ -1057,6 +1059,15 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export_dialog = dialog
         dialog.show()
+
+    def show_team_server(self) -> None:
+        """File → Connect to a team server…: checked, then opened in a window of its own."""
+        from console.ui.app import keyring_secrets
+        from console.ui.team_dialog import TeamServerDialog
+
+        self.team_dialog = TeamServerDialog(self.ops, self.secrets or keyring_secrets,
+                                            parent=self)
+        self.team_dialog.open()
 
     def show_import(self) -> None:
         from console.ui.import_dialog import ImportDialog

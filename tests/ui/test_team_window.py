@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from console.core.store import Store
@@ -212,3 +213,29 @@ def test_a_window_opened_while_the_server_is_away_starts_on_the_copy(
                     timeout=30_000)
     assert not session.offline.offline and window.sync.paused is None
     owner.close()
+
+
+def test_file_menu_connects_to_a_team_server_and_opens_its_window(
+        qtbot, open_session, demo_db, pg_url, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QAction
+
+    from console.ui import team_dialog
+
+    opened: list[str] = []
+    monkeypatch.setattr(team_dialog, "open_team_window", opened.append)
+    session = open_session(demo_db)  # a laptop workspace: the team is one menu away
+    window = session.window
+    wait_loaded(qtbot, window)
+    window.findChild(QAction, "action.team").trigger()
+    dialog = window.team_dialog
+    qtbot.waitUntil(dialog.isVisible, timeout=5_000)
+    dialog.address.setText("postgresql://priya:secret@db.example/brand")
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    assert "Leave the password out of the address" in dialog.status.text() and not opened
+    dialog.address.setText("mysql://db.example/brand")
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    assert "starts with postgresql://" in dialog.status.text()
+    dialog.address.setText(pg_url)
+    qtbot.mouseClick(dialog.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: opened == [pg_url], timeout=10_000)
+    assert not dialog.isVisible()
