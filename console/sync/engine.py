@@ -34,6 +34,7 @@ from console.core.errors import (
     ReconnectNeeded,
     RejectedError,
     SecretStoreError,
+    StorageError,
 )
 from console.core.ids import AccountId, ReplyId
 from console.core.models import Account, Platform, Reply, ReplyState
@@ -497,6 +498,13 @@ def _release_send(store: Store, reply_id: ReplyId) -> None:
     store.release_send(reply_id)
 
 
+def _still_claimed(store: Store, reply_id: ReplyId) -> bool:
+    try:
+        return store.still_claimed(reply_id)
+    except StorageError:  # the link is down right now: the claim went with it
+        return False
+
+
 def _send_claimed(run: Db, reply: Reply, connect: Connect,
                   cache: dict[AccountId, Connector]) -> SendOutcome:
     try:
@@ -512,6 +520,11 @@ def _send_claimed(run: Db, reply: Reply, connect: Connect,
         return run(functools.partial(hold, reply=reply, reason=str(exc)))
     except KnownError as exc:  # no connector for this account: it can never go out as it is
         return run(functools.partial(fail_unplanned, reply=reply, reason=f"Not sent: {exc}"))
+    if not run(functools.partial(_still_claimed, reply_id=reply.id)):
+        # The link to the team server dropped since the claim, and the claim with it: a
+        # teammate's app may be sending this reply now. Leave it "sending": whoever claims
+        # it next looks it up on the platform (by its key) before posting anything.
+        return SendOutcome(reply_id=reply.id, case_id=reply.case_id, busy_elsewhere=True)
     try:
         sent, found = post(cache[plan.account.id], plan)
     except Exception as exc:

@@ -122,7 +122,11 @@ def test_a_crashed_sender_leaves_its_reply_to_a_teammate(pg_url: str) -> None:
     assert priya.claim_send(reply_id)
     assert not tom.claim_send(reply_id)
     priya.close()  # the app dies mid-send: its connection and its lock go with it
-    assert tom.claim_send(reply_id)
+    # The server ends the dead session a moment later (asynchronously): the next try claims.
+    deadline = time.monotonic() + 10
+    while not tom.claim_send(reply_id):
+        assert time.monotonic() < deadline, "the dead app's claim was never released"
+        time.sleep(0.05)
     tom.release_send(reply_id)
     tom.close()
 
@@ -291,3 +295,30 @@ def test_tls_to_the_team_server_checks_the_server_identity(pg_server: Any, pg_ur
                     str(other)], check=True, capture_output=True)
     with pytest.raises(StorageError, match="Cannot connect to the team server.*certificate"):
         Store.connect(f"{pg_url}?sslmode=verify-full&sslrootcert={other}")
+
+
+def test_a_claim_lost_with_the_link_is_not_followed_by_a_blind_post(
+        pg_server: Any, pg_url: str) -> None:
+    """The link drops between claiming a reply and posting it: the app does not post; the
+    next send looks the reply up by its key first and posts it once."""
+    priya, tom = _team(pg_url, 2)
+    (account,) = priya.accounts()
+    platform = FakeConnector(handle="support@demo.example", clock=timeutil.now)
+    platform.add_incoming("cust@x", "any news?")
+    engine.sync_account(priya, account, lambda _a: platform)
+    reply_id = approve(priya, priya.cases_page()[0].id, "On its way today.", account.id)
+
+    def dropping(step: Any) -> Any:  # priya's database steps; the link drops after planning
+        name = getattr(step, "func", step).__name__
+        result = step(priya)
+        if name == "plan_send":
+            pg_server.admin(f"SELECT pg_terminate_backend({priya.backend_pid()})")
+        return result
+
+    (out,) = engine.send_outbox(dropping, lambda _a: platform)
+    assert out.busy_elsewhere and not out.sent and platform.send_attempts == []
+    assert tom.reply(reply_id).state is ReplyState.SENDING
+    (again,) = engine.send_outbox(tom, lambda _a: platform)
+    assert again.sent and len(platform.send_attempts) == 1
+    for s in (priya, tom):
+        s.close()

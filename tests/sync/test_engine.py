@@ -287,7 +287,8 @@ def test_database_steps_never_make_a_network_call(world) -> None:
     approve(store, case_id, "On it.", acc.id)
     (sent,) = engine.send_outbox(db, lambda _a: Watched())
     assert sent.sent
-    assert steps[6:] == ["_outbox", "_claim_send", "plan_send", "finish_send", "_release_send"]
+    assert steps[6:] == ["_outbox", "_claim_send", "plan_send", "_still_claimed", "finish_send",
+                         "_release_send"]
 
 
 def test_connector_that_cannot_be_made_fails_the_account_not_the_run(world) -> None:

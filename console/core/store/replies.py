@@ -368,6 +368,17 @@ class RepliesPart(CasesPart):
             return False
         return True
 
+    def still_claimed(self, reply_id: ReplyId) -> bool:
+        """Whether this app still holds its claim on the reply (checked right before the
+        post: a dropped link to the team server takes the claim with it)."""
+        if self.dialect != "postgres":
+            return True
+        key = self._SEND_LOCK + int(reply_id)
+        return bool(self.db.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND pid = pg_backend_pid() AND objsubid = 1 "
+            "AND classid::bigint * 4294967296 + objid::bigint = ?)", [key]).fetchone()[0])
+
     def release_send(self, reply_id: ReplyId) -> None:
         if self.dialect == "postgres":
             self.db.conn.execute("SELECT pg_advisory_unlock(?)",
