@@ -336,6 +336,35 @@ def about_silence(issue: str) -> bool:
     return "reply" in keys and not keys & (_ASPECTS - {"reply", "channel"})
 
 
+def _content(text: str) -> list[str]:
+    """The words of ``text`` that carry a concept, folded, in order."""
+    text = _STRIP.sub(" ", text)
+    for pattern, token in _PHRASES:
+        text = pattern.sub(token, text)
+    return [_fold(w) for w in _WORD.findall(text) if _concept(w)]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word, or one inside the other's compound ("spülmaschinenfest" and
+    "Spülmaschine", "Schwarz" and "Mattschwarz", "eikenhout" and "eiken")."""
+    if _concept(a) == _concept(b):
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 5 and (long_.startswith(short[:-1]) or long_.endswith(short))
+
+
+def _states_subject(question: str, draft: str) -> bool:
+    """Whether ``draft`` makes a statement about what a yes/no ``question`` asks:
+    its last word with a concept (the property asked of the subject: "in the
+    oven", "dishwasher safe", "in black") is in the draft, as the same word,
+    a compound of it or a word of its synonym group."""
+    asked_words = _content(question)
+    if not asked_words:
+        return False
+    last = asked_words[-1]
+    return any(_same_word(last, w) for w in _content(draft))
+
+
 def issue_answered(
     issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True,
     opening_answers: bool = True,
@@ -368,6 +397,10 @@ def issue_answered(
         shared_keys = keys & concepts(draft)
         if aspect == "yesno" and len(shared_keys) >= 2 and len(shared_keys) * 2 >= len(keys):
             return True  # a statement about the very thing asked ("the pan is dishwasher safe")
+        if aspect == "yesno" and _states_subject(issue, draft):
+            # "Kan de koekenpan in de oven?" - "De oven kan hij aan tot 220 graden":
+            # a statement about what the question asks of its subject answers it.
+            return True
         if not gives(aspect, draft):
             return False
         if aspect == "yesno":
@@ -390,6 +423,22 @@ def issue_answered(
     else:
         need = max(1, math.floor(len(keys) / 3))
     return len(shared) >= need
+
+
+_NEGATOR: Final = re.compile(
+    r"\b(?:" + "|".join(sorted({w for ws in moodwords.NEGATORS.values() for w in ws.split()}, key=len,
+                               reverse=True)) + r")(?=\W|$)", re.IGNORECASE)
+
+
+def _mood_fragment(clause: str) -> bool:
+    """Whether ``clause`` is a short mood fragment with no concrete subject: at
+    most four words, no aspect of a problem (condition, delivery, refund...),
+    no failure reported, nothing asked for but a yes or no."""
+    if len(clause.split()) > 4 or not clause.strip():
+        return False
+    if concepts(clause) & _ASPECTS or reports_problem(clause) or _REQUEST_WORDS.search(clause):
+        return False
+    return asked(clause) in (None, "yesno") and not (asked(clause) == "yesno" and _NEGATOR.search(clause) is None)
 
 
 @functools.lru_cache(maxsize=256)
@@ -425,6 +474,8 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
             clauses.append(part)
     found: list[str] = []
     seen: list[frozenset[str]] = []
+    cleaned = [_LEAD.sub("", " ".join(c.split()).strip(" ,:-")).rstrip(" .,;:") for c in clauses]
+    concrete = [c for c in cleaned if c and not _mood_fragment(c)]
     for clause in clauses:
         clause = _LEAD.sub("", " ".join(clause.split()).strip(" ,:-")).rstrip(" .,;:")
         if not clause:
@@ -432,6 +483,12 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
         keys = concepts(clause)
         if not keys or keys <= {"time"} or keys <= {"reply"}:
             continue  # nothing a reply could answer ("still?", "hello?")
+        if _mood_fragment(clause) and (concrete or _NEGATOR.search(clause) or "?" in clause):
+            # "Non ci siamo", "Niet normaal 😡", "Wat nu?": the customer's mood (the
+            # empathy check's business), not a subject a reply could answer; a
+            # lone short clause with no negation ("Does not heat" in English,
+            # whose negation is no mood word) is still read as the issue.
+            continue
         low = clause.lower()
         if _COMPLAINT_ANY.search(low):
             # "is anyone reading these?" is the mood, not an issue; what the
