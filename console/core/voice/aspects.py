@@ -133,7 +133,8 @@ _REMEDY_ANSWER: Final = re.compile(
 )
 _AMOUNT_ANSWER: Final = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred|free|"
-    r"gratis|kostenlos|gratuit|gratuito)\b",
+    r"gratis|grátis|kostenlos|gratuit|gratuite|gratuita|gratuito|offert|offerts|offerte|"
+    r"omaggio|gratuiti|gratuitamente|umsonst)\b",
     _I,
 )
 _YES_NO: Final = re.compile(

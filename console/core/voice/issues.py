@@ -77,6 +77,16 @@ _CONCEPTS: Final[dict[str, str]] = {
     "safety": """safe safety danger hazard unplug switch-off sicher gefahr gefährlich ausstecken
         sécurité dangereu débranch seguro segura peligr desenchuf perigo desligu sicur pericol
         staccat veilig gevaar stekker""",
+    # Parts and accessories, whatever the word ("Griff"/"Stiel", "filtro"/"infusore").
+    "handle": """handle griff stiel henkel poignée poignee manche mango asa pega manico
+        impugnatur handvat greep hengsel steel""",
+    "strainer": """strainer infuser filter sieb filtereinsatz teesieb filtre infuseur passoire
+        filtro infusor colador coador passino infusore zeef theezeef""",
+    "power": """plug charger adapter adaptor socket usb stecker netzteil ladegerät ladekabel
+        prise fiche chargeur adaptateur enchufe cargador adaptador tomada carregador spina
+        caricatore adattatore stekker oplader""",
+    "hob": """hob stove cooktop herd kochfeld gasherd plaque cuisinière fornello fornelli
+        fuoco piano cottura fogão fogao fogon fogón cocina vitrocerámica kookplaat fornuis""",
     "check": """check look investigat chase find-out nachseh nachschau prüf überprüf vérifi
         regard verific revis averigu controll kijk nakijk""",
 }
@@ -99,6 +109,10 @@ _PHRASES: Final = (
      " deliver "),
     (re.compile(r"\blog(?:s|ged|ging)? (?:me |you |us )?(?:out|off)\b|\blog-?out\b", re.IGNORECASE), " login "),
     (re.compile(r"\bdelivery address\b", re.IGNORECASE), " address "),
+    # the cost of shipping, however named ("frais de port", "Versandkosten", "portes")
+    (re.compile(r"\b(?:frais de port|frais d'envoi|frais de livraison|versandkosten\w*|"
+                r"lieferkosten|porto(?:kosten)?\b|gastos de envío|gastos de envio|portes|"
+                r"spese di spedizione|verzendkosten|postage)\b", re.IGNORECASE), " shipping "),
     (re.compile(r"\bfind out\b", re.IGNORECASE), " find-out "),
     (re.compile(r"\b(?:switch|turn)(?:ed|ing)? (?:it |them )?off\b|\b(?:do not|don't|stop) us(?:e|ing) it\b",
                 re.IGNORECASE), " switch-off "),
@@ -353,6 +367,9 @@ def _same_word(a: str, b: str) -> bool:
     return len(short) >= 5 and (long_.startswith(short[:-1]) or long_.endswith(short))
 
 
+_ENGLISH_Q: Final = re.compile(r"\b(?:the|my|your|you|it|does|do|and|with|of|this|that|these|they)\b", re.I)
+
+
 def _states_subject(question: str, draft: str) -> bool:
     """Whether ``draft`` makes a statement about what a yes/no ``question`` asks:
     its last word with a concept (the property asked of the subject: "in the
@@ -397,9 +414,12 @@ def issue_answered(
         shared_keys = keys & concepts(draft)
         if aspect == "yesno" and len(shared_keys) >= 2 and len(shared_keys) * 2 >= len(keys):
             return True  # a statement about the very thing asked ("the pan is dishwasher safe")
-        if aspect == "yesno" and _states_subject(issue, draft):
+        if aspect == "yesno" and not _ENGLISH_Q.search(issue) and _states_subject(issue, draft):
             # "Kan de koekenpan in de oven?" - "De oven kan hij aan tot 220 graden":
             # a statement about what the question asks of its subject answers it.
+            # (Not in English, where the question often ends on its object: "does
+            # the lid fit the 24cm casserole?" is not answered by "our 24cm
+            # casserole is a bestseller"; there the two-shared-concepts rule holds.)
             return True
         if not gives(aspect, draft):
             return False
