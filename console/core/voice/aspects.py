@@ -80,9 +80,11 @@ _MONTHS: Final = (
     "settembre|ottobre|dicembre|januari|februari|maart|mei|augustus"
 )
 _NUMBER_WORDS: Final = (
-    r"\d+|a|an|one|two|three|four|five|six|seven|ten|a few|couple of|"
-    r"ein\w*|zwei|drei|vier|fünf|un|une|deux|trois|quatre|cinq|uno|una|dos|tres|cuatro|cinco|"
-    r"um|uma|dois|duas|três|quatro|due|tre|quattro|een|twee|drie|vier|vijf"
+    r"\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|couple of|"
+    r"ein\w*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|un|une|deux|trois|quatre|cinq|six|"
+    r"sept|huit|dix|uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|diez|"
+    r"um|uma|dois|duas|três|quatro|sete|oito|dez|due|tre|quattro|cinque|sei|sette|otto|dieci|"
+    r"een|twee|drie|vier|vijf|zes|zeven|tien"
 )
 _UNITS: Final = (
     r"(?:working |business )?(?:days?|hours?|weeks?|minutes?)|"

@@ -367,6 +367,21 @@ def _same_word(a: str, b: str) -> bool:
     return len(short) >= 5 and (long_.startswith(short[:-1]) or long_.endswith(short))
 
 
+# (Not the failure aspects: "casserole" reads as "cassé", and a yes/no rarely asks about a fault.)
+_NAMED: Final = frozenset(_CONCEPTS) - {"time", "check", "reply", "channel", "condition", "correctness"}
+_ARTICLES: Final = frozenset("""the a an la le les l de het een die der das den ein eine il lo el los las
+    un une una o os as um uma i gli""".split())
+
+
+def _echoes(question: str, draft: str) -> bool:
+    """Whether ``draft`` opens by echoing the question's verb, the way a yes is
+    said in Portuguese, Spanish or Italian ("Pode?" - "Pode, até 220 graus")."""
+    opening = first_words(draft, 1).strip(" ,.!:;").lower()
+    if len(opening) < 3 or opening in _ARTICLES:
+        return False
+    return opening in {w.lower() for w in _WORD.findall(question)}
+
+
 _ENGLISH_Q: Final = re.compile(r"\b(?:the|my|your|you|it|does|do|and|with|of|this|that|these|they)\b", re.I)
 
 
@@ -414,6 +429,14 @@ def issue_answered(
         shared_keys = keys & concepts(draft)
         if aspect == "yesno" and len(shared_keys) >= 2 and len(shared_keys) * 2 >= len(keys):
             return True  # a statement about the very thing asked ("the pan is dishwasher safe")
+        if aspect == "yesno" and shared_keys & _NAMED:
+            # "Il filtro è incluso?" - "l'infusore è già nella confezione": the
+            # part or property asked about (a concept with its synonyms: a
+            # strainer, a colour, the hob, delivery), not only the product, is
+            # what the statement is about.
+            return True
+        if aspect == "yesno" and opening_answers and _echoes(issue, draft):
+            return True  # "A frigideira pode ir ao forno?" - "Pode, até 220 graus"
         if aspect == "yesno" and not _ENGLISH_Q.search(issue) and _states_subject(issue, draft):
             # "Kan de koekenpan in de oven?" - "De oven kan hij aan tot 220 graden":
             # a statement about what the question asks of its subject answers it.
