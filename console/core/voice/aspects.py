@@ -130,7 +130,11 @@ _REMEDY_ANSWER: Final = re.compile(
     r"(?:te|le|os|les) (?:mando|mandamos|envío|enviamos|reembolso|reembolsamos)|"
     r"(?:envio|enviamos|mandamos|envio-lhe|enviamos-lhe)-?(?:te|lhe)?\b(?= (?:um|uma|hoje|amanhã))|"
     r"(?:on|je|nous) (?:t'|vous |te |)(?:envoie|envoyons|renvoie|renvoyons|rembourse|remboursons)|"
-    r"(?:ich|wir) (?:schicke|schicken|sende|senden)|(?:ik|we|wij) (?:stuur|sturen))\b",
+    r"(?:ich|wir) (?:schicke|schicken|sende|senden)|(?:ik|we|wij) (?:stuur|sturen)|"
+    # the right item leaving now ("le tazze bianche partono oggi", "la tapa sale hoy")
+    r"(?:parte|partono|part|partent|sale|salen|sai|saem|segue|seguem|vertrekt|vertrekken|"
+    r"geht|gehen|ships|leave|leaves)\b[^.!?\n]{0,20}\b(?:oggi|domani|aujourd'hui|demain|hoy|mañana|"
+    r"hoje|amanhã|vandaag|morgen|heute|today|tomorrow))\b",
     _I,
 )
 _AMOUNT_ANSWER: Final = re.compile(

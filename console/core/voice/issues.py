@@ -86,7 +86,7 @@ _CONCEPTS: Final[dict[str, str]] = {
         prise fiche chargeur adaptateur enchufe cargador adaptador tomada carregador spina
         caricatore adattatore stekker oplader""",
     "hob": """hob stove cooktop herd kochfeld gasherd plaque cuisinière fornello fornelli
-        fuoco piano cottura fogão fogao fogon fogón cocina vitrocerámica kookplaat fornuis""",
+        fuoco gas piano cottura fogão fogao fogon fogón cocina vitrocerámica kookplaat fornuis""",
     "check": """check look investigat chase find-out nachseh nachschau prüf überprüf vérifi
         regard verific revis averigu controll kijk nakijk""",
 }
@@ -101,6 +101,11 @@ _PHRASES: Final = (
     (re.compile(r"\b(?:money back|geld zurück|geld terug)\b", re.IGNORECASE), " refund "),
     (re.compile(r"\b(?:hear|heard|get|got|getting) back\b", re.IGNORECASE), " reply "),
     (re.compile(r"\bno(?:-| )one\b", re.IGNORECASE), " nobody "),
+    # calling back is replying ("belt niet terug", "ruft nicht zurück", "never called back")
+    (re.compile(r"\b(?:call(?:ed|s)?|ring(?:s)?|rang) (?:me |us )?back\b|\b(?:bel|belt|bellen|gebeld)\b"
+                r"(?: \w+){0,2} terug\b|\bruf\w* (?:\w+ ){0,2}zurück\b|\brappel\w*|"
+                r"\bdevolv\w* (?:la |las )?llamad\w*|\bretorn\w* (?:a |as )?(?:chamada|ligação)|"
+                r"\brichiam\w*", re.IGNORECASE), " reply "),
     (re.compile(r"\bsend(?:ing)? (?:it )?back\b", re.IGNORECASE), " send-back "),
     (re.compile(r"\bsold out\b", re.IGNORECASE), " sold-out "),
     (re.compile(r"\b(?:log|sign)(?:ged)? in\b", re.IGNORECASE), " login "),
@@ -473,6 +478,15 @@ _NEGATOR: Final = re.compile(
                                reverse=True)) + r")(?=\W|$)", re.IGNORECASE)
 
 
+_GREETING: Final = re.compile(
+    r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|hallo|guten (?:morgen|tag|abend)|moin|"
+    r"bonjour|bonsoir|salut|coucou|hola|buenos días|buenas tardes|buenas noches|buenas|olá|ola|oi|"
+    r"bom dia|boa tarde|boa noite|ciao|buongiorno|buonasera|salve|hoi|goedemorgen|goedemiddag|"
+    r"goedenavond)\b[\s,!.:]+",
+    re.IGNORECASE,
+)
+
+
 def _mood_fragment(clause: str) -> bool:
     """Whether ``clause`` is a short mood fragment with no concrete subject: at
     most four words, no aspect of a problem (condition, delivery, refund...),
@@ -521,6 +535,8 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
     concrete = [c for c in cleaned if c and not _mood_fragment(c)]
     for clause in clauses:
         clause = _LEAD.sub("", " ".join(clause.split()).strip(" ,:-")).rstrip(" .,;:")
+        # "Boa tarde, a frigideira pode ir ao forno?": the greeting is not the question.
+        clause = clause[len(_GREETING.match(clause).group()):] if _GREETING.match(clause) else clause
         if not clause:
             continue
         keys = concepts(clause)

@@ -91,7 +91,9 @@ def _check_empathy(
             0,
             f"The customer's mood could not be read{what}: read their message before you reply.",
         )
-    if upset and text.strip() and not rules.acknowledge.search(doc.own):
+    # An apology in any of the seven languages acknowledges too ("scusaci",
+    # "het spijt me"), whatever the profile's own phrases list.
+    if upset and text.strip() and not rules.acknowledge.search(doc.own) and not _APOLOGY.search(doc.own):
         lead = re.match(r"\s*(?:" + _HANDLE_RX + r"[\s,]*)*", text)
         insert_at = lead.end() if lead else 0
         first = re.search(r"[.!?…\n]", text[insert_at:])
