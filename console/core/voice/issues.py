@@ -378,6 +378,17 @@ _ARTICLES: Final = frozenset("""the a an la le les l de het een die der das den 
     un une una o os as um uma i gli""".split())
 
 
+_MEASURE: Final = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s*(?:cm|mm|ml|cl|litres?|liters?|liter|litri|litros?|inch(?:es)?)\b", re.IGNORECASE)
+
+
+def _new_measure(question: str, draft: str) -> bool:
+    """Whether ``draft`` gives a measurement the question did not name (a size
+    asked for, not "the 24cm casserole" said back)."""
+    named = {m.replace(" ", "").lower() for m in _MEASURE.findall(question)}
+    return any(m.replace(" ", "").lower() not in named for m in _MEASURE.findall(draft))
+
+
 def _echoes(question: str, draft: str) -> bool:
     """Whether ``draft`` opens by echoing the question's verb, the way a yes is
     said in Portuguese, Spanish or Italian ("Pode?" - "Pode, até 220 graus")."""
@@ -434,13 +445,15 @@ def issue_answered(
         shared_keys = keys & concepts(draft)
         if aspect == "yesno" and len(shared_keys) >= 2 and len(shared_keys) * 2 >= len(keys):
             return True  # a statement about the very thing asked ("the pan is dishwasher safe")
+        if aspect == "yesno" and "size" in keys and _new_measure(issue, draft):
+            return True  # "Il existe en plus grand ?" - "une version de 30 cm arrive en janvier"
         if aspect == "yesno" and shared_keys & _NAMED:
             # "Il filtro è incluso?" - "l'infusore è già nella confezione": the
             # part or property asked about (a concept with its synonyms: a
             # strainer, a colour, the hob, delivery), not only the product, is
             # what the statement is about.
             return True
-        if aspect == "yesno" and opening_answers and _echoes(issue, draft):
+        if aspect == "yesno" and _echoes(issue, draft):
             return True  # "A frigideira pode ir ao forno?" - "Pode, até 220 graus"
         if aspect == "yesno" and not _ENGLISH_Q.search(issue) and _states_subject(issue, draft):
             # "Kan de koekenpan in de oven?" - "De oven kan hij aan tot 220 graden":
