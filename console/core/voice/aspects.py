@@ -133,7 +133,7 @@ _REMEDY_ANSWER: Final = re.compile(
     r"(?:ich|wir) (?:schicke|schicken|sende|senden)|(?:ik|we|wij) (?:stuur|sturen)|"
     # the right item leaving now ("le tazze bianche partono oggi", "la tapa sale hoy")
     r"(?:parte|partono|part|partent|sale|salen|sai|saem|segue|seguem|vertrekt|vertrekken|"
-    r"geht|gehen|ships|leave|leaves)\b[^.!?\n]{0,20}\b(?:oggi|domani|aujourd'hui|demain|hoy|mañana|"
+    r"geht|gehen)\b[^.!?\n]{0,20}\b(?:oggi|domani|aujourd'hui|demain|hoy|mañana|"
     r"hoje|amanhã|vandaag|morgen|heute|today|tomorrow))\b",
     _I,
 )

@@ -81,7 +81,7 @@ _CONCEPTS: Final[dict[str, str]] = {
     "handle": """handle griff stiel henkel poignée poignee manche mango asa pega manico
         impugnatur handvat greep hengsel steel""",
     "strainer": """strainer infuser filter sieb filtereinsatz teesieb filtre infuseur passoire
-        filtro infusor colador coador passino infusore zeef theezeef""",
+        filtro infusor colador coador passino colino infusore zeef theezeef""",
     "power": """plug charger adapter adaptor socket usb stecker netzteil ladegerät ladekabel
         prise fiche chargeur adaptateur enchufe cargador adaptador tomada carregador spina
         caricatore adattatore stekker oplader""",

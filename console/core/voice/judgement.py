@@ -310,7 +310,7 @@ _POINTS_TO_SITE: Final = re.compile(
     r"centro (?:assistenza|di assistenza)|helpcentrum|veelgestelde vragen|häufige fragen|"
     r"preguntas frecuentes|perguntas frequentes|domande frequenti|foire aux questions)\b"
     r"|\b(?:our|unser\w*|notre|nos|nuestr[ao]s?|noss[ao]s?|nostr[oa]|onze|(?:no|na|sur le|op de|auf der|"
-    r"on the|the))\s+(?:online\s+)?(?:website|web ?site|webseite|homepage|site(?: web| internet)?|sitio(?: web)?|"
+    r"on the))\s+(?:online\s+)?(?:website|web ?site|webseite|homepage|site(?: web| internet)?|sitio(?: web)?|"
     r"web|página(?: web)?|sito(?: web)?|webshop|care guide|manual|manuale|handleiding|anleitung|"
     r"mode d'emploi)\b(?![\s-]+(?:team|shop|store|developers?|designers?|équipe|equipo|equipa|squadra))",
     re.IGNORECASE,
