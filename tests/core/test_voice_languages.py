@@ -128,6 +128,8 @@ def test_a_mood_fragment_is_not_an_issue() -> None:
     assert extract_issues("Echt niet oké. Mijn retour is na drie weken nog niet terugbetaald.") == (
         "Mijn retour is na drie weken nog niet terugbetaald",)
     assert extract_issues("Non va bene.") == ()
+    assert extract_issues("Wat nu? De deksel is gebarsten.") == ("De deksel is gebarsten",)
+    assert extract_issues("Il coperchio è rotto. Ma dai.") == ("Il coperchio è rotto",)
     assert extract_issues("Pas normal. Le couvercle est fissuré.") == ("Le couvercle est fissuré",)
     # a short clause that names a concrete failure stays an issue
     assert extract_issues("Deckel fehlt.") == ("Deckel fehlt",)
