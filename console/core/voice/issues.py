@@ -549,7 +549,8 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
     for clause in clauses:
         clause = _LEAD.sub("", " ".join(clause.split()).strip(" ,:-")).rstrip(" .,;:")
         # "Boa tarde, a frigideira pode ir ao forno?": the greeting is not the question.
-        clause = clause[len(_GREETING.match(clause).group()):] if _GREETING.match(clause) else clause
+        greeting = _GREETING.match(clause)
+        clause = clause[greeting.end():] if greeting else clause
         if not clause:
             continue
         keys = concepts(clause)
