@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from console.core import voice  # noqa: E402 - after the sys.path line
 
 CORPUS = ROOT / "tests" / "voice_corpus"
-PARTS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+PARTS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
 #: The corpus brand's workspace settings (see tests/voice_corpus/README.md).
 BRAND = {
     "brand_phones": ("0800 123 4567",),

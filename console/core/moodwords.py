@@ -81,7 +81,8 @@ VALENCE: Final[dict[str, dict[str, float]]] = {
         "gracias": 2, "genial*": 3, "perfect*": 3, "excelente*": 3, "encant*": 2.5,
         "fantástic*": 3, "maravill*": 3, "buen*": 1.5, "bien": 1.5, "content*": 2,
         "feliz": 2.5, "rápid*": 1, "amable*": 2, "estupend*": 3, "increíble*": 2,
-        "roto": -2, "rota": -2, "rotos": -2, "rotas": -2, "decepcion*": -2.5,
+        "roto": -2, "rota": -2, "rotos": -2, "rotas": -2, "decepcion*": -2.5, "decepción": -2.5,
+        "desilusión": -2.5, "desilusion*": -2.5,
         "mal": -2, "mala*": -2.5, "malo*": -2.5, "pésim*": -3, "horrible*": -3,
         "vergüenza": -3, "vergonzos*": -3, "inaceptable*": -3, "indignad*": -3,
         "enfadad*": -3, "enojad*": -3, "harto": -2.5, "harta": -2.5, "furios*": -3,
@@ -95,7 +96,7 @@ VALENCE: Final[dict[str, dict[str, float]]] = {
         "obrigad*": 2, "ótim*": 3, "perfeit*": 3, "excelente*": 3, "adorei": 2.5,
         "amei": 2.5, "maravilh*": 3, "bom": 1.5, "boa": 1.5, "bem": 1, "content*": 2,
         "feliz": 2.5, "rápid*": 1, "incrível": 2, "top": 2, "show": 2,
-        "quebrad*": -2, "partid*": -1, "decepcion*": -2.5, "mal": -2, "ruim": -2.5,
+        "quebrad*": -2, "partid*": -1, "decepcion*": -2.5, "decepç*": -2.5, "desilus*": -2.5, "mal": -2, "ruim": -2.5,
         "péssim*": -3, "horrível": -3, "horrivel": -3, "vergonha*": -3,
         "inaceitável": -3, "absurd*": -2.5, "irritad*": -2.5, "furios*": -3,
         "chatead*": -2, "cansad*": -1.5, "ridícul*": -2.5, "golpe": -3, "fraude*": -3,
@@ -301,6 +302,8 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
          r"(?:refund|reply|response|answer|delivery|replacement)\b"),
         r"(?:^|[.!?]\s*)explain\s*[.!?]",
         r"\b(?:do|did) you (?:even|actually) (?:read|care|check)\b",
+        # disappointment or a norm denied, told in a fragment ("not okay", "not again")
+        r"\b(?:not (?:ok|okay|normal|acceptable)|so disappointed|what a letdown)\b",
     ),
     "de": (
         r"\b(?:liest|lest) (?:das|hier) (?:überhaupt|eigentlich) (?:jemand|wer)\b",
@@ -318,6 +321,7 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:zweite|dritte|vierte|fünfte|x-te)n? (?:mal|nachricht|mail|e-mail|anruf|anfrage)\b",
         r"\b(?:lest|lesen sie|liest du|antwortet ihr|antworten sie)\b[^.?!]{0,30}\?",
         r"\b(?:die nase (?:gestrichen )?voll|es reicht|reicht mir|langsam reicht|kotzt mich an|habe genug|hab genug)\b",
+        r"\b(?:nicht normal|nicht in ordnung|unfassbar|geht gar nicht|so eine enttäuschung)\b",
     ),
     "fr": (
         r"\b(?:quelqu'un|y a-t-il quelqu'un|il y a quelqu'un) (?:lit|pour lire|ici|là)\b",
@@ -336,6 +340,7 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:vous lisez|lisez-vous|vous répondez|répondez-vous)\b[^.?!]{0,30}\?",
         r"\bmoqu(?:e|ez|ent|er)\b",
         r"\b(?:ras le bol|ras-le-bol|j'en ai marre|ça suffit|n'importe quoi|foutez de|foutage)\b",
+        r"\b(?:pas terrible|pas normal|pas acceptable|quelle déception|décevant\w*|déception)\b",
     ),
     "es": (
         r"\b(?:hay alguien|alguien lee|alguien (?:está )?leyendo)\b",
@@ -360,6 +365,7 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\bya está bien\b",
         r"\bno hay derecho\b",
         r"\bestoy hart[oa]\b",
+        r"\b(?:no es normal|no es aceptable|qué (?:decepción|desilusión|vergüenza)|vaya tela|decepcionante)\b",
     ),
     "pt": (
         r"\b(?:tem|há) alguém (?:lendo|aí|aqui|a ler)\b",
@@ -377,6 +383,7 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:segunda|terceira|quarta|quinta|enésima) (?:vez|mensagem|chamada|reclamação)\b",
         r"\b(?:leem|lêem|respondem|atendem)\b[^.?!]{0,30}\?",
         r"\b(?:estou fart[oa]|não aguento mais|estão a gozar|estão brincando|é o cúmulo|já chega|palhaçada)\b",
+        r"\b(?:não (?:é|está) normal|não está bem|que (?:desilusão|decepção|vergonha)|decepcionante)\b",
     ),
     "it": (
         r"\bc'è qualcuno\b",
@@ -393,6 +400,7 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:seconda|terza|quarta|quinta|ennesima) (?:volta|mail|email|chiamata)\b|\b(?:secondo|terzo|quarto|quinto|ennesimo) (?:messaggio|sollecito|reclamo)\b",
         r"\b(?:leggete|rispondete)\b[^.?!]{0,30}\?",
         r"\b(?:sono stuf[oa]|non se ne può più|ne ho abbastanza|mi prendete in giro|presa in giro|basta così)\b",
+        r"\b(?:non ci siamo|non (?:è|e\') normale|non va bene|che delusione|deludente)\b",
     ),
     "nl": (
         r"\bleest (?:hier |er )?(?:iemand|wel iemand)\b",
@@ -410,6 +418,7 @@ ANGRY: Final[dict[str, tuple[str, ...]]] = {
         r"\b(?:lezen|reageren|antwoorden) jullie\b[^.?!]{0,30}\?",
         r"\b(?:het zat|spuugzat|het beu|kotsbeu|genoeg van|schiet (?:eens|nou) op|maken er een potje van)\b",
         r"\bweer\b[^.!?]{0,20}\b(?:kapot|stuk|te laat|verkeerd|niet|niks|niets)\w*",
+        r"\b(?:niet normaal|niet oké?|niet acceptabel|wat een teleurstelling)\b",
     ),
 }
 

@@ -11,7 +11,7 @@ from console.core import voice
 
 ROOT = Path(__file__).parents[2]
 CORPUS = ROOT / "tests" / "voice_corpus"
-PARTS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7")
+PARTS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
 BRAND = {
     "brand_phones": ("0800 123 4567",),
     "brand_names": ("Evri", "DPD", "Royal Mail", "KettleCrumb"),

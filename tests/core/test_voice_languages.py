@@ -97,3 +97,66 @@ def test_a_general_rule_does_not_answer_a_reported_problem(
     profiles: dict[str, Profile], message: str, draft: str, fires: bool
 ) -> None:
     assert ("unaddressed-issue" in kinds(draft, profiles["prestige"], reply_to=message)) is fires
+
+
+# --- yes/no questions answered by a statement, mood fragments, synonyms, FAQ pointers ---
+
+
+def test_a_yes_no_question_is_answered_by_a_statement_about_what_it_asks() -> None:
+    # Dutch and German: the property asked ("in de oven", compounds included)
+    assert issue_answered("Mag de ovenschaal in de vaatwasser?", "Hoi! De vaatwasser kan hij prima aan.",
+                          typed=False)
+    assert issue_answered("Ist der Becher mikrowellengeeignet?", "Hallo! Ab in die Mikrowelle damit.", typed=False)
+    # a statement about the product alone answers nothing
+    assert not issue_answered("Mag de ovenschaal in de vaatwasser?", "Hoi! De ovenschaal is van steengoed.",
+                              typed=False)
+    # Portuguese echoes the verb for a yes
+    assert issue_answered("A tampa pode ir ao forno?", "Pode, até 200 graus.", typed=False)
+    # English questions end on their object: sharing it is not an answer
+    assert not issue_answered("does the small lid fit the 20cm pot?", "Our 20cm pot is a bestseller!",
+                              typed=False)
+
+
+def test_synonyms_of_parts_and_shipping_meet() -> None:
+    assert issue_answered("Il colino è compreso?", "L'infusore in acciaio è nella scatola.", typed=False)
+    assert concepts("Der Griff ist locker") & concepts("ein neuer Stiel")
+    assert concepts("frais de port") & concepts("livraison gratuite")
+    assert concepts("Versandkosten") & concepts("Lieferung")
+
+
+def test_a_mood_fragment_is_not_an_issue() -> None:
+    assert extract_issues("Echt niet oké. Mijn retour is na drie weken nog niet terugbetaald.") == (
+        "Mijn retour is na drie weken nog niet terugbetaald",)
+    assert extract_issues("Non va bene.") == ()
+    assert extract_issues("Wat nu? De deksel is gebarsten.") == ("De deksel is gebarsten",)
+    assert extract_issues("Il coperchio è rotto. Ma dai.") == ("Il coperchio è rotto",)
+    assert extract_issues("Pas normal. Le couvercle est fissuré.") == ("Le couvercle est fissuré",)
+    # a short clause that names a concrete failure stays an issue
+    assert extract_issues("Deckel fehlt.") == ("Deckel fehlt",)
+
+
+def test_a_mood_fragment_still_reads_as_upset() -> None:
+    from console.core import sentiment
+
+    for text in ("Non ci siamo.", "Pas terrible, franchement.", "Que desilusão.", "Niet normaal.",
+                 "No es normal."):
+        assert (sentiment.score(text).compound or 0) <= -0.4, text
+
+
+@pytest.mark.parametrize("text", [
+    "Coucou ! La réponse est dans notre FAQ. ^PK",
+    "Hallo! Alles dazu steht auf unserer Webseite. ^PK",
+    "Buenos días. Lo tiene todo en nuestra web.\n— PK",
+    "Hi! Everything is in our help centre. ^PK",
+])
+def test_pointing_to_the_faq_or_website_is_a_deflection(text: str, profiles: dict[str, Profile]) -> None:
+    assert "deflection" in kinds(text, profiles["playful"], platform="x", reply_to="Do you ship to Norway?")
+
+
+@pytest.mark.parametrize("text", [
+    "Hi! Yes, it is dishwasher safe; the care guide is at https://kettleandcrumb.com/care ^PK",
+    "Hi! Sorry, I've passed it to our web team and they'll fix the page today. ^PK",
+    "¡Hola! La tapa de 26 cuesta 15 € en la web. ^PK",
+])
+def test_a_link_with_the_answer_is_not_a_deflection(text: str, profiles: dict[str, Profile]) -> None:
+    assert "deflection" not in kinds(text, profiles["playful"], platform="x", reply_to="Is it dishwasher safe?")

@@ -80,9 +80,11 @@ _MONTHS: Final = (
     "settembre|ottobre|dicembre|januari|februari|maart|mei|augustus"
 )
 _NUMBER_WORDS: Final = (
-    r"\d+|a|an|one|two|three|four|five|six|seven|ten|a few|couple of|"
-    r"ein\w*|zwei|drei|vier|fünf|un|une|deux|trois|quatre|cinq|uno|una|dos|tres|cuatro|cinco|"
-    r"um|uma|dois|duas|três|quatro|due|tre|quattro|een|twee|drie|vier|vijf"
+    r"\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a few|couple of|"
+    r"ein\w*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|un|une|deux|trois|quatre|cinq|six|"
+    r"sept|huit|dix|uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|diez|"
+    r"um|uma|dois|duas|três|quatro|sete|oito|dez|due|tre|quattro|cinque|sei|sette|otto|dieci|"
+    r"een|twee|drie|vier|vijf|zes|zeven|tien"
 )
 _UNITS: Final = (
     r"(?:working |business )?(?:days?|hours?|weeks?|minutes?)|"
@@ -128,12 +130,17 @@ _REMEDY_ANSWER: Final = re.compile(
     r"(?:te|le|os|les) (?:mando|mandamos|envío|enviamos|reembolso|reembolsamos)|"
     r"(?:envio|enviamos|mandamos|envio-lhe|enviamos-lhe)-?(?:te|lhe)?\b(?= (?:um|uma|hoje|amanhã))|"
     r"(?:on|je|nous) (?:t'|vous |te |)(?:envoie|envoyons|renvoie|renvoyons|rembourse|remboursons)|"
-    r"(?:ich|wir) (?:schicke|schicken|sende|senden)|(?:ik|we|wij) (?:stuur|sturen))\b",
+    r"(?:ich|wir) (?:schicke|schicken|sende|senden)|(?:ik|we|wij) (?:stuur|sturen)|"
+    # the right item leaving now ("le tazze bianche partono oggi", "la tapa sale hoy")
+    r"(?:parte|partono|part|partent|sale|salen|sai|saem|segue|seguem|vertrekt|vertrekken|"
+    r"geht|gehen)\b[^.!?\n]{0,20}\b(?:oggi|domani|aujourd'hui|demain|hoy|mañana|"
+    r"hoje|amanhã|vandaag|morgen|heute|today|tomorrow))\b",
     _I,
 )
 _AMOUNT_ANSWER: Final = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred|free|"
-    r"gratis|kostenlos|gratuit|gratuito)\b",
+    r"gratis|grátis|kostenlos|gratuit|gratuite|gratuita|gratuito|offert|offerts|offerte|"
+    r"omaggio|gratuiti|gratuitamente|umsonst)\b",
     _I,
 )
 _YES_NO: Final = re.compile(

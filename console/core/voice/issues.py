@@ -77,6 +77,16 @@ _CONCEPTS: Final[dict[str, str]] = {
     "safety": """safe safety danger hazard unplug switch-off sicher gefahr gefährlich ausstecken
         sécurité dangereu débranch seguro segura peligr desenchuf perigo desligu sicur pericol
         staccat veilig gevaar stekker""",
+    # Parts and accessories, whatever the word ("Griff"/"Stiel", "filtro"/"infusore").
+    "handle": """handle griff stiel henkel poignée poignee manche mango asa pega manico
+        impugnatur handvat greep hengsel steel""",
+    "strainer": """strainer infuser filter sieb filtereinsatz teesieb filtre infuseur passoire
+        filtro infusor colador coador passino colino infusore zeef theezeef""",
+    "power": """plug charger adapter adaptor socket usb stecker netzteil ladegerät ladekabel
+        prise fiche chargeur adaptateur enchufe cargador adaptador tomada carregador spina
+        caricatore adattatore stekker oplader""",
+    "hob": """hob stove cooktop herd kochfeld gasherd plaque cuisinière fornello fornelli
+        fuoco gas piano cottura fogão fogao fogon fogón cocina vitrocerámica kookplaat fornuis""",
     "check": """check look investigat chase find-out nachseh nachschau prüf überprüf vérifi
         regard verific revis averigu controll kijk nakijk""",
 }
@@ -91,6 +101,11 @@ _PHRASES: Final = (
     (re.compile(r"\b(?:money back|geld zurück|geld terug)\b", re.IGNORECASE), " refund "),
     (re.compile(r"\b(?:hear|heard|get|got|getting) back\b", re.IGNORECASE), " reply "),
     (re.compile(r"\bno(?:-| )one\b", re.IGNORECASE), " nobody "),
+    # calling back is replying ("belt niet terug", "ruft nicht zurück", "never called back")
+    (re.compile(r"\b(?:call(?:ed|s)?|ring(?:s)?|rang) (?:me |us )?back\b|\b(?:bel|belt|bellen|gebeld)\b"
+                r"(?: \w+){0,2} terug\b|\bruf\w* (?:\w+ ){0,2}zurück\b|\brappel\w*|"
+                r"\bdevolv\w* (?:la |las )?llamad\w*|\bretorn\w* (?:a |as )?(?:chamada|ligação)|"
+                r"\brichiam\w*", re.IGNORECASE), " reply "),
     (re.compile(r"\bsend(?:ing)? (?:it )?back\b", re.IGNORECASE), " send-back "),
     (re.compile(r"\bsold out\b", re.IGNORECASE), " sold-out "),
     (re.compile(r"\b(?:log|sign)(?:ged)? in\b", re.IGNORECASE), " login "),
@@ -99,6 +114,10 @@ _PHRASES: Final = (
      " deliver "),
     (re.compile(r"\blog(?:s|ged|ging)? (?:me |you |us )?(?:out|off)\b|\blog-?out\b", re.IGNORECASE), " login "),
     (re.compile(r"\bdelivery address\b", re.IGNORECASE), " address "),
+    # the cost of shipping, however named ("frais de port", "Versandkosten", "portes")
+    (re.compile(r"\b(?:frais de port|frais d'envoi|frais de livraison|versandkosten\w*|"
+                r"lieferkosten|porto(?:kosten)?\b|gastos de envío|gastos de envio|portes|"
+                r"spese di spedizione|verzendkosten|postage)\b", re.IGNORECASE), " shipping "),
     (re.compile(r"\bfind out\b", re.IGNORECASE), " find-out "),
     (re.compile(r"\b(?:switch|turn)(?:ed|ing)? (?:it |them )?off\b|\b(?:do not|don't|stop) us(?:e|ing) it\b",
                 re.IGNORECASE), " switch-off "),
@@ -336,6 +355,64 @@ def about_silence(issue: str) -> bool:
     return "reply" in keys and not keys & (_ASPECTS - {"reply", "channel"})
 
 
+def _content(text: str) -> list[str]:
+    """The words of ``text`` that carry a concept, folded, in order."""
+    text = _STRIP.sub(" ", text)
+    for pattern, token in _PHRASES:
+        text = pattern.sub(token, text)
+    return [_fold(w) for w in _WORD.findall(text) if _concept(w)]
+
+
+def _same_word(a: str, b: str) -> bool:
+    """One word, or one inside the other's compound ("spülmaschinenfest" and
+    "Spülmaschine", "Schwarz" and "Mattschwarz", "eikenhout" and "eiken")."""
+    if _concept(a) == _concept(b):
+        return True
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 5 and (long_.startswith(short[:-1]) or long_.endswith(short))
+
+
+# (Not the failure aspects: "casserole" reads as "cassé", and a yes/no rarely asks about a fault.)
+_NAMED: Final = frozenset(_CONCEPTS) - {"time", "check", "reply", "channel", "condition", "correctness"}
+_ARTICLES: Final = frozenset("""the a an la le les l de het een die der das den ein eine il lo el los las
+    un une una o os as um uma i gli""".split())
+
+
+_MEASURE: Final = re.compile(
+    r"\b\d+(?:[.,]\d+)?\s*(?:cm|mm|ml|cl|litres?|liters?|liter|litri|litros?|inch(?:es)?)\b", re.IGNORECASE)
+
+
+def _new_measure(question: str, draft: str) -> bool:
+    """Whether ``draft`` gives a measurement the question did not name (a size
+    asked for, not "the 24cm casserole" said back)."""
+    named = {m.replace(" ", "").lower() for m in _MEASURE.findall(question)}
+    return any(m.replace(" ", "").lower() not in named for m in _MEASURE.findall(draft))
+
+
+def _echoes(question: str, draft: str) -> bool:
+    """Whether ``draft`` opens by echoing the question's verb, the way a yes is
+    said in Portuguese, Spanish or Italian ("Pode?" - "Pode, até 220 graus")."""
+    opening = first_words(draft, 1).strip(" ,.!:;").lower()
+    if len(opening) < 3 or opening in _ARTICLES:
+        return False
+    return opening in {w.lower() for w in _WORD.findall(question)}
+
+
+_ENGLISH_Q: Final = re.compile(r"\b(?:the|my|your|you|it|does|do|and|with|of|this|that|these|they)\b", re.I)
+
+
+def _states_subject(question: str, draft: str) -> bool:
+    """Whether ``draft`` makes a statement about what a yes/no ``question`` asks:
+    its last word with a concept (the property asked of the subject: "in the
+    oven", "dishwasher safe", "in black") is in the draft, as the same word,
+    a compound of it or a word of its synonym group."""
+    asked_words = _content(question)
+    if not asked_words:
+        return False
+    last = asked_words[-1]
+    return any(_same_word(last, w) for w in _content(draft))
+
+
 def issue_answered(
     issue: str, draft: str, *, min_share: float = 0.5, typed: bool = True,
     opening_answers: bool = True,
@@ -368,6 +445,23 @@ def issue_answered(
         shared_keys = keys & concepts(draft)
         if aspect == "yesno" and len(shared_keys) >= 2 and len(shared_keys) * 2 >= len(keys):
             return True  # a statement about the very thing asked ("the pan is dishwasher safe")
+        if aspect == "yesno" and "size" in keys and _new_measure(issue, draft):
+            return True  # "Il existe en plus grand ?" - "une version de 30 cm arrive en janvier"
+        if aspect == "yesno" and shared_keys & _NAMED:
+            # "Il filtro è incluso?" - "l'infusore è già nella confezione": the
+            # part or property asked about (a concept with its synonyms: a
+            # strainer, a colour, the hob, delivery), not only the product, is
+            # what the statement is about.
+            return True
+        if aspect == "yesno" and _echoes(issue, draft):
+            return True  # "A frigideira pode ir ao forno?" - "Pode, até 220 graus"
+        if aspect == "yesno" and not _ENGLISH_Q.search(issue) and _states_subject(issue, draft):
+            # "Kan de koekenpan in de oven?" - "De oven kan hij aan tot 220 graden":
+            # a statement about what the question asks of its subject answers it.
+            # (Not in English, where the question often ends on its object: "does
+            # the lid fit the 24cm casserole?" is not answered by "our 24cm
+            # casserole is a bestseller"; there the two-shared-concepts rule holds.)
+            return True
         if not gives(aspect, draft):
             return False
         if aspect == "yesno":
@@ -390,6 +484,31 @@ def issue_answered(
     else:
         need = max(1, math.floor(len(keys) / 3))
     return len(shared) >= need
+
+
+_NEGATOR: Final = re.compile(
+    r"\b(?:" + "|".join(sorted({w for ws in moodwords.NEGATORS.values() for w in ws.split()}, key=len,
+                               reverse=True)) + r")(?=\W|$)", re.IGNORECASE)
+
+
+_GREETING: Final = re.compile(
+    r"^(?:hi|hello|hey|good (?:morning|afternoon|evening)|hallo|guten (?:morgen|tag|abend)|moin|"
+    r"bonjour|bonsoir|salut|coucou|hola|buenos días|buenas tardes|buenas noches|buenas|olá|ola|oi|"
+    r"bom dia|boa tarde|boa noite|ciao|buongiorno|buonasera|salve|hoi|goedemorgen|goedemiddag|"
+    r"goedenavond)\b[\s,!.:]+",
+    re.IGNORECASE,
+)
+
+
+def _mood_fragment(clause: str) -> bool:
+    """Whether ``clause`` is a short mood fragment with no concrete subject: at
+    most four words, no aspect of a problem (condition, delivery, refund...),
+    no failure reported, nothing asked for but a yes or no."""
+    if len(clause.split()) > 4 or not clause.strip():
+        return False
+    if concepts(clause) & _ASPECTS or reports_problem(clause) or _REQUEST_WORDS.search(clause):
+        return False
+    return asked(clause) in (None, "yesno") and not (asked(clause) == "yesno" and _NEGATOR.search(clause) is None)
 
 
 @functools.lru_cache(maxsize=256)
@@ -425,13 +544,24 @@ def extract_issues(message: str, *, limit: int = 5) -> tuple[str, ...]:
             clauses.append(part)
     found: list[str] = []
     seen: list[frozenset[str]] = []
+    cleaned = [_LEAD.sub("", " ".join(c.split()).strip(" ,:-")).rstrip(" .,;:") for c in clauses]
+    concrete = [c for c in cleaned if c and not _mood_fragment(c)]
     for clause in clauses:
         clause = _LEAD.sub("", " ".join(clause.split()).strip(" ,:-")).rstrip(" .,;:")
+        # "Boa tarde, a frigideira pode ir ao forno?": the greeting is not the question.
+        greeting = _GREETING.match(clause)
+        clause = clause[greeting.end():] if greeting else clause
         if not clause:
             continue
         keys = concepts(clause)
         if not keys or keys <= {"time"} or keys <= {"reply"}:
             continue  # nothing a reply could answer ("still?", "hello?")
+        if _mood_fragment(clause) and (concrete or _NEGATOR.search(clause) or "?" in clause):
+            # "Non ci siamo", "Niet normaal 😡", "Wat nu?": the customer's mood (the
+            # empathy check's business), not a subject a reply could answer; a
+            # lone short clause with no negation ("Does not heat" in English,
+            # whose negation is no mood word) is still read as the issue.
+            continue
         low = clause.lower()
         if _COMPLAINT_ANY.search(low):
             # "is anyone reading these?" is the mood, not an issue; what the

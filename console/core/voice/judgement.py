@@ -91,7 +91,9 @@ def _check_empathy(
             0,
             f"The customer's mood could not be read{what}: read their message before you reply.",
         )
-    if upset and text.strip() and not rules.acknowledge.search(doc.own):
+    # An apology in any of the seven languages acknowledges too ("scusaci",
+    # "het spijt me"), whatever the profile's own phrases list.
+    if upset and text.strip() and not rules.acknowledge.search(doc.own) and not _APOLOGY.search(doc.own):
         lead = re.match(r"\s*(?:" + _HANDLE_RX + r"[\s,]*)*", text)
         insert_at = lead.end() if lead else 0
         first = re.search(r"[.!?…\n]", text[insert_at:])
@@ -289,12 +291,30 @@ def _without_bounces(text: str, phrases: PhraseSet | None = None) -> str:
     (nor does "contact our support team", in any language of ``phrases``)."""
     def bounces(part: str) -> bool:
         return bool(_other_platform(part) or _dm_ask(part) or _CONTACT.search(part)
-                    or _GO_ELSEWHERE.search(part)
+                    or _GO_ELSEWHERE.search(part) or _POINTS_TO_SITE.search(part)
                     or (phrases is not None and phrases.search(part)))
 
     if not bounces(text):
         return text
     return " ".join(s.group() for s in _SENTENCE.finditer(text) if not bounces(s.group()))
+
+
+# Pointing the customer to the FAQ, the website, a help centre or a manual for
+# what they asked: a deflection (the answer could be given here, where others
+# read it too). The policy of tests/voice_corpus/README.md: such a pointer is
+# labelled "deflection", whether or not the reply also reads as a stock answer.
+# A link given alongside the answer ("it's dishwasher safe; guide here: <url>",
+# "15 € en la web") names no FAQ and no "our website", so it is not one.
+_POINTS_TO_SITE: Final = re.compile(
+    r"\b(?:faqs?|help ?cent(?:re|er)|hilfe-?center|centre d'aide|centro de (?:ayuda|ajuda)|"
+    r"centro (?:assistenza|di assistenza)|helpcentrum|veelgestelde vragen|häufige fragen|"
+    r"preguntas frecuentes|perguntas frequentes|domande frequenti|foire aux questions)\b"
+    r"|\b(?:our|unser\w*|notre|nos|nuestr[ao]s?|noss[ao]s?|nostr[oa]|onze|(?:no|na|sur le|op de|auf der|"
+    r"on the))\s+(?:online\s+)?(?:website|web ?site|webseite|homepage|site(?: web| internet)?|sitio(?: web)?|"
+    r"web|página(?: web)?|sito(?: web)?|webshop|care guide|manual|manuale|handleiding|anleitung|"
+    r"mode d'emploi)\b(?![\s-]+(?:team|shop|store|developers?|designers?|équipe|equipo|equipa|squadra))",
+    re.IGNORECASE,
+)
 
 
 _CONTACT: Final = re.compile(
@@ -307,8 +327,8 @@ _CONTACT: Final = re.compile(
 # to the customer (an imperative, "please", "you can", "le rogamos que") to get
 # in touch with, consult or turn to somewhere that is not this conversation (a
 # department, a form, the courier, the bank, the phone or the post), both in
-# one sentence. Seven languages. (Pointing to the FAQ or the website is not
-# counted here: the corpus reads it as a stock answer that leaves the issue open.)
+# one sentence. Seven languages. (Pointing to the FAQ or the website is
+# `_POINTS_TO_SITE`.)
 _GO_ELSEWHERE: Final = re.compile(
     r"(?:^|(?<=[\s,;:(]))(?:"
     # English: an imperative opening the sentence, or asked for
@@ -500,6 +520,25 @@ def _check_deflection(
                 "This sends the customer somewhere else without owning the problem: "
                 "answer here, or say what you will do.",
             )
+    if not owned:
+        for sentence in _SENTENCE.finditer(own):
+            m = _POINTS_TO_SITE.search(sentence.group())
+            if m is None:
+                continue
+            span = (sentence.start(), sentence.end())
+            if _overlaps(span, flagged):
+                continue
+            flagged.append(span)
+            yield Finding(
+                "deflection",
+                "deflection.site",
+                rules.severity,
+                span[0],
+                span[1],
+                "This points the customer to the FAQ or the website instead of answering: "
+                "give the answer here (a link may go with it).",
+            )
+            break
     for m in _OTHER_PLATFORM.finditer(own) if _MAY_NAME_PLATFORM.search(own) else ():
         found = m.group().lower()
         same = _PLATFORM_NAMES_IN.get(ctx.platform, ())
