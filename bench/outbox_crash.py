@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -76,6 +77,23 @@ def state_of(db: Path, text: str) -> str | None:
     return row[0] if row else None
 
 
+def kill_at_a_random_moment(child: subprocess.Popen, rng: random.Random, duration: float,
+                            state: Callable[[], str | None]) -> None:  # type: ignore[type-arg]
+    """SIGKILL ``child``: a quarter of the time anywhere from start-up on, else once its
+    reply is out of "approved" (marked sending, saved before the network call), 0-60 ms
+    later: during the post, while the answer is read, or while the result is recorded."""
+    if rng.random() < 0.25:
+        time.sleep(rng.uniform(0.05, 1.0) * duration)
+    else:
+        deadline = time.perf_counter() + 10
+        while child.poll() is None and time.perf_counter() < deadline:
+            if state() != "approved":
+                break
+            time.sleep(0.003)
+        time.sleep(rng.uniform(0.0, 0.06))
+    child.send_signal(signal.SIGKILL)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=200)
@@ -115,20 +133,7 @@ def main() -> None:
         child = subprocess.Popen([sys.executable, "-m", "console", "--data-dir", str(data),
                                   "outbox", "send"], cwd=REPO, stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
-        if rng.random() < 0.25:
-            # Anywhere from start-up on.
-            time.sleep(rng.uniform(0.05, 1.0) * duration)
-        else:
-            # Inside the send path: once this reply is marked "sending" (saved before
-            # the network call), kill within the next 0-60 ms: during the post, while
-            # the answer is read, or while the result is recorded.
-            deadline = time.perf_counter() + 10
-            while child.poll() is None and time.perf_counter() < deadline:
-                if state_of(db, text) != "approved":
-                    break
-                time.sleep(0.003)
-            time.sleep(rng.uniform(0.0, 0.06))
-        child.send_signal(signal.SIGKILL)
+        kill_at_a_random_moment(child, rng, duration, lambda: state_of(db, text))
         child.wait()
         store = Store.open(db, read_only=True)
         mine = [r for r in store.replies([ReplyState.APPROVED, ReplyState.SENDING,

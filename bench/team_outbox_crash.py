@@ -18,7 +18,6 @@ import argparse
 import collections
 import json
 import random
-import signal
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from outbox_crash import CONNECTION, brand_texts  # noqa: E402
+from outbox_crash import CONNECTION, brand_texts, kill_at_a_random_moment  # noqa: E402
 
 from console.core.models import ReplyState  # noqa: E402
 from console.core.store import Store  # noqa: E402
@@ -99,18 +98,7 @@ def run(url: str, conn: dict, rng: random.Random, rounds: int) -> None:  # type:
         assert out.returncode == 0, out.stderr
         pair = [sender(url), sender(url)]
         victim = pair[rng.randrange(2)]
-        if rng.random() < 0.25:
-            time.sleep(rng.uniform(0.05, 1.0) * duration)  # anywhere from start-up on
-        else:
-            # Inside the send path: once the reply is claimed and marked "sending", kill
-            # within the next 0-60 ms (during the post, reading the answer, recording it).
-            deadline = time.perf_counter() + 10
-            while victim.poll() is None and time.perf_counter() < deadline:
-                if state_of(url, text) != "approved":
-                    break
-                time.sleep(0.003)
-            time.sleep(rng.uniform(0.0, 0.06))
-        victim.send_signal(signal.SIGKILL)
+        kill_at_a_random_moment(victim, rng, duration, lambda: state_of(url, text))
         for child in pair:
             child.wait(timeout=120)
         after_kill[state_of(url, text) or "missing"] += 1

@@ -143,9 +143,6 @@ class StreamedArray:
         return self._count > 0
 
 
-StreamedCases = StreamedArray  # the name the cases' type had first
-
-
 def _skip(reader: _Reader) -> None:
     """Step over a value; an array one element at a time (never the whole of it in memory)."""
     if reader.peek() == "[":

@@ -134,9 +134,16 @@ class OfflineCopy(QObject):
         self.offline = False
         self._busy = False
         self._stopped = False
+        # Rewritten only after something changed (here or by a teammate), at most once a
+        # minute: an idle window does not copy the same cases over and over.
+        self._changed = True
+        ops.signals.changes_applied.connect(self._mark_changed)
         self._timer = QTimer(self)
         self._timer.setInterval(self.REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
+
+    def _mark_changed(self, *_: object) -> None:
+        self._changed = True
 
     def start(self) -> None:
         self._timer.start()
@@ -148,9 +155,10 @@ class OfflineCopy(QObject):
 
     def refresh(self) -> None:
         """Write a fresh copy of my open cases (a background thread, its own connection)."""
-        if self.offline or self._busy:
+        if self.offline or self._busy or not self._changed:
             return
         self._busy = True
+        self._changed = False
         url, password, path = self._url, self._password, self.path
 
         def work() -> int:
@@ -165,6 +173,7 @@ class OfflineCopy(QObject):
 
         def failed(exc: BaseException) -> None:
             self._busy = False
+            self._changed = True  # try again next time
             log.info("offline copy not refreshed: %s", exc)
 
         self._ops.net(work, parent=self).success(done).failure(failed).run()
@@ -202,6 +211,7 @@ class OfflineCopy(QObject):
             self._ops.runner.retarget(url, password=password)
             self.switched.emit(False)
             self.pushed.emit(result.describe())
+            self._changed = True  # the server has what was pushed, and what others did
             self.refresh()
 
         def failed(exc: BaseException) -> None:

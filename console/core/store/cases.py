@@ -529,15 +529,21 @@ class CasesPart(AccountsPart):
         "AND r.state IN ('draft', 'approved', 'sending', 'failed'))"
     )
 
-    def cases_page(self, flt: CaseFilter | None = None, *, after: tuple[float, int] | None = None,
-                   limit: int = 200) -> list[CaseRow]:
-        """One page of the inbox, in waiting order, starting after the keyset ``after``."""
-        flt = flt or CaseFilter()
+    def _page_sql(self, flt: CaseFilter, after: tuple[float, int] | None
+                  ) -> tuple[str, list[Any], str]:
+        """``(WHERE, parameters, sort key)`` of an inbox page: the filter, then the keyset
+        after the last row shown (the inbox and search results page the same way)."""
         where, params = self._filter_sql(flt)
         key = "coalesce(c.sentiment, 2.0)" if flt.order == "mood" else "c.sort_key"
         if after is not None:
             where += f" AND ({key}, c.id) > (?, ?)"
             params += [after[0], after[1]]
+        return where, params, key
+
+    def cases_page(self, flt: CaseFilter | None = None, *, after: tuple[float, int] | None = None,
+                   limit: int = 200) -> list[CaseRow]:
+        """One page of the inbox, in waiting order, starting after the keyset ``after``."""
+        where, params, key = self._page_sql(flt or CaseFilter(), after)
         rows = self.db.conn.execute(
             f"SELECT {self._CASE_COLUMNS}, {key} FROM cases c "
             f"LEFT JOIN contacts k ON k.id = c.contact_id "

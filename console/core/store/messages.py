@@ -411,12 +411,7 @@ class MessagesPart(CasesPart):
         parsed = parse_query(query)
         if not parsed:
             return []
-        flt = flt or CaseFilter()
-        where, params = self._filter_sql(flt)
-        key = "coalesce(c.sentiment, 2.0)" if flt.order == "mood" else "c.sort_key"
-        if after is not None:
-            where += f" AND ({key}, c.id) > (?, ?)"
-            params += [after[0], after[1]]
+        where, params, key = self._page_sql(flt or CaseFilter(), after)
         source, match_where, match_params, id_col = self._search_ids(parsed)
         # Merged cases' messages point at their survivor through case_messages already.
         where += (" AND c.id IN (SELECT cm.case_id FROM case_messages cm WHERE cm.message_id "

@@ -16,6 +16,7 @@ never queued blindly.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -72,7 +73,8 @@ def _columns(store: Store, table: str) -> list[str]:
 def _copy(server: Store, local: Store, table: str, where: str = "",
           ids: Iterable[Any] | None = None, blank: Sequence[str] = ()) -> list[tuple[Any, ...]]:
     """Rows of ``table`` (``where`` ... ``IN`` ``ids`` when given) into the local copy."""
-    columns = [c for c in _columns(server, table) if c in set(_columns(local, table))]
+    wanted = set(_columns(local, table))  # read once, not once per column
+    columns = [c for c in _columns(server, table) if c in wanted]
     cols = ", ".join(columns)
     insert = (f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(columns))}) "
               "ON CONFLICT DO NOTHING")
@@ -142,7 +144,7 @@ def snapshot_own_cases(server: Store, path: Path) -> int:
                 local.db.conn.execute(
                     "INSERT INTO settings (name, value) VALUES (?, ?) "
                     "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
-                    [name, _json_value(value)])
+                    [name, json.dumps(value)])
     finally:
         local.close()
     os.replace(tmp, path)
@@ -152,15 +154,7 @@ def snapshot_own_cases(server: Store, path: Path) -> int:
     return len(case_ids)
 
 
-def _json_value(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
-
-
 def _setting(store: Store, name: str) -> Any:
-    import json
-
     row = store.db.conn.execute("SELECT value FROM settings WHERE name = ?", [name]).fetchone()
     return None if row is None else json.loads(row[0])
 
@@ -227,8 +221,6 @@ def push_offline_work(copy: Store, server: Store) -> PushResult:
                 server.hold_for_review(reply_id, why)
                 result.held.append((r.case_id, why))
                 continue
-            import json
-
             server.approve_reply(reply_id, findings=json.loads(row[3] or "[]"),
                                  override_reason=row[4])
             result.approved += 1
@@ -252,8 +244,6 @@ def _push_triage(copy: Store, server: Store, result: PushResult) -> None:
     """Status, owner and checklist changes made offline, made again on the server in order
     (with its rules: a change the server refuses is reported, never forced).  A change the
     server already shows (the push run again) is left alone."""
-    import json
-
     first = _setting(copy, EVENTS_BEFORE)
     if first is None:
         return

@@ -345,11 +345,6 @@ class PgDatabase:
         finally:
             self.conn.atomic_depth -= 1
 
-    def table_names(self) -> list[str]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = current_schema()")]
-
     def close(self) -> None:
         self.conn.close()
 

@@ -134,7 +134,8 @@ def copy_workspace_rows(source: Store, target: Store, *,
             [ORIGIN, origin])
     copied: dict[str, int] = {}
     for table, key, deferred in TABLES:
-        columns = [c for c in _columns(source, table) if c in set(_columns(target, table))]
+        wanted = set(_columns(target, table))  # read once, not once per column
+        columns = [c for c in _columns(source, table) if c in wanted]
         total = int(source.db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
         done = read = 0
         after = _last_key(target, table, key) if table != "settings" else None

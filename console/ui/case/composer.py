@@ -33,7 +33,7 @@ from console.core.changes import Changes
 from console.core.errors import KnownError, StorageError
 from console.core.ids import CaseId, ReplyId, TemplateId
 from console.core.models import Account, CaseDetail, Message, MessageKind, Reply, ReplyState
-from console.core.store import Store
+from console.core.store import Store, is_server_address
 from console.ui import actions
 from console.ui.ops import Ops, show_error
 
@@ -732,8 +732,6 @@ class Composer(QWidget):
         dicts = [f.to_dict() for f in findings]
 
         def queued_elsewhere(store: Store) -> list[Reply]:
-            if store.dialect != "postgres":
-                return []  # one person per laptop workspace: they know what they queued
             return store.replies((ReplyState.APPROVED, ReplyState.SENDING),
                                  case_id=CaseId(case_id))
 
@@ -772,7 +770,10 @@ class Composer(QWidget):
             self._save_pending = False
             self.approved.emit(reply_id)
 
-        self._ops.query(queued_elsewhere, parent=self).success(confirm).run()
+        if is_server_address(self._ops.db_path):
+            self._ops.query(queued_elsewhere, parent=self).success(confirm).run()
+        else:
+            confirm([])  # one person per laptop workspace: they know what they queued
 
     def _confirm_second_reply(self, queued: list[Reply]) -> bool:
         first = queued[0]
