@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tomllib
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,15 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from console.core import voice  # noqa: E402 - after the sys.path line
 
-CORPUS = ROOT / "tests" / "voice_corpus"
-PARTS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
-#: The corpus brand's workspace settings (see tests/voice_corpus/README.md).
-BRAND = {
-    "brand_phones": ("0800 123 4567",),
-    "brand_names": ("Evri", "DPD", "Royal Mail", "KettleCrumb"),
-    "brand_addresses": ("12 Mill Street, Leeds LS1 4AB",),
-    "brand_domains": ("kettleandcrumb.com",),
-}
+# The corpus, its parts and its brand's settings are the test's: one loader for both.
+from tests.core.test_voice_corpus import BRAND, PARTS, corpus_threads  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -53,9 +45,8 @@ class Draft:
 
 def load(part: str) -> list[Draft]:
     """Read one part of the corpus."""
-    data = tomllib.loads((CORPUS / f"{part}.toml").read_text(encoding="utf-8"))
     drafts = []
-    for thread in data["thread"]:
+    for thread in corpus_threads(part):
         for draft in thread["draft"]:
             drafts.append(Draft(part, thread, draft["text"], frozenset(draft["expect"])))
     return drafts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from console.core import voice
 ROOT = Path(__file__).parents[2]
 CORPUS = ROOT / "tests" / "voice_corpus"
 PARTS = ("tuning", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "heldout6", "heldout7", "heldout8")
+#: The corpus brand's workspace settings (see tests/voice_corpus/README.md).
 BRAND = {
     "brand_phones": ("0800 123 4567",),
     "brand_names": ("Evri", "DPD", "Royal Mail", "KettleCrumb"),
@@ -20,7 +22,8 @@ BRAND = {
 }
 
 
-def _threads(part: str) -> list[dict[str, object]]:
+def corpus_threads(part: str) -> list[dict[str, Any]]:
+    """The threads of one part of the corpus (bench/voice_quality.py reads them here too)."""
     return tomllib.loads((CORPUS / f"{part}.toml").read_text(encoding="utf-8"))["thread"]
 
 
@@ -38,7 +41,7 @@ def _check(thread: dict, text: str, profiles: dict[str, voice.Profile]) -> list[
 
 
 def test_corpus_shape() -> None:
-    drafts = [(t, d) for part in PARTS for t in _threads(part)
+    drafts = [(t, d) for part in PARTS for t in corpus_threads(part)
               for d in t["draft"]]
     assert len(drafts) >= 200
     good = [d for _, d in drafts if not d["expect"]]
@@ -50,7 +53,7 @@ def test_corpus_shape() -> None:
 
 @pytest.mark.parametrize("part", PARTS)
 def test_no_error_on_a_good_reply(part: str, profiles: dict[str, voice.Profile]) -> None:
-    for thread in _threads(part):
+    for thread in corpus_threads(part):
         for draft in thread["draft"]:
             if not draft["expect"]:
                 errors = [f.message for f in _check(thread, draft["text"], profiles)
@@ -60,7 +63,7 @@ def test_no_error_on_a_good_reply(part: str, profiles: dict[str, voice.Profile])
 
 def test_tuning_recall_and_precision(profiles: dict[str, voice.Profile]) -> None:
     tp = fp = fn = 0
-    for thread in _threads("tuning"):
+    for thread in corpus_threads("tuning"):
         for draft in thread["draft"]:
             fired = {f.kind for f in _check(thread, draft["text"], profiles)
                      if f.severity in ("error", "warning")}
@@ -72,7 +75,7 @@ def test_tuning_recall_and_precision(profiles: dict[str, voice.Profile]) -> None
 
 def test_upset_customers_are_read_as_upset(profiles: dict[str, voice.Profile]) -> None:
     found = total = alarms = calm = 0
-    for thread in _threads("tuning"):
+    for thread in corpus_threads("tuning"):
         mood = voice.mood_of(voice.CheckContext(reply_to=thread["message"]))
         upset = mood.compound is not None and mood.compound <= -0.3
         if thread["upset"]:
@@ -87,7 +90,7 @@ def test_upset_detection_in_every_language(profiles: dict[str, voice.Profile]) -
     """Issue 12's target over the whole corpus: recall >= 0.85, false alarms <= 5 %, per language."""
     rows: dict[str, list[int]] = {}
     for part in PARTS:
-        for thread in _threads(part):
+        for thread in corpus_threads(part):
             mood = voice.mood_of(voice.CheckContext(reply_to=thread["message"]))
             threshold = profiles[thread["profile"]].empathy.negative_threshold
             upset = mood.compound is not None and mood.compound <= threshold

@@ -20,7 +20,7 @@ import unicodedata
 from typing import Final
 
 from console.core import moodwords
-from console.core.voice.aspects import asked, first_words, gives, reports_problem
+from console.core.voice.aspects import _PROBLEM_ANY, asked, first_words, gives, reports_problem
 from console.core.voice.model import _words
 
 # Concept -> word stems in seven languages (a stem matches any ending).
@@ -226,9 +226,6 @@ _ISSUE_WORDS: Final = re.compile(
     r"scheggi|incrinat|ammaccat|addebit|rimbors|ontbre|verkeerd|vertraag|wacht|kapot|gebarst|"
     r"gebroken|beschadig|afgeschreven|terugbetal)\w*",
     re.IGNORECASE,
-)
-_PROBLEM_ANY: Final = re.compile(
-    "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.PROBLEMS[lang])
 )
 _COMPLAINT_ANY: Final = re.compile(
     "|".join(f"(?:{p})" for lang in moodwords.LANGUAGES for p in moodwords.ANGRY[lang])
